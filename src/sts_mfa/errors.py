@@ -1,0 +1,87 @@
+"""Typed errors that cross from the core into the CLI.
+
+Every expected failure is a `StsMfaError` carrying the exit code from DESIGN.md;
+the CLI prints `str(error)` as one line on stderr and exits with `error.exit_code`.
+Nothing here imports botocore: translation of botocore's exceptions lives in
+`sts_mfa.aws`, which is the only module that knows about them.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1  # an AWS or environment error
+    USAGE = 2  # Click's own usage errors
+    EXPOSED = 3  # check-deny: the role was assumable WITHOUT MFA
+    STATE = 4  # state file missing/corrupt/unsafe, or a step run before its prerequisite
+    CODE_REFUSED = 5  # the MFA code was refused
+    CREDENTIALS = 6  # no credentials, expired, or not yet valid
+
+
+class StsMfaError(Exception):
+    """Base class for every failure the CLI reports as one line."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+class AwsError(StsMfaError):
+    """AWS answered with an error, or could not be reached."""
+
+    exit_code = ExitCode.ERROR
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        operation: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.operation = operation
+
+
+class PropagationTimeout(AwsError):
+    """A bounded wait for IAM's eventual consistency ran out."""
+
+
+class UsageError(StsMfaError):
+    """Input that Click cannot check while parsing (exit 2, like Click's own)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class RoleExposed(StsMfaError):
+    """check-deny: AWS handed out credentials without MFA."""
+
+    exit_code = ExitCode.EXPOSED
+
+
+class StateError(StsMfaError):
+    """The state file is missing, unreadable, corrupt or unsafe, or a prerequisite is missing."""
+
+    exit_code = ExitCode.STATE
+
+
+class CodeRefused(StsMfaError):
+    """The MFA code was refused (by AWS, or locally because it was already used)."""
+
+    exit_code = ExitCode.CODE_REFUSED
+
+
+class CredentialsError(StsMfaError):
+    """No credentials, expired credentials, or credentials that cannot be renewed here."""
+
+    exit_code = ExitCode.CREDENTIALS
