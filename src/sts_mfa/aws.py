@@ -1,0 +1,319 @@
+"""The one place boto3 sessions and clients are made.
+
+Everything that talks to AWS gets its clients from an `Aws` object: the admin
+side (the configured profile/credentials), and clients built from explicit
+keys (the demo user's access key, the role session). Each client gets:
+
+- the profile, region and endpoint from the command line (boto3 reads
+  `AWS_ENDPOINT_URL` itself when no `--endpoint-url` is given);
+- a retry policy assembled from botocore's own standard-mode parts
+  (`botocore.retries.standard`), choosing what is safe to retry:
+  throttling always (the request was refused before it took effect);
+  5xx, timeouts and dropped connections only for calls that do not spend an
+  MFA code. AssumeRole with a TokenCode and EnableMFADevice are retried only
+  when throttled: a second try after a lost answer would send a code AWS may
+  already have consumed. "Connection refused" is not retried at all: the
+  endpoint is down or wrong, and the user should hear it at once;
+- a request counter (a `before-send` event hook, shown with `-v`) and a read
+  of each response's `Date` header, to warn when the local clock, which TOTP
+  codes depend on, is far from the server's.
+
+No client is created at import time, and this module itself is imported only
+by the commands that call AWS: `--help`, completion and the cached-credentials
+path never load boto3.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.exceptions as bx
+from botocore.config import Config
+from botocore.retries import quota, standard
+
+from sts_mfa.errors import AwsError, CredentialsError, StsMfaError
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
+
+DEFAULT_MAX_ATTEMPTS = 8
+SKEW_WARNING_SECONDS = 20.0
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 30
+
+# Error codes that mean "these credentials are not (or no longer) valid".
+CREDENTIAL_ERROR_CODES = {
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "TokenRefreshRequired",
+    "InvalidToken",
+}
+
+
+@dataclass(frozen=True)
+class Keys:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+    def __repr__(self) -> str:  # never let a secret reach a log through repr()
+        return f"Keys(access_key_id={self.access_key_id!r}, secret_access_key='***')"
+
+
+@dataclass(frozen=True)
+class AwsConfig:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    admin_keys: Keys | None = None  # explicit admin credentials (the demo's sandbox), else boto3's chain
+
+    def effective_endpoint(self) -> str | None:
+        """The endpoint override in force (flag, else boto3's own variable), or None for AWS."""
+        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def _install_retry_policy(client: Any, max_attempts: int, *, spends_mfa_code: bool) -> None:
+    """Replace the client's standard retry checker with one that retries only what is safe.
+
+    Built from botocore's own standard-mode pieces (backoff with jitter, retry
+    quota, throttling detection); only the choice of retryable conditions is ours.
+    """
+    service = client.meta.service_model.service_id.hyphenize()
+    events = client.meta.events
+    events.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
+    checkers: list[standard.BaseRetryableChecker] = [standard.ThrottledRetryableChecker()]
+    status_checker = getattr(standard, "ThrottlingStatusCodeChecker", None)  # botocore >= 1.40
+    if status_checker is not None:
+        checkers.append(status_checker())
+    if not spends_mfa_code:
+        checkers += [
+            standard.TransientRetryableChecker(
+                transient_exception_cls=(
+                    bx.ConnectionClosedError,
+                    bx.ReadTimeoutError,
+                    bx.ConnectTimeoutError,
+                )
+            ),
+            standard.ModeledRetryableChecker(),
+        ]
+    adapter = standard.RetryEventAdapter()
+    detector = standard.ThrottlingErrorDetector(adapter)
+    retry_quota = standard.RetryQuotaChecker(quota.RetryQuota(), detector)
+    handler = standard.RetryHandler(
+        retry_policy=standard.RetryPolicy(
+            retry_checker=_AllOf(
+                standard.MaxAttemptsChecker(max_attempts), standard.OrRetryChecker(checkers)
+            ),
+            retry_backoff=standard.ExponentialBackoff(
+                max_backoff=5, service_name=service, throttling_detector=detector
+            ),
+        ),
+        retry_event_adapter=adapter,
+        retry_quota=retry_quota,  # type: ignore[arg-type]  # botocore passes the checker too
+        service_name=service,
+    )
+    events.register(f"needs-retry.{service}", handler.needs_retry, unique_id=f"sts-mfa-retry-{service}")
+
+
+class _AllOf(standard.BaseRetryableChecker):
+    def __init__(self, *checkers: standard.BaseRetryableChecker) -> None:
+        self._checkers = checkers
+
+    def is_retryable(self, context: Any) -> bool:
+        return all(c.is_retryable(context) for c in self._checkers)
+
+
+class Aws:
+    """Clients for one command run, all sharing configuration, counters and clock."""
+
+    def __init__(self, config: AwsConfig, *, now: Callable[[], float] | None = None) -> None:
+        import time
+
+        self.config = config
+        self._now = now or time.time
+        self._session: boto3.Session | None = None
+        self._admin: dict[str, Any] = {}
+        self.requests: Counter[str] = Counter()
+        self.clock_skew: float | None = None  # server minus local, seconds
+
+    # -- sessions and clients -----------------------------------------------
+
+    @property
+    def session(self) -> boto3.Session:
+        if self._session is None:
+            try:
+                self._session = boto3.Session(
+                    profile_name=self.config.profile, region_name=self.config.region
+                )
+            except bx.ProfileNotFound as e:
+                raise CredentialsError(str(e), hint="check --profile / AWS_PROFILE") from None
+        return self._session
+
+    @property
+    def region(self) -> str:
+        region = self.session.region_name
+        if not region:
+            raise AwsError("no AWS region configured", hint="pass --region or set AWS_REGION")
+        return region
+
+    def _client_config(self) -> Config:
+        return Config(
+            region_name=self.region,
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            retries={"mode": "standard", "total_max_attempts": self.config.max_attempts},
+        )
+
+    def _make(self, service: str, keys: Keys | None, spends_mfa_code: bool) -> Any:
+        kwargs: dict[str, Any] = {"config": self._client_config()}
+        if self.config.endpoint_url:
+            kwargs["endpoint_url"] = self.config.endpoint_url
+        if keys is not None:
+            kwargs.update(
+                aws_access_key_id=keys.access_key_id,
+                aws_secret_access_key=keys.secret_access_key,
+                aws_session_token=keys.session_token,
+            )
+        with translate_errors(f"creating the {service} client"):
+            client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
+        _install_retry_policy(client, self.config.max_attempts, spends_mfa_code=spends_mfa_code)
+        client.meta.events.register("before-send", self._count)
+        client.meta.events.register("before-parse", self._read_date)
+        return client
+
+    def admin(self, service: str) -> Any:
+        """A client with the configured (admin-side) credentials, cached per service."""
+        if service not in self._admin:
+            self._admin[service] = self._make(service, None, False)
+        return self._admin[service]
+
+    def iam(self) -> IAMClient:
+        client: IAMClient = self.admin("iam")
+        return client
+
+    def iam_for_mfa(self) -> IAMClient:
+        """The admin IAM client for EnableMFADevice: codes are spent, so only throttles retry."""
+        if "iam+mfa" not in self._admin:
+            self._admin["iam+mfa"] = self._make("iam", None, True)
+        client: IAMClient = self._admin["iam+mfa"]
+        return client
+
+    def admin_sts(self) -> STSClient:
+        client: STSClient = self.admin("sts")
+        return client
+
+    def sts_with(self, keys: Keys, *, spends_mfa_code: bool = False) -> STSClient:
+        client: STSClient = self._make("sts", keys, spends_mfa_code)
+        return client
+
+    def s3_with(self, keys: Keys) -> S3Client:
+        client: S3Client = self._make("s3", keys, False)
+        return client
+
+    # -- event hooks ---------------------------------------------------------
+
+    def _count(self, request: Any = None, event_name: str = "", **_: Any) -> None:
+        # event_name is "before-send.<service>.<Operation>"
+        parts = event_name.split(".")
+        self.requests[parts[-1] if len(parts) >= 3 else event_name] += 1
+
+    def _read_date(self, response_dict: Any = None, **_: Any) -> None:
+        headers = (response_dict or {}).get("headers") or {}
+        date = headers.get("Date") or headers.get("date")
+        if not date:
+            return
+        try:
+            server = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        self.clock_skew = server - self._now()
+
+    def skew_warning(self) -> str | None:
+        skew = self.clock_skew
+        if skew is None or abs(skew) < SKEW_WARNING_SECONDS:
+            return None
+        direction = "behind" if skew > 0 else "ahead of"
+        return (
+            f"this machine's clock is {abs(skew):.0f} s {direction} the server's; "
+            "TOTP codes depend on the time, so fix the clock (e.g. enable NTP)"
+        )
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+
+# --------------------------------------------------------------- error mapping
+
+
+def error_code(e: BaseException) -> str | None:
+    if isinstance(e, bx.ClientError):
+        return str(e.response.get("Error", {}).get("Code", "")) or None
+    return None
+
+
+def error_message(e: BaseException) -> str:
+    if isinstance(e, bx.ClientError):
+        return str(e.response.get("Error", {}).get("Message", "")) or str(e)
+    return str(e)
+
+
+def translate(e: BaseException, doing: str) -> StsMfaError:
+    """Turn a botocore exception into one of ours, with a one-line message."""
+    if isinstance(e, StsMfaError):
+        return e
+    if isinstance(e, bx.ClientError):
+        code = error_code(e) or "Unknown"
+        msg = error_message(e)
+        op = e.operation_name
+        if code in CREDENTIAL_ERROR_CODES:
+            return CredentialsError(f"{doing}: AWS rejected the credentials ({code}: {msg})")
+        return AwsError(f"{doing}: {code}: {msg}", code=code, operation=op)
+    if isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+        return CredentialsError(
+            f"{doing}: no AWS credentials found",
+            hint="set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        )
+    if isinstance(e, bx.ProfileNotFound):
+        return CredentialsError(f"{doing}: {e}", hint="check --profile / AWS_PROFILE")
+    if isinstance(e, (bx.CredentialRetrievalError, bx.TokenRetrievalError, bx.SSOError)):
+        return CredentialsError(f"{doing}: {e}")
+    if isinstance(e, bx.NoRegionError):
+        return AwsError(f"{doing}: no AWS region configured", hint="pass --region or set AWS_REGION")
+    if isinstance(e, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
+        url = getattr(e, "kwargs", {}).get("endpoint_url", "")
+        return AwsError(
+            f"{doing}: cannot reach the AWS endpoint {url}".rstrip(),
+            hint="check --endpoint-url / AWS_ENDPOINT_URL and the network",
+        )
+    if isinstance(e, bx.ParamValidationError):
+        return AwsError(f"{doing}: invalid request: {e}")
+    if isinstance(e, bx.BotoCoreError):
+        return AwsError(f"{doing}: {e}")
+    raise e
+
+
+@contextmanager
+def translate_errors(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except (bx.BotoCoreError, bx.ClientError) as e:
+        raise translate(e, doing) from e
+
+
+def is_error(e: BaseException, *codes: str) -> bool:
+    return error_code(e) in codes

@@ -1,0 +1,223 @@
+"""`sts-mfa demo`: the whole story in one process, narrated.
+
+By default it runs on the embedded sandbox (moto plus the enforcement AWS
+applies), so it needs no AWS account and no network. `--aws` runs the same
+steps against the configured account. Teardown always runs (in `finally`).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sts_mfa.cli.app import App, json_option, pass_app
+from sts_mfa.errors import AwsError, StsMfaError
+
+
+@dataclass
+class StepTiming:
+    name: str
+    seconds: float = 0.0
+    requests: int = 0
+    waited: float = 0.0  # of which: waiting for the next TOTP window
+    outcome: str = ""
+
+
+@dataclass
+class DemoRun:
+    steps: list[StepTiming] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    @contextmanager
+    def step(self, name: str, aws: Any) -> Iterator[StepTiming]:
+        timing = StepTiming(name)
+        before = aws.total_requests
+        t0 = time.perf_counter()
+        try:
+            yield timing
+        finally:
+            timing.seconds = time.perf_counter() - t0
+            timing.requests = aws.total_requests - before
+            self.steps.append(timing)
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  sts-mfa demo                 # on the embedded sandbox: no AWS account needed
+  sts-mfa demo --json          # narration on stderr, a summary document on stdout
+  sts-mfa --profile admin demo --aws   # the same against a real account
+"""
+)
+@click.option(
+    "--aws", "use_aws", is_flag=True, help="Run against the configured AWS account, not the sandbox."
+)
+@json_option
+@pass_app
+def demo(app: App, use_aws: bool) -> None:
+    """Run setup, check-deny, assume, list-buckets and teardown in one go, narrated.
+
+    Uses a software token and a temporary state file. The only deliberate wait
+    is for the next 30-second TOTP window: AWS accepts each code once, and the
+    two codes that enabled the device used the current window.
+    """
+    run = DemoRun()
+    console = app.err_console() if app.json else app.out_console()
+    from sts_mfa.cli.output import CliReporter
+
+    app._reporter = CliReporter(console, quiet=app.quiet)
+    sandbox = None
+    if not use_aws:
+        try:
+            from sts_mfa.sandbox import Sandbox, SandboxUnavailable
+        except ImportError as e:  # pragma: no cover - the package ships the module
+            raise AwsError(f"the embedded sandbox is unavailable: {e}") from None
+        with console.status("Starting the embedded sandbox (moto + the checks AWS applies)"):
+            try:
+                sandbox = Sandbox(sample_buckets=("reports", "logs")).start()
+            except SandboxUnavailable as e:
+                raise AwsError(str(e), hint="or run `sts-mfa demo --aws` against a real account") from None
+        from sts_mfa.aws import Keys
+
+        admin = sandbox.accounts[0]
+        app.endpoint_url = sandbox.endpoint
+        app.region = sandbox.region
+        app.profile = None
+        app.admin_keys = Keys(admin.access_key_id, admin.secret_access_key)
+        console.print(f"[bold]Sandbox[/] listening on {sandbox.endpoint}, account {admin.account_id}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="sts-mfa-demo-") as tmp:
+            app.state_path = Path(tmp) / "state.json"
+            summary = _narrate(app, console, run)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+    total = time.perf_counter() - run.started
+    waited = sum(s.waited for s in run.steps)
+    summary.update(
+        wall_seconds=round(total, 3),
+        totp_wait_seconds=round(waited, 3),
+        wall_seconds_excluding_totp_wait=round(total - waited, 3),
+        peak_memory_mb=round(peak_memory_mb(), 1),
+        requests=sum(s.requests for s in run.steps),
+        target="sandbox" if sandbox is not None else "aws",
+    )
+    _print_summary(app, console, run, summary)
+    if summary.get("error"):
+        raise AwsError(f"the demo failed: {summary['error']}")
+
+
+def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
+    from rich.markup import escape
+    from rich.rule import Rule
+
+    from sts_mfa import scenario
+    from sts_mfa.cli.output import table
+    from sts_mfa.state import transaction
+
+    ctx = app.context()
+    aws = ctx.aws
+    summary: dict[str, Any] = {}
+    try:
+        console.print(Rule("1. setup: a user with no permissions, an MFA device, an MFA-only role"))
+        with run.step("setup", aws) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+            result = scenario.setup(ctx, txn, mode="software", phone=None, endpoint=app.effective_endpoint())
+            state = result.state
+            t.outcome = f"{len(result.created)} resources"
+        summary["role_arn"] = state.role.arn if state.role else None
+
+        console.print(Rule("2. check-deny: AssumeRole with the user's key and no MFA"))
+        with run.step("check-deny", aws) as t:
+            check = scenario.check_deny(ctx, state)
+            if check.denied:
+                console.print(
+                    f"AWS refused it, as it should: [bold]{check.error_code}[/]: {escape(check.message)}"
+                )
+            else:
+                console.print("[bold red]AWS handed out credentials without MFA![/] (discarded)")
+            for finding in check.findings:
+                console.print(f"[yellow]finding:[/] {escape(finding)}")
+            if check.proven:
+                console.print("The trust policy requires MFA on every Allow, so the refusal is proof.")
+            t.outcome = "refused (proven)" if check.proven else "NOT PROVEN"
+        summary["check_deny_proven"] = check.proven
+        summary["denial_message"] = check.message
+
+        console.print(Rule("3. assume: the same call with an MFA code from the software token"))
+        with run.step("assume", aws) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+            assumed = scenario.assume(ctx, txn, ask_code=None)
+            t.waited = assumed.waited
+            console.print(
+                f"AWS accepted code {assumed.code} (time-step {assumed.step}) and returned a session: "
+                f"{escape(assumed.session.assumed_role_arn or '')}"
+            )
+            t.outcome = f"code {assumed.code}"
+        summary["assumed_role_arn"] = assumed.session.assumed_role_arn
+        summary["code_step"] = assumed.step
+
+        console.print(Rule("4. list-buckets: with the role session's temporary keys"))
+        with run.step("list-buckets", aws) as t:
+            buckets = scenario.list_buckets(ctx, state, assumed.session)
+            console.print(table(None, ["bucket"], [[b.name] for b in buckets]))
+            t.outcome = f"{len(buckets)} buckets"
+        summary["buckets"] = [b.name for b in buckets]
+    except StsMfaError as e:
+        summary["error"] = str(e)
+        ctx.report.warn(f"stopped: {e}")
+    finally:
+        console.print(Rule("5. teardown: everything, in the order AWS requires"))
+        with run.step("teardown", aws) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+            try:
+                removed = scenario.teardown(ctx, txn)
+                t.outcome = f"{len(removed.deleted)} deleted"
+                summary["deleted"] = len(removed.deleted)
+            except StsMfaError as e:
+                t.outcome = "FAILED"
+                summary.setdefault("error", f"teardown: {e}")
+                ctx.report.warn(f"teardown failed: {e}; state kept at {app.state_path}")
+    return summary
+
+
+def _print_summary(app: App, console: Any, run: DemoRun, summary: dict[str, Any]) -> None:
+    from rich.rule import Rule
+
+    from sts_mfa.cli.output import table
+
+    if app.json:
+        summary["steps"] = [
+            {
+                "name": s.name,
+                "seconds": round(s.seconds, 3),
+                "requests": s.requests,
+                "totp_wait_seconds": round(s.waited, 3),
+                "outcome": s.outcome,
+            }
+            for s in run.steps
+        ]
+        app.echo_json(summary)
+        return
+    console.print(Rule("Summary"))
+    rows = [[s.name, s.outcome, f"{s.seconds:.2f} s", s.requests] for s in run.steps]
+    console.print(table(None, ["step", "outcome", "time", "requests"], rows))
+    console.print(
+        f"Total {summary['wall_seconds']:.1f} s, of which {summary['totp_wait_seconds']:.1f} s waiting for "
+        f"the next TOTP window ({summary['wall_seconds_excluding_totp_wait']:.2f} s without it); "
+        f"{summary['requests']} requests; peak memory {summary['peak_memory_mb']:.0f} MB."
+    )
+    if summary.get("check_deny_proven") and "error" not in summary:
+        console.print("[green]Shown:[/] without MFA the role is refused; with MFA it works.")

@@ -1,0 +1,65 @@
+"""`sts-mfa exec -- CMD ARGS`: run a program with the role session."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.commands.assume import margin_option, obtain
+from sts_mfa.cli.params import MFA_CODE_OR_STDIN
+from sts_mfa.credentials import SCRUBBED_VARS, environment
+
+
+def child_environment(app: App, session_env: dict[str, str]) -> dict[str, str]:
+    """The caller's environment minus every other source of AWS credentials, plus the session."""
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_VARS}
+    env.update(session_env)
+    endpoint = app.effective_endpoint()
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint  # the session is only valid where it was made
+    if app.region:
+        env.setdefault("AWS_REGION", app.region)
+        env.setdefault("AWS_DEFAULT_REGION", app.region)
+    return env
+
+
+@click.command(
+    "exec",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    epilog="""\b
+Examples:
+  sts-mfa exec -- aws sts get-caller-identity
+  sts-mfa exec -- terraform plan
+  STS_MFA_CODE=123456 sts-mfa exec -- ./deploy.sh
+\b
+The command's exit code is passed through (127 if it cannot be found).
+""",
+)
+@click.option(
+    "--code", type=MFA_CODE_OR_STDIN, envvar="STS_MFA_CODE", help="MFA code if a new session is needed."
+)
+@margin_option
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@pass_app
+def exec_(app: App, code: str | None, refresh_margin: float, command: tuple[str, ...]) -> None:
+    """Run COMMAND with the role session's credentials in its environment.
+
+    The cached session is used (renewed when near expiry, as `assume` does);
+    AWS_PROFILE and any other AWS credentials are removed from the command's
+    environment, so it can only act as the role.
+    """
+    session, _ = obtain(app, code=code, duration=None, force=False, margin=refresh_margin)
+    env = child_environment(app, environment(session))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(command[0], list(command), env)  # noqa: S606 - replacing ourselves is the point
+    except FileNotFoundError:
+        click.echo(f"sts-mfa: error: command not found: {command[0]}", err=True)
+        sys.exit(127)
+    except PermissionError:
+        click.echo(f"sts-mfa: error: permission denied: {command[0]}", err=True)
+        sys.exit(126)

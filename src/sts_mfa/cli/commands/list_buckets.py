@@ -1,0 +1,62 @@
+"""`sts-mfa list-buckets`: use the role session."""
+
+from __future__ import annotations
+
+import click
+
+from sts_mfa.cli.app import App, json_option, pass_app
+from sts_mfa.cli.commands.assume import margin_option, obtain
+from sts_mfa.credentials import cached_session, iso8601
+from sts_mfa.errors import CredentialsError, UsageError
+
+
+@click.command(
+    "list-buckets",
+    epilog="""\b
+Examples:
+  sts-mfa list-buckets
+  sts-mfa list-buckets --json | jq -r '.buckets[].name'
+""",
+)
+@margin_option
+@json_option
+@pass_app
+def list_buckets(app: App, refresh_margin: float) -> None:
+    """List S3 buckets with the assumed-role session (never with the user's own key).
+
+    Uses the cached session; a software-token setup renews it first when needed.
+    A phone-mode setup with no valid session exits 6 with a hint.
+    """
+    from sts_mfa import scenario
+
+    state = app.load_state()
+    scenario.require_setup(state)
+    session = cached_session(state, app.clock.now(), min(refresh_margin, 60.0))
+    if session is None:
+        if state.mode != "software":
+            raise CredentialsError(
+                "no valid role session is cached",
+                hint="run `sts-mfa assume --code CODE` first",
+            )
+        try:
+            session, _ = obtain(app, code=None, duration=None, force=False, margin=refresh_margin)
+        except UsageError as e:  # pragma: no cover - software mode never asks
+            raise CredentialsError(str(e)) from None
+    ctx = app.context()
+    buckets = scenario.list_buckets(ctx, state, session)
+    if app.json:
+        app.echo_json(
+            {
+                "role_arn": session.role_arn,
+                "assumed_role_arn": session.assumed_role_arn,
+                "buckets": [
+                    {"name": b.name, "created": iso8601(b.created) if b.created else None} for b in buckets
+                ],
+            }
+        )
+        return
+    from sts_mfa.cli.output import table
+
+    rows = [[b.name, iso8601(b.created) if b.created else None] for b in buckets]
+    title = f"{len(buckets)} bucket(s), listed as {session.assumed_role_arn or session.role_arn}"
+    app.out_console().print(table(title, ["bucket", "created"], rows))

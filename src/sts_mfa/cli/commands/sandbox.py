@@ -1,0 +1,152 @@
+"""`sts-mfa sandbox serve|selftest`: the local strict AWS endpoint."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+
+import click
+
+from sts_mfa.errors import AwsError
+
+READY = "# sts-mfa sandbox ready"
+
+
+@click.group()
+def sandbox() -> None:
+    """A local AWS endpoint (moto, made strict about MFA) for trying the tool offline.
+
+    It enforces what AWS enforces for this scenario: trust policies and their
+    MFA conditions, real TOTP checks against the device seed with replay
+    protection, deletion order, and identity-policy permissions.
+    """
+
+
+@sandbox.command(
+    epilog="""\b
+Examples:
+  eval "$(sts-mfa sandbox serve --background)"   # exports, server keeps running
+  sts-mfa setup --software-token && sts-mfa check-deny
+  kill "$STS_MFA_SANDBOX_PID"
+\b
+  sts-mfa sandbox serve --port 5000              # foreground, Ctrl-C to stop
+"""
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."
+)
+@click.option(
+    "--key-delay", type=click.FloatRange(0), default=0.0, help="New access keys fail for N seconds."
+)
+@click.option(
+    "--role-delay", type=click.FloatRange(0), default=0.0, help="New roles are not assumable for N seconds."
+)
+@click.option(
+    "--principal-delay",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="New users are refused as trust-policy principals for N seconds.",
+)
+@click.option(
+    "--throttle-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of requests throttled."
+)
+@click.option("--background", is_flag=True, help="Print the exports, leave the server running, return.")
+def serve(
+    port: int,
+    key_delay: float,
+    role_delay: float,
+    principal_delay: float,
+    throttle_rate: float,
+    background: bool,
+) -> None:
+    """Run the sandbox; print `export NAME=value` lines for the admin identities.
+
+    stdout holds only the export lines (for eval); the log goes to stderr.
+    The first account is the identity account (users, MFA devices); the
+    second is for roles in another account (STS_MFA_SANDBOX_ROLE_* variables).
+    """
+    if background:
+        _serve_in_background(
+            [
+                *("--port", str(port), "--key-delay", str(key_delay), "--role-delay", str(role_delay)),
+                *("--principal-delay", str(principal_delay), "--throttle-rate", str(throttle_rate)),
+            ]
+        )
+        return
+    from sts_mfa.sandbox import Faults, Sandbox, SandboxUnavailable
+
+    faults = Faults(
+        key_delay=key_delay,
+        role_delay=role_delay,
+        principal_delay=principal_delay,
+        throttle_rate=throttle_rate,
+    )
+    try:
+        sb = Sandbox(port=port, faults=faults, sample_buckets=("reports", "logs")).start()
+    except SandboxUnavailable as e:
+        raise AwsError(str(e)) from None
+    except OSError as e:
+        raise AwsError(f"cannot start the sandbox on port {port}: {e.strerror or e}") from None
+    env = sb.env(0)
+    for name, value in env.items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+    if len(sb.accounts) > 1:
+        role = sb.accounts[1]
+        click.echo(f"export STS_MFA_SANDBOX_ROLE_ACCESS_KEY_ID={shlex.quote(role.access_key_id)}")
+        click.echo(f"export STS_MFA_SANDBOX_ROLE_SECRET_ACCESS_KEY={shlex.quote(role.secret_access_key)}")
+        click.echo(f"export STS_MFA_SANDBOX_ROLE_ACCOUNT={role.account_id}")
+    click.echo(READY)
+    sys.stdout.flush()
+    accounts = ", ".join(a.account_id for a in sb.accounts)
+    click.echo(f"sts-mfa sandbox: listening on {sb.endpoint} (accounts {accounts}); Ctrl-C to stop", err=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    sb.stop()
+    click.echo("sts-mfa sandbox: stopped", err=True)
+
+
+def _serve_in_background(options: list[str]) -> None:
+    """Start `sandbox serve` (without --background) detached; relay its exports once ready."""
+    args = ["sandbox", "serve", *options]
+    log_path = os.environ.get("STS_MFA_SANDBOX_LOG", os.devnull)
+    with open(log_path, "ab") as log:
+        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "sts_mfa", *args],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+        )
+    assert child.stdout is not None
+    lines = []
+    for line in child.stdout:
+        if line.strip() == READY:
+            break
+        lines.append(line.rstrip("\n"))
+    else:
+        code = child.wait()
+        raise AwsError(f"the sandbox did not start (exit {code}); set STS_MFA_SANDBOX_LOG=FILE to see why")
+    child.stdout.close()
+    for line in lines:
+        click.echo(line)
+    click.echo(f"export STS_MFA_SANDBOX_PID={child.pid}")
+
+
+@sandbox.command()
+def selftest() -> None:
+    """Check that the installed moto still offers what the sandbox relies on."""
+    from sts_mfa.sandbox import selftest as st
+
+    problems = st.run()
+    for p in problems:
+        click.echo(f"problem: {p}", err=True)
+    if problems:
+        raise AwsError(f"the sandbox self-test found {len(problems)} problem(s)")
+    click.echo("sandbox self-test passed")

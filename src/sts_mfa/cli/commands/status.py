@@ -1,0 +1,149 @@
+"""`sts-mfa status`: what the state file holds and what exists, never a secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from sts_mfa.cli.app import App, json_option, pass_app
+from sts_mfa.credentials import iso8601
+from sts_mfa.errors import StsMfaError
+from sts_mfa.state import State, load
+from sts_mfa.totp import step_start
+
+
+def describe(state: State, now: float, exists: dict[str, bool | None] | None) -> dict[str, Any]:
+    """The state as data for people and scripts: names, ARNs, times; secrets only as 'stored'."""
+    exists = exists or {}
+
+    def res(kind: str, name: str | None, arn: str | None, **extra: Any) -> dict[str, Any] | None:
+        if name is None:
+            return None
+        return {"name": name, "arn": arn, "exists": exists.get(kind), **extra}
+
+    user, key, device = state.user, state.access_key, state.mfa_device
+    role, policy, inline = state.role, state.policy, state.user_policy
+    record = state.totp.get(device.serial) if device and device.serial else None
+    session = state.session
+    return {
+        "prefix": state.prefix,
+        "mode": state.mode,
+        "account": state.account,
+        "region": state.region,
+        "endpoint": state.endpoint,
+        "setup_complete": state.setup_complete(),
+        "resources": {
+            "user": res("user", user.name if user else None, user.arn if user else None),
+            "access_key": res(
+                "access_key",
+                key.access_key_id if key else None,
+                None,
+                secret="stored in the state file" if key else None,
+            ),
+            "mfa_device": res(
+                "mfa_device",
+                device.name if device else None,
+                device.serial if device else None,
+                enabled=bool(device and device.enabled),
+            ),
+            "role": res("role", role.name if role else None, role.arn if role else None),
+            "policy": res(
+                "policy",
+                policy.name if policy else None,
+                policy.arn if policy else None,
+                attached=state.policy_attached,
+            ),
+            "user_policy": res("user_policy", inline.name if inline else None, None),
+        },
+        "totp": {
+            "seed_on_disk": state.seed is not None,
+            "last_step": record.last_step if record else None,
+            "last_step_started": iso8601(step_start(record.last_step))
+            if record and record.last_step
+            else None,
+            "last_typed_code_at": iso8601(record.last_used_at) if record and record.last_used_at else None,
+        },
+        "session": None
+        if session is None
+        else {
+            "access_key_id": session.access_key_id,
+            "assumed_role_arn": session.assumed_role_arn,
+            "expires": iso8601(session.expiration),
+            "remaining_seconds": max(0, int(session.remaining(now))),
+            "valid": session.remaining(now) > 0,
+        },
+    }
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  sts-mfa status
+  sts-mfa status --offline --json | jq .session
+"""
+)
+@click.option("--offline", is_flag=True, help="Only read the state file; do not ask AWS what exists.")
+@json_option
+@pass_app
+def status(app: App, offline: bool) -> None:
+    """Show what the state file holds and which of it exists in AWS (no secrets)."""
+    state = load(app.state_path)
+    if state is None:
+        if app.json:
+            app.echo_json({"state_file": str(app.state_path), "exists": False})
+        else:
+            click.echo(f"No state file at {app.state_path}: nothing is set up.")
+        return
+    exists: dict[str, bool | None] | None = None
+    problem = None
+    if not offline and state.has_resources():
+        try:
+            app.check_matches(state)
+            from sts_mfa import scenario
+
+            exists = scenario.inspect(app.context(), state)
+        except StsMfaError as e:
+            problem = str(e)
+    data = {"state_file": str(app.state_path), "exists": True, **describe(state, app.clock.now(), exists)}
+    if problem:
+        data["aws_check"] = f"could not ask AWS: {problem}"
+    if app.json:
+        app.echo_json(data)
+        return
+    _print(app, data)
+
+
+def _yes(value: bool | None) -> str:
+    return {True: "yes", False: "NO", None: "?"}[value]
+
+
+def _print(app: App, data: dict[str, Any]) -> None:
+    from sts_mfa.cli.output import table
+
+    out = app.out_console()
+    mode = "software token (seed in the state file)" if data["mode"] == "software" else "phone"
+    out.print(f"State file {data['state_file']}: {data['prefix']}, {mode}, account {data['account'] or '?'}")
+    rows = []
+    for kind, r in data["resources"].items():
+        if r is None:
+            rows.append([kind.replace("_", " "), None, None, None])
+            continue
+        detail = r["arn"] or r["name"]
+        if kind == "mfa_device":
+            detail = f"{detail} ({'enabled' if r['enabled'] else 'not enabled'})"
+        if kind == "policy":
+            detail = f"{detail} ({'attached' if r['attached'] else 'not attached'})"
+        rows.append([kind.replace("_", " "), r["name"], detail, _yes(r["exists"])])
+    out.print(table(None, ["resource", "name", "details", "exists"], rows))
+    totp = data["totp"]
+    if totp["last_step"] is not None:
+        out.print(f"Last TOTP time-step used: {totp['last_step']} (began {totp['last_step_started']})")
+    s = data["session"]
+    if s is None:
+        out.print("No cached role session.")
+    else:
+        state_word = f"valid for {s['remaining_seconds']} s" if s["valid"] else "EXPIRED"
+        out.print(f"Cached session {s['access_key_id']}: expires {s['expires']} ({state_word})")
+    if "aws_check" in data:
+        out.print(f"[yellow]{data['aws_check']}[/]")

@@ -1,0 +1,115 @@
+"""The `sts-mfa` command group: global options, help, exit codes.
+
+Only click and the light modules are imported here; each command imports
+what it needs (boto3, rich, moto) inside its body, so `--help` and TAB
+completion cost about as much as Click itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sts_mfa import __version__
+from sts_mfa.cli.app import App, StsMfaGroup
+from sts_mfa.cli.params import complete_profile
+from sts_mfa.state import DEFAULT_STATE_FILE
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success (check-deny: AWS refused AssumeRole without MFA, as it should)
+  1  an AWS or environment error
+  2  usage error (bad option, malformed code, no code and no terminal)
+  3  check-deny: the role can be assumed WITHOUT MFA
+  4  state file missing, unsafe, corrupt, or a step run before its prerequisite
+  5  the MFA code was refused (invalid, already used, not this user's device)
+  6  credentials missing, expired, or not yet valid
+"""
+
+EXAMPLES = """\b
+A newcomer's tour, on the embedded sandbox (no AWS account needed):
+  sts-mfa demo
+\b
+The steps one by one, against a local sandbox:
+  eval "$(sts-mfa sandbox serve --background)"
+  sts-mfa setup --software-token
+  sts-mfa check-deny
+  sts-mfa assume
+  sts-mfa list-buckets
+  sts-mfa teardown
+"""
+
+
+@click.group(
+    cls=StsMfaGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXAMPLES + "\n" + EXIT_CODES,
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="STS_MFA_STATE",
+    default=DEFAULT_STATE_FILE,
+    show_default=True,
+    help="State file shared by the steps [env: STS_MFA_STATE].",
+)
+@click.option(
+    "--profile",
+    envvar="AWS_PROFILE",
+    shell_complete=complete_profile,
+    help="AWS profile for the admin side [env: AWS_PROFILE].",
+)
+@click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region [env: AWS_REGION].")
+@click.option(
+    "--endpoint-url",
+    metavar="URL",
+    help="AWS endpoint override, e.g. a sandbox [env: AWS_ENDPOINT_URL, read by boto3 itself].",
+)
+@click.option("--json", "json_", is_flag=True, help="Machine-readable output: one JSON document on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and data.")
+@click.option("-v", "--verbose", count=True, help="Also show how many AWS requests each command made.")
+@click.version_option(__version__, "--version", prog_name="sts-mfa")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    state_path: Path,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    json_: bool,
+    quiet: bool,
+    verbose: int,
+) -> None:
+    """Prove, step by step, that an AWS role can only be assumed with MFA.
+
+    setup creates an IAM user with a virtual MFA device and a role whose trust
+    policy demands MFA; check-deny shows AssumeRole refused without MFA; assume
+    gets the role with a TOTP code; list-buckets uses it; teardown removes it all.
+    The steps share a JSON state file, so each runs on its own or in a script.
+    """
+    app = ctx.obj if isinstance(ctx.obj, App) else App()
+    app.state_path = state_path
+    app.profile = profile or None
+    app.region = region or None
+    app.endpoint_url = endpoint_url or None
+    app.json = app.json or json_
+    app.quiet = quiet
+    app.verbose = verbose
+    ctx.obj = app
+    ctx.call_on_close(app.show_requests)
+
+
+def _register() -> None:
+    from sts_mfa.cli import commands
+
+    for command in commands.ALL:
+        cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli.main(prog_name="sts-mfa")

@@ -1,0 +1,82 @@
+"""How things look: rich consoles, the progress reporter, tables.
+
+Imported only by commands that print more than a line, never by `--help`,
+completion or the cached-credentials path. Everything but data goes to stderr;
+rich itself honours NO_COLOR, TERM=dumb and non-terminal output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.status import Status
+from rich.table import Table
+
+
+def make_console(*, stderr: bool) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=not stderr)
+
+
+class CliReporter:
+    """A `Reporter` drawing on stderr: ticks for steps, a spinner while waiting."""
+
+    def __init__(self, console: Console, *, quiet: bool = False) -> None:
+        self.console = console
+        self.quiet = quiet
+        self._status: Status | None = None
+        self._announced: set[str] = set()
+
+    def _print(self, text: str) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        self.console.print(text)
+
+    def step(self, message: str) -> None:
+        if not self.quiet:
+            self._print(f"[green]✓[/] {escape(message)}")
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self._print(f"[dim]·[/] {escape(message)}")
+
+    def warn(self, message: str) -> None:
+        self._print(f"[yellow]warning:[/] {escape(message)}")
+
+    def _spin(self, text: str, key: str) -> None:
+        if self.quiet:
+            return
+        if not self.console.is_terminal:
+            # No spinner in a log: say it once per thing waited for.
+            if key not in self._announced:
+                self._announced.add(key)
+                self.console.print(f"… {escape(text)}")
+            return
+        if self._status is None:
+            self._status = self.console.status(escape(text))
+            self._status.start()
+        else:
+            self._status.update(escape(text))
+
+    def waiting(self, what: str, elapsed: float) -> None:
+        self._spin(f"waiting for {what} ({elapsed:.0f} s)", f"wait:{what}")
+
+    def countdown(self, what: str, remaining: float) -> None:
+        self._spin(f"waiting for {what}: {remaining:.0f} s", f"countdown:{what}")
+
+    def done_waiting(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        self._announced.clear()
+
+
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
+    t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*("-" if v is None else escape(str(v)) for v in r))
+    return t

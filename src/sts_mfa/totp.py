@@ -1,0 +1,158 @@
+"""TOTP timing: the software token, code formats, and the replay guard.
+
+AWS accepts each 30 s time-step's code once per device. The tool therefore
+remembers, per device, the last step it sent (and the last code a person typed),
+never sends a step at or before it, and waits for the next window instead of
+letting AWS refuse a reused code. Time comes from an injected `Clock`, so tests
+move it instead of sleeping through real windows.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from sts_mfa.errors import CodeRefused
+
+STEP_SECONDS = 30
+CODE_RE = re.compile(r"^[0-9]{6}$")
+# A typed code equal to the last one used is refused locally for this long:
+# AWS accepts a code for its own step and one either side, so within three
+# steps the same digits are the same (already used) code.
+TYPED_CODE_MEMORY_SECONDS = 3 * STEP_SECONDS
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """Wall-clock time; the default everywhere outside tests."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+def step_at(t: float) -> int:
+    return int(t // STEP_SECONDS)
+
+
+def step_start(step: int) -> float:
+    return float(step * STEP_SECONDS)
+
+
+def is_code(text: str) -> bool:
+    return bool(CODE_RE.match(text))
+
+
+def normalize_code(text: str) -> str:
+    """Accept '123 456' or '123-456' as typed from an app; anything else must be 6 digits."""
+    return re.sub(r"[\s-]", "", text)
+
+
+def code_problem(text: str) -> str | None:
+    """Why `text` is not an MFA code, or None if it is one."""
+    code = normalize_code(text)
+    if not code:
+        return "an MFA code is 6 digits; got nothing"
+    if not code.isdigit() or not code.isascii():
+        return f"an MFA code is 6 digits; {text!r} has other characters"
+    if len(code) != 6:
+        return f"an MFA code is exactly 6 digits; {text!r} has {len(code)}"
+    return None
+
+
+def code_for_step(seed: str, step: int) -> str:
+    import pyotp
+
+    return str(pyotp.TOTP(seed).generate_otp(step))
+
+
+def random_seed() -> str:
+    import pyotp
+
+    return str(pyotp.random_base32())
+
+
+@dataclass(frozen=True)
+class PlannedCode:
+    step: int
+    code: str
+    waited: float
+
+
+def enable_codes(seed: str, now: float) -> tuple[str, str, int]:
+    """Two consecutive codes for EnableMFADevice: the previous window's and the current one's.
+
+    Returns (code1, code2, step of code2). This is what AWS's own automation
+    examples send; the device is then "used" up to the current step.
+    """
+    step = step_at(now)
+    return code_for_step(seed, step - 1), code_for_step(seed, step), step
+
+
+def seconds_until_usable(last_step: int | None, now: float) -> float:
+    """How long until a step after `last_step` begins (0 if the current one is fresh)."""
+    if last_step is None or step_at(now) > last_step:
+        return 0.0
+    return step_start(last_step + 1) - now
+
+
+def next_software_code(
+    seed: str,
+    last_step: int | None,
+    clock: Clock,
+    *,
+    on_wait: Countdown | None = None,
+) -> PlannedCode:
+    """The software token's next code, waiting for a fresh window when needed.
+
+    Never returns a step at or before `last_step`: that code was already sent,
+    and AWS refuses a code twice.
+    """
+    waited = 0.0
+    while True:
+        wait = seconds_until_usable(last_step, clock.now())
+        if wait <= 0:
+            break
+        if on_wait is not None:
+            on_wait(wait)
+        # Sleep in short slices so a countdown can tick; land just past the boundary.
+        slice_ = min(wait + 0.01, 1.0)
+        clock.sleep(slice_)
+        waited += slice_
+    step = step_at(clock.now())
+    return PlannedCode(step=step, code=code_for_step(seed, step), waited=waited)
+
+
+class Countdown(Protocol):
+    def __call__(self, remaining: float) -> None: ...
+
+
+def check_typed_code(
+    code: str,
+    last_code: str | None,
+    last_used_at: float | None,
+    now: float,
+) -> None:
+    """Refuse, locally and with an explanation, a typed code that was just used."""
+    if (
+        last_code is not None
+        and last_used_at is not None
+        and code == last_code
+        and now - last_used_at < TYPED_CODE_MEMORY_SECONDS
+    ):
+        ago = int(now - last_used_at)
+        nxt = max(1, int(step_start(step_at(now) + 1) - now))
+        raise CodeRefused(
+            f"code {code} was already used {ago} s ago; AWS accepts each code once",
+            hint=f"wait for your authenticator's next code (about {nxt} s)",
+        )

@@ -1,0 +1,114 @@
+"""Shared fixtures: a fake clock, a clean AWS environment, and a CLI runner.
+
+Every test runs with fake AWS credentials and no profile, config file or
+endpoint from the machine, so nothing can reach a real account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from sts_mfa.cli import cli
+from sts_mfa.cli.app import App
+
+# A moment 5 s into a 30 s TOTP window, in 2027: fixed so runs are reproducible.
+T0 = 1_800_000_000.0 + 5.0
+
+
+class FakeClock:
+    """A clock tests move by hand; `sleep` advances it instantly."""
+
+    def __init__(self, start: float = T0) -> None:
+        self.t = start
+        self.slept = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.t += seconds
+            self.slept += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    def __call__(self) -> float:  # usable where a plain `() -> float` is wanted
+        return self.t
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Fake credentials set before any client exists; nothing from the machine leaks in."""
+    home = tmp_path_factory.mktemp("home")
+    for var in list(os.environ):
+        if var.startswith(("AWS_", "STS_MFA_")):
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("TERM", "dumb")
+
+
+@dataclass
+class Cli:
+    """Runs `sts-mfa` in-process with an injected App (clock, endpoint, keys)."""
+
+    state: Path
+    clock: FakeClock
+    app_kwargs: dict[str, Any]
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        app = App(clock=self.clock, **self.app_kwargs)
+        runner = CliRunner()
+        return runner.invoke(
+            cli,
+            ["--state", str(self.state), *args],
+            obj=app,
+            input=input,
+            env=env,
+            catch_exceptions=False,
+        )
+
+    def json(self, *args: str) -> Any:
+        result = self(*args, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def run(tmp_path: Path, clock: FakeClock) -> Cli:
+    return Cli(state=tmp_path / "state.json", clock=clock, app_kwargs={})
+
+
+def no_traceback(result: Result) -> bool:
+    return "Traceback" not in result.output and "Traceback" not in (result.stderr or "")
+
+
+def make_run(state: Path, clock: FakeClock, **app_kwargs: Any) -> Cli:
+    return Cli(state=state, clock=clock, app_kwargs=app_kwargs)
+
+
+Factory = Callable[..., Cli]
+
+
+@pytest.fixture
+def fresh_runner() -> Iterator[Factory]:
+    yield make_run

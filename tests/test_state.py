@@ -1,0 +1,179 @@
+"""The state file: validated, private, atomic, serialized."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from sts_mfa.errors import StateError
+from sts_mfa.state import (
+    SCHEMA_VERSION,
+    AccessKey,
+    Resource,
+    Session,
+    State,
+    dump,
+    load,
+    parse,
+    transaction,
+    write_atomic,
+)
+
+
+def sample_state() -> State:
+    return State(
+        prefix="sts-mfa-abcd1234",
+        iam_path="/sts-mfa/",
+        mode="software",
+        user=Resource("sts-mfa-abcd1234-user", "arn:aws:iam::123456789012:user/sts-mfa/sts-mfa-abcd1234-user"),
+        access_key=AccessKey("AKIAEXAMPLE", "secret"),
+        seed=None,
+    )
+
+
+def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    state = sample_state()
+    state.session = Session("ASIA", "s", "t", 123.0, "arn:role")
+    path = tmp_path / "s.json"
+    write_atomic(path, dump(state))
+    assert load(path) == state
+
+
+def test_document_starts_with_the_version() -> None:
+    assert list(json.loads(dump(sample_state())))[:2] == ["version", "tool"]
+
+
+def test_written_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o000)
+    try:
+        path = tmp_path / "s.json"
+        write_atomic(path, dump(sample_state()))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o666])
+def test_group_or_world_accessible_file_is_refused(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "s.json"
+    write_atomic(path, dump(sample_state()))
+    path.chmod(mode)
+    with pytest.raises(StateError, match="accessible by other users") as err:
+        load(path)
+    assert "chmod 600" in str(err.value)
+
+
+def test_missing_file_loads_as_none(tmp_path: Path) -> None:
+    assert load(tmp_path / "nope.json") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty"),
+        ("{", "not valid JSON"),
+        ("[1, 2]", "must hold a JSON object, not a list"),
+        ('"x"', "must hold a JSON object, not a string"),
+        ("{}", "version: expected an integer"),
+        ('{"version": "1"}', "version: expected an integer, got a string"),
+        ('{"version": true}', "version: expected an integer"),
+        ('{"version": 99}', "newer sts-mfa"),
+        ('{"version": 0}', "not a schema version"),
+        ('{"version": 1, "iam_path": "/x/", "mode": "software"}', "prefix: missing"),
+        ('{"version": 1, "prefix": 5, "iam_path": "/x/", "mode": "software"}', "prefix: expected a string, got int"),
+        ('{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "sms"}', "mode: expected 'phone' or 'software'"),
+        (
+            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "phone", "user": {"arn": "a"}}',
+            "user.name: missing",
+        ),
+        (
+            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "phone", "user": []}',
+            "user: expected an object, got a list",
+        ),
+        (
+            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "phone", "colour": "red"}',
+            "colour: unknown field",
+        ),
+        (
+            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "phone", '
+            '"session": {"access_key_id": "a", "secret_access_key": "b", "session_token": "c", '
+            '"expiration": "soon", "role_arn": "r"}}',
+            "session.expiration: expected a number, got a string",
+        ),
+        (
+            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "phone", "totp": {"s": {"last_step": 1.5}}}',
+            "totp.s.last_step: expected an integer or null",
+        ),
+        (
+            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "software", '
+            '"mfa_device": {"name": "d", "serial": "arn"}}',
+            "seed: missing",
+        ),
+    ],
+)
+def test_invalid_documents_are_refused_saying_what_and_where(text: str, message: str) -> None:
+    with pytest.raises(StateError, match=message):
+        parse(text)
+
+
+def test_future_version_names_both_versions() -> None:
+    with pytest.raises(StateError) as err:
+        parse(json.dumps({"version": SCHEMA_VERSION + 1}))
+    assert f"schema version {SCHEMA_VERSION + 1}" in str(err.value)
+    assert "upgrade sts-mfa" in str(err.value)
+
+
+def test_transaction_serializes_read_modify_write(tmp_path: Path) -> None:
+    """Eight threads each add 25 to a counter under the lock: no update is lost."""
+    path = tmp_path / "s.json"
+    state = sample_state()
+    state.max_session_duration = 0
+    write_atomic(path, dump(state))
+
+    def bump() -> None:
+        for _ in range(25):
+            with transaction(path) as txn:
+                s = txn.require()
+                s.max_session_duration += 1
+                txn.save()
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    loaded = load(path)
+    assert loaded is not None and loaded.max_session_duration == 200
+
+
+def test_transaction_in_a_missing_directory_is_a_state_error(tmp_path: Path) -> None:
+    with pytest.raises(StateError, match="does not exist"), transaction(tmp_path / "nope" / "s.json"):
+        pass
+
+
+def test_read_only_directory_is_a_state_error(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root ignores directory permissions")
+    d = tmp_path / "ro"
+    d.mkdir()
+    d.chmod(0o500)
+    try:
+        with pytest.raises(StateError):
+            write_atomic(d / "s.json", "{}")
+    finally:
+        d.chmod(0o700)
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    state = sample_state()
+    state.seed = "JBSWY3DPEHPK3PXP"
+    state.session = Session("ASIA", "sessionsecret", "sessiontoken", 1.0, "r")
+    text = repr(state)
+    assert "secret" not in text.replace("secret_access_key", "")
+    assert "JBSWY3DPEHPK3PXP" not in text
+    assert "sessiontoken" not in text
