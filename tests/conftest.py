@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,9 @@ from click.testing import CliRunner, Result
 from sts_mfa.cli import cli
 from sts_mfa.cli.app import App
 
-# A moment 5 s into a 30 s TOTP window, in 2027: fixed so runs are reproducible.
-T0 = 1_800_000_000.0 + 5.0
+# A moment 5 s into a 30 s TOTP window, near the real time (moto stamps session
+# expirations from the real clock, so a fake clock far from it would see them expired).
+T0 = (time.time() // 30) * 30 + 5.0
 
 
 class FakeClock:

@@ -30,7 +30,9 @@ def sample_state() -> State:
         prefix="sts-mfa-abcd1234",
         iam_path="/sts-mfa/",
         mode="software",
-        user=Resource("sts-mfa-abcd1234-user", "arn:aws:iam::123456789012:user/sts-mfa/sts-mfa-abcd1234-user"),
+        user=Resource(
+            "sts-mfa-abcd1234-user", "arn:aws:iam::123456789012:user/sts-mfa/sts-mfa-abcd1234-user"
+        ),
         access_key=AccessKey("AKIAEXAMPLE", "secret"),
         seed=None,
     )
@@ -85,8 +87,14 @@ def test_missing_file_loads_as_none(tmp_path: Path) -> None:
         ('{"version": 99}', "newer sts-mfa"),
         ('{"version": 0}', "not a schema version"),
         ('{"version": 1, "iam_path": "/x/", "mode": "software"}', "prefix: missing"),
-        ('{"version": 1, "prefix": 5, "iam_path": "/x/", "mode": "software"}', "prefix: expected a string, got int"),
-        ('{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "sms"}', "mode: expected 'phone' or 'software'"),
+        (
+            '{"version": 1, "prefix": 5, "iam_path": "/x/", "mode": "software"}',
+            "prefix: expected a string, got int",
+        ),
+        (
+            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "sms"}',
+            "mode: expected 'phone' or 'software'",
+        ),
         (
             '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "phone", "user": {"arn": "a"}}',
             "user.name: missing",
@@ -106,7 +114,8 @@ def test_missing_file_loads_as_none(tmp_path: Path) -> None:
             "session.expiration: expected a number, got a string",
         ),
         (
-            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "phone", "totp": {"s": {"last_step": 1.5}}}',
+            '{"version": 1, "prefix": "p", "iam_path": "/x/", "mode": "phone", '
+            '"totp": {"s": {"last_step": 1.5}}}',
             "totp.s.last_step: expected an integer or null",
         ),
         (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+from tests.conftest import FakeClock
 
 from sts_mfa import totp
 from sts_mfa.errors import CodeRefused
-from tests.conftest import FakeClock
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -61,7 +61,7 @@ def test_same_digits_much_later_are_a_new_code() -> None:
         ("12345a", "other characters"),
         ("abcdef", "other characters"),
         ("", "got nothing"),
-        ("１２３４５６", "other characters"),  # full-width digits are not ASCII
+        ("\uff11\uff12\uff13\uff14\uff15\uff16", "other characters"),  # full-width digits: not ASCII
     ],
 )
 def test_malformed_codes_are_explained(text: str, problem: str) -> None:

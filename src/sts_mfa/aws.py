@@ -156,8 +156,13 @@ class Aws:
     def session(self) -> boto3.Session:
         if self._session is None:
             try:
+                keys = self.config.admin_keys
                 self._session = boto3.Session(
-                    profile_name=self.config.profile, region_name=self.config.region
+                    profile_name=self.config.profile,
+                    region_name=self.config.region,
+                    aws_access_key_id=keys.access_key_id if keys else None,
+                    aws_secret_access_key=keys.secret_access_key if keys else None,
+                    aws_session_token=keys.session_token if keys else None,
                 )
             except bx.ProfileNotFound as e:
                 raise CredentialsError(str(e), hint="check --profile / AWS_PROFILE") from None

@@ -156,6 +156,9 @@ def _fail(error: StsMfaError) -> NoReturn:
 class StsMfaGroup(click.Group):
     """A group that turns expected failures into one line and the documented exit code."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # the order of the story, not the alphabet
+
     def invoke(self, ctx: click.Context) -> Any:
         debug = os.environ.get("STS_MFA_DEBUG", "") not in ("", "0")
         try:

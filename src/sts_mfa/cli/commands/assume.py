@@ -82,6 +82,7 @@ def obtain(
 
 
 @click.command(
+    short_help="Assume the role with an MFA code; cache the session.",
     epilog="""\b
 Examples:
   sts-mfa assume                          # software token, or prompts for a code
@@ -92,7 +93,7 @@ Examples:
 \b
 The session is cached in the state file and reused while more than
 --refresh-margin seconds remain; --force gets a new one.
-"""
+""",
 )
 @click.option(
     "--code",

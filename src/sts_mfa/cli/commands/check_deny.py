@@ -10,6 +10,7 @@ from sts_mfa.errors import RoleExposed
 
 @click.command(
     "check-deny",
+    short_help="Show that AssumeRole WITHOUT MFA is refused.",
     epilog="""\b
 Examples:
   sts-mfa check-deny && echo "MFA is enforced"

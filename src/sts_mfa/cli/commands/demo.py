@@ -57,12 +57,13 @@ def peak_memory_mb() -> float:
 
 
 @click.command(
+    short_help="The whole story in one go (embedded sandbox by default).",
     epilog="""\b
 Examples:
   sts-mfa demo                 # on the embedded sandbox: no AWS account needed
   sts-mfa demo --json          # narration on stderr, a summary document on stdout
   sts-mfa --profile admin demo --aws   # the same against a real account
-"""
+""",
 )
 @click.option(
     "--aws", "use_aws", is_flag=True, help="Run against the configured AWS account, not the sandbox."

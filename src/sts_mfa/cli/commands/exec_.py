@@ -28,6 +28,7 @@ def child_environment(app: App, session_env: dict[str, str]) -> dict[str, str]:
 
 @click.command(
     "exec",
+    short_help="Run a command with the role session in its environment.",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
     epilog="""\b
 Examples:

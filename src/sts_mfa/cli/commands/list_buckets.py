@@ -12,6 +12,7 @@ from sts_mfa.errors import CredentialsError, UsageError
 
 @click.command(
     "list-buckets",
+    short_help="List S3 buckets with the role session.",
     epilog="""\b
 Examples:
   sts-mfa list-buckets

@@ -16,7 +16,7 @@ from sts_mfa.errors import AwsError
 READY = "# sts-mfa sandbox ready"
 
 
-@click.group()
+@click.group(short_help="A local strict AWS endpoint (moto + MFA enforcement).")
 def sandbox() -> None:
     """A local AWS endpoint (moto, made strict about MFA) for trying the tool offline.
 
@@ -27,6 +27,7 @@ def sandbox() -> None:
 
 
 @sandbox.command(
+    short_help="Run the sandbox and print export lines.",
     epilog="""\b
 Examples:
   eval "$(sts-mfa sandbox serve --background)"   # exports, server keeps running
@@ -34,7 +35,7 @@ Examples:
   kill "$STS_MFA_SANDBOX_PID"
 \b
   sts-mfa sandbox serve --port 5000              # foreground, Ctrl-C to stop
-"""
+""",
 )
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."

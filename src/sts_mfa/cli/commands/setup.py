@@ -83,13 +83,14 @@ class TerminalPhone:
 
 
 @click.command(
+    short_help="Create the user, MFA device, key, and the MFA-only role.",
     epilog="""\b
 Examples:
   sts-mfa setup --software-token        # codes from a built-in token (demos, scripts)
   sts-mfa setup                         # phone: scan the QR code, type two codes
   sts-mfa setup --qr-png qr.png </dev/null   # no terminal: write the QR code, stop
   sts-mfa setup --codes 123456 654321   # ...then finish with two consecutive codes
-"""
+""",
 )
 @click.option(
     "--software-token", is_flag=True, help="Generate codes with pyotp; keeps the seed in the state file."

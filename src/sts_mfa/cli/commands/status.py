@@ -77,11 +77,12 @@ def describe(state: State, now: float, exists: dict[str, bool | None] | None) ->
 
 
 @click.command(
+    short_help="What the state file holds and what exists (no secrets).",
     epilog="""\b
 Examples:
   sts-mfa status
   sts-mfa status --offline --json | jq .session
-"""
+""",
 )
 @click.option("--offline", is_flag=True, help="Only read the state file; do not ask AWS what exists.")
 @json_option

@@ -8,13 +8,14 @@ from sts_mfa.cli.app import App, json_option, pass_app
 
 
 @click.command(
+    short_help="Delete everything setup created, in AWS's order.",
     epilog="""\b
 Examples:
   sts-mfa teardown
   sts-mfa teardown --json
 \b
 Running it again when nothing is left says so and exits 0.
-"""
+""",
 )
 @json_option
 @pass_app

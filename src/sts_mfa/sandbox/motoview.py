@@ -1,0 +1,296 @@
+"""Every read of moto's in-process models, in one place.
+
+The enforcement layer decides from moto's state (who owns an access key, which MFA
+devices a user has, what a role's trust policy says) but never changes it: all
+writes go through moto's own request handling, so moto stays the single source of
+truth. Keeping every attribute access here makes the dependency on moto's internals
+explicit and checkable: `RELIED_ON` lists them, `sts_mfa.sandbox.selftest` verifies
+each one on real objects, and `Sandbox.start()` refuses to run if one has moved.
+
+The only writes are the bootstrap (admin identities and sample buckets, created
+through moto's backend methods before any request is served) and the global reset
+that isolates one sandbox from the next.
+
+This module imports moto at import time; it is itself imported lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from moto import settings as moto_settings
+from moto.core.base_backend import BackendDict
+from moto.core.model_instances import reset_model_data
+from moto.iam.models import (
+    AccessKey,
+    Group,
+    IAMBackend,
+    ManagedPolicy,
+    Role,
+    User,
+    VirtualMfaDevice,
+    iam_backends,
+)
+from moto.s3.models import s3_backends
+from moto.sts.models import AssumedRole, sts_backends
+
+PARTITION = "aws"
+
+# Attribute names, per moto class, that the enforcement layer reads.
+RELIED_ON: dict[str, tuple[str, ...]] = {
+    "IAMBackend": (
+        "users",  # dict[name, User]
+        "roles",  # dict[role id, Role]
+        "groups",  # dict[name, Group]
+        "access_keys",  # dict[access key id, AccessKey]: long-term AND temporary keys
+        "virtual_mfa_devices",  # dict[serial, VirtualMfaDevice]
+        "managed_policies",  # dict[arn, ManagedPolicy]
+        "instance_profiles",  # dict[name, InstanceProfile]
+    ),
+    "User": (
+        "name",
+        "path",
+        "arn",  # includes the path
+        "account_id",
+        "id",
+        "access_keys",  # list[AccessKey]
+        "mfa_devices",  # dict[serial, MFADevice]: the devices enabled for the user
+        "policies",  # dict[name, json]: inline policies
+        "managed_policies",  # dict[arn, ManagedPolicy]: attached policies
+        "password",  # the login profile (None when there is none)
+        "signing_certificates",
+        "ssh_public_keys",
+    ),
+    "AccessKey": ("access_key_id", "secret_access_key", "status", "user_name", "role_arn"),
+    "Role": (
+        "name",
+        "path",
+        "arn",
+        "account_id",
+        "id",
+        "assume_role_policy_document",
+        "policies",
+        "managed_policies",
+        "max_session_duration",
+    ),
+    "Group": ("name", "arn", "users", "policies", "managed_policies"),
+    "ManagedPolicy": ("arn", "versions"),
+    "PolicyVersion": ("document", "is_default"),
+    "VirtualMfaDevice": ("serial_number", "base32_string_seed", "user", "enable_date"),
+    "InstanceProfile": ("name", "roles"),
+    "STSBackend": ("assumed_roles",),
+    "AssumedRole": (
+        "access_key_id",
+        "secret_access_key",
+        "session_token",
+        "role_arn",
+        "session_name",
+        "account_id",
+    ),
+    "S3BackendDict": ("bucket_accounts",),  # dict[bucket name, (partition, account id)]
+}
+
+_ARN = re.compile(r"^arn:aws:(iam|sts)::(\d{12}):(.+)$")
+
+
+# --- process-wide state -------------------------------------------------------------------
+
+
+def reset_everything() -> None:
+    """Wipe all moto state in this process (what `POST /moto-api/reset` does)."""
+    BackendDict.reset()
+    reset_model_data()
+
+
+def moto_auth_count() -> float:
+    return float(moto_settings.INITIAL_NO_AUTH_ACTION_COUNT)
+
+
+def set_moto_auth_count(value: float) -> None:
+    """moto's own IAM checks must stay OFF (infinite no-auth count): they would add
+    moto's looser, path-less principal matching on top of the sandbox's."""
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = value
+
+
+# --- lookups ------------------------------------------------------------------------------
+
+
+def iam(account: str) -> IAMBackend:
+    return iam_backends[account][PARTITION]
+
+
+def known_accounts() -> list[str]:
+    return list(iam_backends.keys())
+
+
+def account_of_arn(arn: str) -> str | None:
+    match = _ARN.match(arn)
+    return match.group(2) if match else None
+
+
+def find_access_key(access_key_id: str) -> tuple[str, AccessKey] | None:
+    """The account whose IAM backend holds the key, and the key (user or session)."""
+    for account in known_accounts():
+        key = iam(account).access_keys.get(access_key_id)
+        if key is not None:
+            return account, key
+    return None
+
+
+def key_owner(account: str, key: AccessKey) -> User | None:
+    """The user a long-term key belongs to, if both still exist and still go together."""
+    if key.user_name is None:
+        return None
+    user = iam(account).users.get(key.user_name)
+    if user is None or not any(k is key for k in user.access_keys):
+        return None
+    return user
+
+
+def assumed_role(account: str, access_key_id: str) -> AssumedRole | None:
+    for session in sts_backends[account][PARTITION].assumed_roles:
+        if session.access_key_id == access_key_id:
+            return session
+    return None
+
+
+def user_by_name(account: str, name: str) -> User | None:
+    return iam(account).users.get(name)
+
+
+def user_by_arn(arn: str) -> User | None:
+    account = account_of_arn(arn)
+    if account is None or account not in known_accounts():
+        return None
+    return next((u for u in iam(account).users.values() if u.arn == arn), None)
+
+
+def role_by_name(account: str, name: str) -> Role | None:
+    return next((r for r in iam(account).roles.values() if r.name == name), None)
+
+
+def role_by_arn(arn: str) -> Role | None:
+    account = account_of_arn(arn)
+    if account is None or account not in known_accounts():
+        return None
+    return next((r for r in iam(account).roles.values() if r.arn == arn), None)
+
+
+def group_by_name(account: str, name: str) -> Group | None:
+    return iam(account).groups.get(name)
+
+
+def groups_of(account: str, user: User) -> list[Group]:
+    return [g for g in iam(account).groups.values() if any(m is user for m in g.users)]
+
+
+def default_document(policy: ManagedPolicy) -> str:
+    return next((v.document for v in policy.versions if v.is_default), "")
+
+
+def user_policy_documents(account: str, user: User) -> list[str]:
+    """Inline + attached (default version), then the same for each of the user's groups."""
+    documents = list(user.policies.values())
+    documents += [default_document(p) for p in user.managed_policies.values()]
+    for group in groups_of(account, user):
+        documents += list(group.policies.values())
+        documents += [default_document(p) for p in group.managed_policies.values()]
+    return documents
+
+
+def role_policy_documents(role: Role) -> list[str]:
+    return list(role.policies.values()) + [default_document(p) for p in role.managed_policies.values()]
+
+
+def role_trust_policy(role: Role) -> str:
+    document = role.assume_role_policy_document
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+def role_max_session(role: Role) -> int:
+    return int(role.max_session_duration or 3600)
+
+
+def role_in_instance_profiles(account: str, role: Role) -> bool:
+    return any(any(r is role for r in profile.roles) for profile in iam(account).instance_profiles.values())
+
+
+def instance_profile_has_roles(account: str, name: str) -> bool:
+    profile = iam(account).instance_profiles.get(name)
+    return bool(profile is not None and profile.roles)
+
+
+def managed_policy(account: str, arn: str) -> ManagedPolicy | None:
+    return iam(account).managed_policies.get(arn)
+
+
+def policy_is_attached(account: str, arn: str) -> bool:
+    backend = iam(account)
+    return (
+        any(arn in user.managed_policies for user in backend.users.values())
+        or any(arn in role.managed_policies for role in backend.roles.values())
+        or any(arn in group.managed_policies for group in backend.groups.values())
+    )
+
+
+def mfa_device(account: str, serial: str) -> VirtualMfaDevice | None:
+    return iam(account).virtual_mfa_devices.get(serial)
+
+
+def find_mfa_device(serial: str) -> VirtualMfaDevice | None:
+    for account in known_accounts():
+        device = iam(account).virtual_mfa_devices.get(serial)
+        if device is not None:
+            return device
+    return None
+
+
+def device_in_use(device: VirtualMfaDevice) -> bool:
+    return device.user is not None or device.enable_date is not None
+
+
+def device_enabled_for(device: VirtualMfaDevice, user: User) -> bool:
+    return device.user is user and device.serial_number in user.mfa_devices
+
+
+def user_has_login_profile(user: User) -> bool:
+    return user.password is not None
+
+
+def bucket_owner(bucket: str) -> str | None:
+    entry = s3_backends.bucket_accounts.get(bucket)
+    return entry[1] if entry else None
+
+
+def principal_id_exists(unique_id: str) -> bool:
+    """A principal given by unique ID (AIDA.../AROA...) names an existing user or role."""
+    for account in known_accounts():
+        backend = iam(account)
+        if any(u.id == unique_id for u in backend.users.values()):
+            return True
+        if any(r.id == unique_id for r in backend.roles.values()):
+            return True
+    return False
+
+
+# --- bootstrap (before serving) -------------------------------------------------------------
+
+
+def create_admin(account: str, region: str, name: str, path: str) -> tuple[str, str, str]:
+    """An IAM user allowed everything, with an access key: (key id, secret, user ARN)."""
+    backend = iam(account)
+    user = backend.create_user(region, name, path=path)
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
+    )
+    backend.put_user_policy(name, "sandbox-admin-everything", document)
+    key = backend.create_access_key(name)
+    return key.access_key_id, key.secret_access_key, user.arn
+
+
+def create_bucket(account: str, name: str, region: str) -> None:
+    s3_backends[account][PARTITION].create_bucket(name, region)

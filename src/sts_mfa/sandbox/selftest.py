@@ -1,0 +1,350 @@
+"""Self-test: is the sandbox still standing on the moto it was built against?
+
+The enforcement layer reads moto's models directly (`motoview.RELIED_ON`), so a moto
+upgrade that renames an attribute would silently turn a refusal into a pass. This
+module checks, loudly:
+
+* `structural_problems()` (cheap; `Sandbox.start()` runs it and refuses to start on
+  any problem): moto is the pinned version, and every attribute the middleware
+  reads exists and means what it did, checked on real objects built in a throwaway
+  backend that is registered nowhere.
+* `scenario_problems()`: the scenario end to end through a started Sandbox: a user
+  with an MFA device enabled with real codes, a role trusting the user only with
+  `Bool aws:MultiFactorAuthPresent`, then AssumeRole without MFA (refused), with a
+  wrong code (refused) and with the right code (credentials).
+
+`run()` returns the problems (empty means fine); `main()` prints them and exits 1 if
+there are any: `python -m sts_mfa.sandbox.selftest`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, cast
+
+PINNED_MOTO = "5.2.5"
+_ACCOUNT = "000000000000"
+
+
+def structural_problems() -> list[str]:
+    """Version pin and every moto attribute the middleware relies on."""
+    try:
+        import moto
+    except ImportError:
+        return ["moto is not installed (the 'sandbox' extra)"]
+    problems: list[str] = []
+    version = str(getattr(moto, "__version__", "unknown"))
+    if version != PINNED_MOTO:
+        problems.append(f"moto is {version}, the sandbox is pinned to {PINNED_MOTO}")
+    try:
+        problems += _module_problems()
+        objects = _sample_objects()
+    except Exception as exc:  # any failure here means moto moved
+        return [*problems, f"building moto sample objects failed: {type(exc).__name__}: {exc}"]
+    from sts_mfa.sandbox.motoview import RELIED_ON
+
+    for class_name, attributes in RELIED_ON.items():
+        sample = objects.get(class_name)
+        if sample is None:
+            problems.append(f"no sample object for moto {class_name}")
+            continue
+        problems += [
+            f"moto {class_name}.{attribute} is missing"
+            for attribute in attributes
+            if not hasattr(sample, attribute)
+        ]
+    if not problems:
+        problems += _meaning_problems(objects)
+    return problems
+
+
+def _module_problems() -> list[str]:
+    import moto.core.base_backend
+    import moto.core.model_instances
+    import moto.iam.models
+    import moto.moto_server.werkzeug_app
+    import moto.s3.models
+    import moto.settings
+    import moto.sts.models
+
+    expected: list[tuple[object, str]] = [
+        (moto.iam.models, "iam_backends"),
+        (moto.sts.models, "sts_backends"),
+        (moto.s3.models, "s3_backends"),
+        (moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT"),
+        (moto.core.base_backend.BackendDict, "reset"),
+        (moto.core.model_instances, "reset_model_data"),
+        (moto.moto_server.werkzeug_app, "DomainDispatcherApplication"),
+        (moto.moto_server.werkzeug_app, "create_backend_app"),
+        (moto.moto_server.werkzeug_app, "MotoRequestHandler"),
+        (moto.iam.models.IAMBackend, "create_user"),
+        (moto.iam.models.IAMBackend, "put_user_policy"),
+        (moto.iam.models.IAMBackend, "create_access_key"),
+        (moto.s3.models.S3Backend, "create_bucket"),
+    ]
+    return [
+        f"moto {getattr(owner, '__name__', owner)}.{name} is missing"
+        for owner, name in expected
+        if not hasattr(owner, name)
+    ]
+
+
+def _sample_objects() -> dict[str, Any]:
+    """One real instance of every moto class the middleware reads, in a private backend."""
+    from moto.iam.models import IAMBackend
+    from moto.s3.models import s3_backends
+    from moto.sts.models import AssumedRole, STSBackend
+
+    backend = IAMBackend(region_name="aws", account_id=_ACCOUNT)
+    user = backend.create_user("us-east-1", "selftest-user", path="/selftest/")
+    key = backend.create_access_key("selftest-user")
+    group = backend.create_group("selftest-group")
+    backend.add_user_to_group("selftest-group", "selftest-user")
+    document = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    )
+    policy = backend.create_policy(
+        description="", path="/", policy_document=document, policy_name="selftest", tags=[]
+    )
+    backend.attach_user_policy(policy.arn, "selftest-user")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole"}],
+        }
+    )
+    role = backend.create_role(
+        role_name="selftest-role",
+        assume_role_policy_document=trust,
+        path="/selftest/",
+        permissions_boundary=None,
+        description="",
+        tags=[],
+        max_session_duration="7200",
+    )
+    profile = backend.create_instance_profile("selftest-profile", "/", ["selftest-role"])
+    device = backend.create_virtual_mfa_device("selftest-device", "/")
+    backend.enable_mfa_device("selftest-user", device.serial_number, "123456", "654321")
+    sts = STSBackend("aws", _ACCOUNT)
+    temp_key = backend.create_temp_access_key()
+    session = AssumedRole(
+        account_id=_ACCOUNT,
+        region_name="us-east-1",
+        access_key=temp_key,
+        role_session_name="selftest-session",
+        role_arn=role.arn,
+        policy="",
+        duration=900,
+        external_id="",
+    )
+    return {
+        "IAMBackend": backend,
+        "User": user,
+        "AccessKey": key,
+        "Role": role,
+        "Group": group,
+        "ManagedPolicy": policy,
+        "PolicyVersion": policy.versions[0],
+        "VirtualMfaDevice": device,
+        "InstanceProfile": profile,
+        "STSBackend": sts,
+        "AssumedRole": session,
+        "S3BackendDict": s3_backends,
+        "_document": document,
+        "_trust": trust,
+    }
+
+
+def _meaning_problems(objects: dict[str, Any]) -> list[str]:
+    """The attributes exist; do they still hold what the middleware assumes?"""
+    import pyotp
+
+    from sts_mfa.sandbox.motoview import default_document
+
+    backend, user, key = objects["IAMBackend"], objects["User"], objects["AccessKey"]
+    role, group, device = objects["Role"], objects["Group"], objects["VirtualMfaDevice"]
+    session = objects["AssumedRole"]
+    checks: list[tuple[bool, str]] = [
+        (
+            user.arn == f"arn:aws:iam::{_ACCOUNT}:user/selftest/selftest-user",
+            "User.arn no longer includes the path",
+        ),
+        (backend.users.get("selftest-user") is user, "IAMBackend.users is not keyed by name"),
+        (
+            backend.access_keys.get(key.access_key_id) is key,
+            "IAMBackend.access_keys is not keyed by access key id",
+        ),
+        (any(k is key for k in user.access_keys), "User.access_keys does not hold the key"),
+        (key.user_name == user.name and key.role_arn is None, "AccessKey owner fields changed"),
+        (key.status == "Active", "AccessKey.status is not 'Active' for a new key"),
+        (
+            device.user is user and device.serial_number in user.mfa_devices,
+            "EnableMFADevice no longer links VirtualMfaDevice.user and User.mfa_devices",
+        ),
+        (device.enable_date is not None, "VirtualMfaDevice.enable_date not set when enabled"),
+        (any(m is user for m in group.users), "Group.users does not hold User objects"),
+        (
+            default_document(objects["ManagedPolicy"]) == objects["_document"],
+            "ManagedPolicy versions no longer expose the default document",
+        ),
+        (
+            objects["ManagedPolicy"].arn in user.managed_policies,
+            "User.managed_policies is not keyed by policy ARN",
+        ),
+        (
+            role.arn == f"arn:aws:iam::{_ACCOUNT}:role/selftest/selftest-role",
+            "Role.arn no longer includes the path",
+        ),
+        (role.assume_role_policy_document == objects["_trust"], "Role trust document changed"),
+        (str(role.max_session_duration) == "7200", "Role.max_session_duration changed"),
+        (
+            any(r is role for r in objects["InstanceProfile"].roles),
+            "InstanceProfile.roles does not hold Role objects",
+        ),
+        (
+            session.access_key_id == session.access_key.access_key_id
+            and isinstance(session.session_token, str)
+            and session.role_arn == role.arn,
+            "AssumedRole no longer carries its key, token and role ARN",
+        ),
+        (isinstance(objects["STSBackend"].assumed_roles, list), "STSBackend.assumed_roles"),
+        (
+            isinstance(objects["S3BackendDict"].bucket_accounts, dict),
+            "s3_backends.bucket_accounts is not a dict",
+        ),
+    ]
+    problems = [message for ok, message in checks if not ok]
+    try:
+        pyotp.TOTP(device.base32_string_seed).at(0)
+    except Exception as exc:
+        problems.append(f"VirtualMfaDevice.base32_string_seed is not a usable seed: {exc}")
+    return problems
+
+
+class _StepClock:
+    """The self-test's own clock: a phone that can wait 30 s without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 58_333_333 * 30 + 5.0  # 5 s into a TOTP window
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def scenario_problems() -> list[str]:
+    """Run the MFA scenario through a real Sandbox over HTTP with boto3."""
+    import boto3
+    import pyotp
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    from sts_mfa.sandbox.server import Sandbox
+
+    problems: list[str] = []
+    clock = _StepClock()
+    config = Config(retries={"mode": "standard", "total_max_attempts": 1})
+    with Sandbox(clock=clock, sample_buckets=()) as sb:
+        make_client = cast(Any, boto3.session.Session().client)
+        admin = sb.accounts[0]
+
+        def client(service: str, key: str, secret: str, token: str | None = None) -> Any:
+            return make_client(
+                service,
+                endpoint_url=sb.endpoint,
+                region_name=sb.region,
+                aws_access_key_id=key,
+                aws_secret_access_key=secret,
+                aws_session_token=token,
+                config=config,
+            )
+
+        iam = client("iam", admin.access_key_id, admin.secret_access_key)
+        user = iam.create_user(UserName="selftest", Path="/sts-mfa/")["User"]
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName="selftest")
+        serial = device["VirtualMFADevice"]["SerialNumber"]
+        totp = pyotp.TOTP(device["VirtualMFADevice"]["Base32StringSeed"].decode())
+        iam.enable_mfa_device(
+            UserName="selftest",
+            SerialNumber=serial,
+            AuthenticationCode1=totp.at(clock.now - 30),
+            AuthenticationCode2=totp.at(clock.now),
+        )
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": user["Arn"]},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                }
+            ],
+        }
+        role = iam.create_role(RoleName="selftest", AssumeRolePolicyDocument=json.dumps(trust))
+        role_arn = role["Role"]["Arn"]
+        key = iam.create_access_key(UserName="selftest")["AccessKey"]
+        sts = client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+
+        def refused(label: str, expected: str, **kwargs: str) -> None:
+            try:
+                sts.assume_role(RoleArn=role_arn, RoleSessionName="selftest", **kwargs)
+            except ClientError as exc:
+                message = exc.response["Error"]["Message"]
+                if exc.response["Error"]["Code"] != "AccessDenied" or expected not in message:
+                    problems.append(f"{label}: refused with an unexpected error: {message}")
+            else:
+                problems.append(f"{label}: AssumeRole SUCCEEDED; the sandbox must refuse it")
+
+        refused("AssumeRole without MFA", "is not authorized to perform: sts:AssumeRole")
+        clock.now += 30  # the enabling codes used this window; wait for the next
+        wrong = f"{(int(totp.at(clock.now)) + 1) % 1_000_000:06d}"
+        refused(
+            "AssumeRole with a wrong code",
+            "invalid MFA one time pass code",
+            SerialNumber=serial,
+            TokenCode=wrong,
+        )
+        try:
+            credentials = sts.assume_role(
+                RoleArn=role_arn,
+                RoleSessionName="selftest",
+                SerialNumber=serial,
+                TokenCode=totp.at(clock.now),
+            )["Credentials"]
+        except ClientError as exc:
+            problems.append(f"AssumeRole with the right code was refused: {exc}")
+        else:
+            assumed = client(
+                "sts",
+                credentials["AccessKeyId"],
+                credentials["SecretAccessKey"],
+                credentials["SessionToken"],
+            ).get_caller_identity()
+            if ":assumed-role/selftest/selftest" not in assumed["Arn"]:
+                problems.append(f"the session is not the role's: {assumed['Arn']}")
+    return problems
+
+
+def run() -> list[str]:
+    """All checks; an empty list means the sandbox can be trusted on this moto."""
+    problems = structural_problems()
+    if problems:
+        return problems
+    try:
+        return scenario_problems()
+    except Exception as exc:  # report, do not crash: this is a diagnostic
+        return [f"the scenario could not run: {type(exc).__name__}: {exc}"]
+
+
+def main() -> None:
+    problems = run()
+    for problem in problems:
+        print(f"sandbox self-test: {problem}", file=sys.stderr)
+    if problems:
+        sys.exit(1)
+    print(f"sandbox self-test: OK (moto {PINNED_MOTO})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Reading a request as it crosses the wire: what AWS's front door sees.
+
+A SigV4 `Authorization` header names the access key and, in its credential scope,
+the region and service. IAM and STS speak the Query protocol (a form body with
+`Action=...`); S3 is REST (method + path + sub-resource query). From that this
+module derives the API operation, the IAM action that authorizes it, and whether it
+mutates anything. No moto here: the same parsing would work in front of real AWS.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+STS_ACTIONS = frozenset(
+    {
+        "AssumeRole",
+        "AssumeRoleWithSAML",
+        "AssumeRoleWithWebIdentity",
+        "AssumeRoot",
+        "DecodeAuthorizationMessage",
+        "GetAccessKeyInfo",
+        "GetCallerIdentity",
+        "GetDelegatedAccessToken",
+        "GetFederationToken",
+        "GetSessionToken",
+        "GetWebIdentityToken",
+    }
+)
+_IAM_READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
+
+
+@dataclass(frozen=True)
+class SigV4:
+    """The parts of an `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`."""
+
+    access_key_id: str
+    date: str
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+def parse_authorization(value: str) -> SigV4 | None:
+    """Parse a SigV4 Authorization header; None if it is not one."""
+    scheme, _, rest = value.strip().partition(" ")
+    if scheme != "AWS4-HMAC-SHA256":
+        return None
+    parts: dict[str, str] = {}
+    for item in rest.split(","):
+        name, sep, val = item.strip().partition("=")
+        if sep:
+            parts[name] = val
+    scope = parts.get("Credential", "").split("/")
+    if len(scope) != 5 or not parts.get("Signature") or not parts.get("SignedHeaders"):
+        return None
+    key_id, date, region, service, terminator = scope
+    if terminator != "aws4_request" or not key_id:
+        return None
+    return SigV4(
+        access_key_id=key_id,
+        date=date,
+        region=region,
+        service=service.lower(),
+        signed_headers=tuple(h for h in parts["SignedHeaders"].lower().split(";") if h),
+        signature=parts["Signature"],
+    )
+
+
+@dataclass
+class WireRequest:
+    """One HTTP request, decoded enough to authenticate and authorize it."""
+
+    method: str
+    path: str  # decoded path
+    raw_uri: str  # path and query exactly as sent (what SigV4 signed)
+    host: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    auth: SigV4 | None
+    service: str
+    region: str
+    action: str  # the API operation: "AssumeRole", "ListBuckets", "PutObject", ...
+    iam_action: str  # what authorizes it: "sts:AssumeRole", "s3:ListAllMyBuckets", ...
+    params: dict[str, str] = field(default_factory=dict)  # Query-protocol params / S3 query
+    bucket: str | None = None
+    key: str | None = None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    @property
+    def mutating(self) -> bool:
+        """IAM writes and S3 PUT/POST/DELETE; STS never mutates (it only issues sessions)."""
+        if self.service == "iam":
+            return not self.action.startswith(_IAM_READ_PREFIXES)
+        if self.service == "s3":
+            return self.method in ("PUT", "POST", "DELETE")
+        return False
+
+    @property
+    def presigned(self) -> bool:
+        return "X-Amz-Credential" in self.params or "X-Amz-Signature" in self.params
+
+
+def headers_from_environ(environ: dict[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in environ.items():
+        if name.startswith("HTTP_"):
+            headers[name[5:].replace("_", "-").lower()] = str(value)
+    for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(name):
+            headers[name.replace("_", "-").lower()] = str(environ[name])
+    return headers
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """Read the whole body and put it back, so moto can read it again."""
+    stream = environ.get("wsgi.input")
+    body = b""
+    if stream is not None:
+        length = environ.get("CONTENT_LENGTH")
+        if length:
+            body = stream.read(int(length))
+        elif environ.get("wsgi.input_terminated"):
+            body = stream.read()
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("wsgi.input_terminated", None)
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    return body
+
+
+def parse(environ: dict[str, Any], default_region: str) -> WireRequest:
+    """Decode a WSGI request (consumes and restores its body)."""
+    body = read_body(environ)
+    headers = headers_from_environ(environ)
+    method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+    path = str(environ.get("PATH_INFO", "/")) or "/"
+    query = str(environ.get("QUERY_STRING", ""))
+    raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "")
+    if not raw_uri:
+        raw_uri = path + (f"?{query}" if query else "")
+    host = headers.get("host", "")
+    auth = parse_authorization(headers.get("authorization", ""))
+    query_params = dict(parse_qsl(query, keep_blank_values=True))
+    form: dict[str, str] = {}
+    if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+    if auth is not None:
+        service, region = auth.service, auth.region
+    elif "Action" in form or "Action" in query_params:
+        action_name = form.get("Action") or query_params.get("Action", "")
+        service, region = ("sts" if action_name in STS_ACTIONS else "iam"), default_region
+    else:
+        service, region = "s3", default_region
+
+    request = WireRequest(
+        method=method,
+        path=path,
+        raw_uri=raw_uri,
+        host=host,
+        headers=headers,
+        body=body,
+        auth=auth,
+        service=service,
+        region=region,
+        action="",
+        iam_action="",
+    )
+    if service == "s3":
+        request.params = query_params
+        _resolve_s3(request)
+    else:
+        request.params = {**query_params, **form}
+        request.action = request.params.get("Action", "")
+        request.iam_action = f"{service}:{request.action}"
+    return request
+
+
+# --- S3 REST operations -------------------------------------------------------------------
+
+# bucket sub-resource (query key) -> the name in GetBucketX/PutBucketX/DeleteBucketX
+_BUCKET_SUBRESOURCES = {
+    "acl": "Acl",
+    "cors": "Cors",
+    "encryption": "Encryption",
+    "lifecycle": "Lifecycle",
+    "location": "Location",
+    "logging": "Logging",
+    "notification": "Notification",
+    "ownershipControls": "OwnershipControls",
+    "policy": "Policy",
+    "policyStatus": "PolicyStatus",
+    "publicAccessBlock": "PublicAccessBlock",
+    "replication": "Replication",
+    "requestPayment": "RequestPayment",
+    "tagging": "Tagging",
+    "versioning": "Versioning",
+    "website": "Website",
+    "object-lock": "ObjectLockConfiguration",
+    "accelerate": "AccelerateConfiguration",
+}
+
+
+def _bucket_and_key(request: WireRequest) -> tuple[str | None, str | None]:
+    """Path-style (`/bucket/key`) or virtual-hosted (`bucket.host/key`) addressing."""
+    hostname = request.host.split(":")[0]
+    labels = hostname.split(".")
+    virtual = (
+        len(labels) > 1
+        and not hostname.replace(".", "").isdigit()
+        and labels[0] not in ("s3", "localhost")
+        and (hostname.endswith(".localhost") or ".s3." in hostname or ".s3-" in hostname)
+    )
+    path = request.path
+    if virtual:
+        key = path[1:] if len(path) > 1 else None
+        return labels[0], key
+    stripped = path.lstrip("/")
+    if not stripped:
+        return None, None
+    bucket, _, key = stripped.partition("/")
+    return bucket, (key or None)
+
+
+def _resolve_s3(request: WireRequest) -> None:
+    bucket, key = _bucket_and_key(request)
+    request.bucket, request.key = bucket, key
+    method, q = request.method, request.params
+    if bucket is None:
+        request.action, request.iam_action = "ListBuckets", "s3:ListAllMyBuckets"
+        return
+    if key is None:
+        sub = next((s for s in _BUCKET_SUBRESOURCES if s in q), None)
+        if sub is not None and method in ("GET", "PUT", "DELETE"):
+            verb = method.capitalize()
+            name = _BUCKET_SUBRESOURCES[sub]
+            request.action = f"{verb}Bucket{name}"
+            request.iam_action = f"s3:{verb}Bucket{name}"
+            return
+        if method == "POST" and "delete" in q:
+            request.action, request.iam_action = "DeleteObjects", "s3:DeleteObject"
+            return
+        table = {
+            "PUT": ("CreateBucket", "s3:CreateBucket"),
+            "DELETE": ("DeleteBucket", "s3:DeleteBucket"),
+            "HEAD": ("HeadBucket", "s3:ListBucket"),
+        }
+        if method in table:
+            request.action, request.iam_action = table[method]
+        elif "versions" in q:
+            request.action, request.iam_action = "ListObjectVersions", "s3:ListBucketVersions"
+        elif "uploads" in q:
+            request.action = "ListMultipartUploads"
+            request.iam_action = "s3:ListBucketMultipartUploads"
+        else:
+            version = "V2" if q.get("list-type") == "2" else ""
+            request.action, request.iam_action = f"ListObjects{version}", "s3:ListBucket"
+        return
+    if "tagging" in q and method in ("GET", "PUT", "DELETE"):
+        verb = method.capitalize()
+        request.action, request.iam_action = f"{verb}ObjectTagging", f"s3:{verb}ObjectTagging"
+        return
+    if "acl" in q and method in ("GET", "PUT"):
+        verb = method.capitalize()
+        request.action, request.iam_action = f"{verb}ObjectAcl", f"s3:{verb}ObjectAcl"
+        return
+    if method == "POST" and "uploads" in q:
+        request.action, request.iam_action = "CreateMultipartUpload", "s3:PutObject"
+    elif method == "POST" and "uploadId" in q:
+        request.action, request.iam_action = "CompleteMultipartUpload", "s3:PutObject"
+    elif method == "PUT" and "partNumber" in q:
+        request.action, request.iam_action = "UploadPart", "s3:PutObject"
+    elif method == "DELETE" and "uploadId" in q:
+        request.action, request.iam_action = "AbortMultipartUpload", "s3:AbortMultipartUpload"
+    elif method == "PUT" and request.header("x-amz-copy-source"):
+        request.action, request.iam_action = "CopyObject", "s3:PutObject"
+    else:
+        request.action, request.iam_action = {
+            "GET": ("GetObject", "s3:GetObject"),
+            "HEAD": ("HeadObject", "s3:GetObject"),
+            "PUT": ("PutObject", "s3:PutObject"),
+            "DELETE": ("DeleteObject", "s3:DeleteObject"),
+        }.get(method, (f"{method.capitalize()}Object", f"s3:{method.capitalize()}Object"))

@@ -1,0 +1,42 @@
+"""Fixtures for the sandbox tests.
+
+One Sandbox runs per test module (starting one is cheap, but resetting is cheaper):
+the `aws` fixture resets it before every test, so each test starts from two
+accounts with an admin identity and two sample buckets each, no faults, an empty
+request log, and the fake clock back at `START`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sandbox_helpers import ACCOUNT_1, ACCOUNT_2, START, Aws, FakeClock, sandbox_aws
+
+from sts_mfa.sandbox import Sandbox
+
+# --- the sandbox, one per module, reset per test --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sandbox_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="module")
+def running_sandbox(sandbox_clock: FakeClock) -> Iterator[Sandbox]:
+    with Sandbox(clock=sandbox_clock, accounts=(ACCOUNT_1, ACCOUNT_2)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def aws(running_sandbox: Sandbox, sandbox_clock: FakeClock) -> Aws:
+    running_sandbox.reset()
+    sandbox_clock.now = START
+    return sandbox_aws(running_sandbox, sandbox_clock)
+
+
+@pytest.fixture
+def sb(aws: Aws) -> Sandbox:
+    assert aws.sandbox is not None
+    return aws.sandbox

@@ -1,0 +1,323 @@
+"""The gap, precisely: what plain moto lets through and the sandbox (like AWS) refuses.
+
+Every scenario here runs twice, against plain moto (`ThreadedMotoServer`, moto's
+IAM checks off) and against the Sandbox. On plain moto each unsafe thing SUCCEEDS;
+on the Sandbox it is refused with AWS's error. A tool tested only against moto
+would pass all of these while being wrong on AWS; that is why the sandbox exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+from sandbox_helpers import (
+    ACCOUNT_1,
+    ACCOUNT_2,
+    START,
+    Aws,
+    Creds,
+    FakeClock,
+    allow_assume,
+    assume,
+    create_mfa_user,
+    create_role,
+    identity_policy,
+    sandbox_aws,
+    trust_policy,
+)
+
+from sts_mfa.sandbox import Sandbox, motoview
+
+SUCCEEDED = "succeeded"
+
+
+def outcome(call: Callable[..., Any], **kwargs: Any) -> str | tuple[str, str]:
+    """'succeeded', or the (Code, Message) of the refusal."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        return exc.response["Error"]["Code"], exc.response["Error"]["Message"]
+    return SUCCEEDED
+
+
+def expect(target: Aws, result: str | tuple[str, str], refusal: tuple[str, str]) -> None:
+    """Plain moto lets it through; the sandbox refuses exactly as AWS does."""
+    assert result == (refusal if target.strict else SUCCEEDED)
+
+
+def not_authorized(caller: str, role: str) -> tuple[str, str]:
+    return (
+        "AccessDenied",
+        f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role}",
+    )
+
+
+INVALID_CODE = ("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+
+
+# --- one endpoint per kind, fresh state per test ---------------------------------------------
+
+
+def _plain_moto_state() -> list[Creds]:
+    """What the Sandbox bootstraps, created the same way (through moto's backends)."""
+    motoview.reset_everything()
+    admins = []
+    for account in (ACCOUNT_1, ACCOUNT_2):
+        key_id, secret, _ = motoview.create_admin(account, "us-east-1", "sandbox-admin", "/sandbox/")
+        admins.append(Creds(key_id, secret))
+        for name in ("reports", "logs"):
+            motoview.create_bucket(account, f"{name}-{account}", "us-east-1")
+    return admins
+
+
+@pytest.fixture(scope="module", params=["plain moto", "sandbox"])
+def fresh_target(request: pytest.FixtureRequest) -> Iterator[Callable[[], Aws]]:
+    clock = FakeClock()
+    if request.param == "plain moto":
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+
+        def fresh_moto() -> Aws:
+            clock.now = START
+            return Aws(
+                endpoint=f"http://{host}:{port}",
+                region="us-east-1",
+                admins=_plain_moto_state(),
+                account_ids=[ACCOUNT_1, ACCOUNT_2],
+                clock=clock,
+                strict=False,
+            )
+
+        yield fresh_moto
+        server.stop()
+        motoview.reset_everything()
+    else:
+        with Sandbox(clock=clock) as sandbox:
+
+            def fresh_sandbox() -> Aws:
+                sandbox.reset()
+                clock.now = START
+                return sandbox_aws(sandbox, clock)
+
+            yield fresh_sandbox
+
+
+@pytest.fixture
+def target(fresh_target: Callable[[], Aws]) -> Aws:
+    return fresh_target()
+
+
+# --- AssumeRole and MFA --------------------------------------------------------------------------
+
+
+def test_assume_role_without_mfa(target: Aws) -> None:
+    user = create_mfa_user(target)
+    role = create_role(target, "mfa-only", trust_policy(user.arn))
+
+    result = outcome(assume, aws=target, user=user, role_arn=role)
+
+    expect(target, result, not_authorized(user.arn, role))
+
+
+def test_assume_role_with_a_wrong_code(target: Aws) -> None:
+    user = create_mfa_user(target)
+    role = create_role(target, "mfa-only", trust_policy(user.arn))
+    target.advance(30)
+
+    result = outcome(
+        assume, aws=target, user=user, role_arn=role, SerialNumber=user.serial, TokenCode="000000"
+    )
+
+    expect(target, result, INVALID_CODE)
+
+
+def test_assume_role_reusing_a_code(target: Aws) -> None:
+    user = create_mfa_user(target)
+    role = create_role(target, "mfa-only", trust_policy(user.arn))
+    target.advance(30)
+    code = target.code(user.seed)
+    assume(target, user, role, SerialNumber=user.serial, TokenCode=code)
+
+    result = outcome(assume, aws=target, user=user, role_arn=role, SerialNumber=user.serial, TokenCode=code)
+
+    expect(target, result, INVALID_CODE)
+
+
+def test_assume_role_with_someone_elses_device(target: Aws) -> None:
+    alice = create_mfa_user(target)
+    bob = create_mfa_user(target, "bob")
+    role = create_role(target, "mfa-only", trust_policy(alice.arn))
+    target.advance(30)
+
+    result = outcome(
+        assume,
+        aws=target,
+        user=alice,
+        role_arn=role,
+        SerialNumber=bob.serial,
+        TokenCode=target.code(bob.seed),
+    )
+
+    expect(
+        target,
+        result,
+        (
+            "AccessDenied",
+            "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your "
+            "MFA serial number is valid and associated with this user.",
+        ),
+    )
+
+
+def test_assume_a_role_that_does_not_exist(target: Aws) -> None:
+    user = create_mfa_user(target)
+    target.advance(30)
+    missing = f"arn:aws:iam::{ACCOUNT_1}:role/nobody-made-me"
+
+    result = outcome(assume, aws=target, user=user, role_arn=missing, mfa=True)
+
+    expect(target, result, not_authorized(user.arn, missing))
+
+
+def test_assume_a_role_that_trusts_another_user(target: Aws) -> None:
+    alice = create_mfa_user(target)
+    bob = create_mfa_user(target, "bob")
+    role = create_role(target, "bobs-role", trust_policy(bob.arn))
+    allow_assume(target, alice, role)
+    target.advance(30)
+
+    result = outcome(assume, aws=target, user=alice, role_arn=role, mfa=True)
+
+    expect(target, result, not_authorized(alice.arn, role))
+
+
+def test_account_root_trust_without_an_identity_policy(target: Aws) -> None:
+    user = create_mfa_user(target)
+    role = create_role(target, "account-trust", trust_policy(f"arn:aws:iam::{ACCOUNT_1}:root"))
+    target.advance(30)
+
+    result = outcome(assume, aws=target, user=user, role_arn=role, mfa=True)
+
+    expect(target, result, not_authorized(user.arn, role))
+
+
+def test_cross_account_without_an_identity_policy(target: Aws) -> None:
+    user = create_mfa_user(target)
+    role = create_role(target, "cross", trust_policy(user.arn), account=1)
+    target.advance(30)
+
+    result = outcome(assume, aws=target, user=user, role_arn=role, mfa=True)
+
+    expect(target, result, not_authorized(user.arn, role))
+
+
+def test_trust_policy_naming_a_path_ful_user_without_its_path(target: Aws) -> None:
+    """AWS: that ARN names nobody, so the role cannot even be created."""
+    user = create_mfa_user(target, path="/sts-mfa/")
+    pathless = f"arn:aws:iam::{ACCOUNT_1}:user/{user.name}"
+
+    result = outcome(target.iam().create_role, RoleName="r", AssumeRolePolicyDocument=trust_policy(pathless))
+
+    expect(target, result, ("MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{pathless}"'))
+
+
+def test_an_expired_session_keeps_working(target: Aws) -> None:
+    user = create_mfa_user(target)
+    role = create_role(target, "mfa-only", trust_policy(user.arn))
+    target.advance(30)
+    session = Creds.of_session(assume(target, user, role, mfa=True, DurationSeconds=900)["Credentials"])
+    target.advance(901)
+
+    result = outcome(target.client("sts", session).get_caller_identity)
+
+    expect(target, result, ("ExpiredToken", "The security token included in the request is expired"))
+
+
+def test_a_made_up_access_key(target: Aws) -> None:
+    stranger = Creds("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+
+    result = outcome(target.client("iam", stranger).create_user, UserName="intruder")
+
+    expect(target, result, ("InvalidClientTokenId", "The security token included in the request is invalid."))
+
+
+# --- MFA device enabling -------------------------------------------------------------------------
+
+
+def test_enable_mfa_device_with_made_up_codes(target: Aws) -> None:
+    iam = target.iam()
+    iam.create_user(UserName="alice")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]["SerialNumber"]
+
+    result = outcome(
+        iam.enable_mfa_device,
+        UserName="alice",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+
+    expect(target, result, ("InvalidAuthenticationCode", "Authentication code for device is not valid."))
+
+
+def test_enable_mfa_device_that_does_not_exist(target: Aws) -> None:
+    iam = target.iam()
+    iam.create_user(UserName="alice")
+    serial = f"arn:aws:iam::{ACCOUNT_1}:mfa/imaginary"
+
+    result = outcome(
+        iam.enable_mfa_device,
+        UserName="alice",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+
+    expect(target, result, ("NoSuchEntity", f"VirtualMFADevice with serial number {serial} doesn't exist."))
+
+
+# --- deletion order --------------------------------------------------------------------------------
+
+
+def test_delete_user_with_an_access_key(target: Aws) -> None:
+    iam = target.iam()
+    iam.create_user(UserName="u")
+    iam.create_access_key(UserName="u")
+
+    result = outcome(iam.delete_user, UserName="u")
+
+    expect(target, result, ("DeleteConflict", "Cannot delete entity, must delete access keys first."))
+
+
+def test_delete_user_with_an_mfa_device(target: Aws) -> None:
+    user = create_mfa_user(target)
+    iam = target.iam()
+    iam.delete_access_key(UserName=user.name, AccessKeyId=user.creds.access_key_id)
+
+    result = outcome(iam.delete_user, UserName=user.name)
+
+    expect(target, result, ("DeleteConflict", "Cannot delete entity, must delete MFA device first."))
+
+
+def test_delete_an_mfa_device_still_assigned(target: Aws) -> None:
+    user = create_mfa_user(target)
+
+    result = outcome(target.iam().delete_virtual_mfa_device, SerialNumber=user.serial)
+
+    expect(target, result, ("DeleteConflict", "MFA Device is still in use"))
+
+
+def test_delete_a_policy_still_attached(target: Aws) -> None:
+    iam = target.iam()
+    iam.create_user(UserName="u")
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=identity_policy("s3:*", "*"))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="u", PolicyArn=arn)
+
+    result = outcome(iam.delete_policy, PolicyArn=arn)
+
+    expect(target, result, ("DeleteConflict", "Cannot delete a policy attached to entities."))
