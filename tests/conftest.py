@@ -20,6 +20,8 @@ from click.testing import CliRunner, Result
 from sts_mfa.cli import cli
 from sts_mfa.cli.app import App
 
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 # A moment 5 s into a 30 s TOTP window, near the real time (moto stamps session
 # expirations from the real clock, so a fake clock far from it would see them expired).
 T0 = (time.time() // 30) * 30 + 5.0

@@ -15,9 +15,9 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
-from tests.conftest import Cli, no_traceback
 
 from sts_mfa.state import load, write_atomic
+from tests.conftest import Cli, no_traceback
 
 
 @pytest.fixture

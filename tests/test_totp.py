@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from tests.conftest import FakeClock
 
 from sts_mfa import totp
 from sts_mfa.errors import CodeRefused
+from tests.conftest import FakeClock
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

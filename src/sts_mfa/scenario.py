@@ -848,35 +848,85 @@ def delete_user_tree(
             return
         if error_code(e) != "DeleteConflict":
             raise
-        _clear_user_extras(iam, user, report)
-        iam.delete_user(UserName=user)
+        problems = _clear_user_extras(iam, user, report)
+        try:
+            iam.delete_user(UserName=user)
+        except ClientError as again:
+            if problems and error_code(again) == "DeleteConflict":
+                raise AwsError(
+                    f"cannot delete user {user}: {error_message(again)} "
+                    f"(could not clear: {'; '.join(problems)})"
+                ) from again
+            raise
     deleted.append(user)
     report.step(f"Deleted IAM user {user}")
 
 
-def _clear_user_extras(iam: Any, user: str, report: Reporter) -> None:
-    """What the tool never creates but someone may have added: cleared on DeleteConflict."""
-    for p in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:
+def _clear_user_extras(iam: Any, user: str, report: Reporter) -> list[str]:
+    """What the tool never creates but someone may have added: cleared on DeleteConflict.
+
+    Each kind is cleared on its own, and a kind that cannot be listed or
+    removed is noted rather than fatal: DeleteUser, tried again afterwards,
+    is the judge of whether anything that matters is left.
+    """
+    problems: list[str] = []
+
+    def each(kind: str, listing: Callable[[], list[Any]], remove: Callable[[Any], None]) -> None:
+        try:
+            for item in listing():
+                remove(item)
+        except ClientError as e:
+            problems.append(f"{kind}: {error_code(e)}")
+
+    def detach(p: Any) -> None:
         _tolerate_gone(iam.detach_user_policy, UserName=user, PolicyArn=p["PolicyArn"])
         report.step(f"Detached {p['PolicyArn']} from {user}")
-    for g in iam.list_groups_for_user(UserName=user)["Groups"]:
+
+    def leave(g: Any) -> None:
         _tolerate_gone(iam.remove_user_from_group, UserName=user, GroupName=g["GroupName"])
         report.step(f"Removed {user} from group {g['GroupName']}")
-    _tolerate_gone(iam.delete_login_profile, UserName=user)
-    for c in iam.list_signing_certificates(UserName=user)["Certificates"]:
-        _tolerate_gone(iam.delete_signing_certificate, UserName=user, CertificateId=c["CertificateId"])
-    for k in iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"]:
-        _tolerate_gone(iam.delete_ssh_public_key, UserName=user, SSHPublicKeyId=k["SSHPublicKeyId"])
-    for c in iam.list_service_specific_credentials(UserName=user).get("ServiceSpecificCredentials", []):
-        _tolerate_gone(
+
+    each(
+        "attached policies",
+        lambda: iam.list_attached_user_policies(UserName=user)["AttachedPolicies"],
+        detach,
+    )
+    each("groups", lambda: iam.list_groups_for_user(UserName=user)["Groups"], leave)
+    each("login profile", lambda: [None], lambda _: _tolerate_gone(iam.delete_login_profile, UserName=user))
+    each(
+        "signing certificates",
+        lambda: iam.list_signing_certificates(UserName=user)["Certificates"],
+        lambda c: _tolerate_gone(
+            iam.delete_signing_certificate, UserName=user, CertificateId=c["CertificateId"]
+        ),
+    )
+    each(
+        "SSH keys",
+        lambda: iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"],
+        lambda k: _tolerate_gone(
+            iam.delete_ssh_public_key, UserName=user, SSHPublicKeyId=k["SSHPublicKeyId"]
+        ),
+    )
+    each(
+        "service-specific credentials",
+        lambda: iam.list_service_specific_credentials(UserName=user).get("ServiceSpecificCredentials", []),
+        lambda c: _tolerate_gone(
             iam.delete_service_specific_credential,
             UserName=user,
             ServiceSpecificCredentialId=c["ServiceSpecificCredentialId"],
-        )
-    for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
-        _tolerate_gone(iam.delete_access_key, UserName=user, AccessKeyId=key["AccessKeyId"])
-    for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
-        _tolerate_gone(iam.delete_user_policy, UserName=user, PolicyName=name)
+        ),
+    )
+    each(
+        "access keys",
+        lambda: iam.list_access_keys(UserName=user)["AccessKeyMetadata"],
+        lambda k: _tolerate_gone(iam.delete_access_key, UserName=user, AccessKeyId=k["AccessKeyId"]),
+    )
+    each(
+        "inline policies",
+        lambda: iam.list_user_policies(UserName=user)["PolicyNames"],
+        lambda n: _tolerate_gone(iam.delete_user_policy, UserName=user, PolicyName=n),
+    )
+    return problems
 
 
 def delete_role(iam: Any, role: str, report: Reporter, deleted: list[str]) -> None:
