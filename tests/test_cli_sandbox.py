@@ -267,3 +267,25 @@ def test_the_time_step_sent_is_the_one_aws_accepted(software: Cli, sb: Sandbox) 
     assert state and state.mfa_device and state.mfa_device.serial
     assert state.totp[state.mfa_device.serial].last_step == sb.last_accepted_step(state.mfa_device.serial)
     assert state.totp[state.mfa_device.serial].last_step == step_at(software.clock.now())
+
+
+def test_sweep_finds_leftovers_without_a_state_file_and_spares_look_alikes(
+    software: Cli, sb: Sandbox
+) -> None:
+    iam = admin(sb, "iam")
+    tool_tag = [{"Key": "created-by", "Value": "sts-mfa"}]
+    # Look-alikes, each missing one of the tool's three marks (path, name prefix, tag):
+    iam.create_user(UserName="sts-mfa-lookalike-user", Tags=tool_tag)  # path "/"
+    iam.create_user(UserName="sts-mfa-untagged-user", Path="/sts-mfa/")  # no tag
+    iam.create_user(UserName="someone-else", Path="/sts-mfa/", Tags=tool_tag)  # no prefix
+    software.state.unlink()  # the state file is lost
+    dry = software.json("teardown", "--sweep", "--dry-run")
+    kinds = sorted(item["kind"] for item in dry["found"])
+    assert kinds == ["mfa_device", "policy", "role", "user"]
+    assert leftovers(sb) != NOTHING  # a dry run changes nothing
+    result = software("teardown", "--sweep")
+    assert result.exit_code == 0, result.output
+    remaining = leftovers(sb)
+    assert sorted(remaining["users"]) == ["someone-else", "sts-mfa-untagged-user"]
+    assert remaining["roles"] == remaining["policies"] == remaining["mfa_devices"] == []
+    assert iam.get_user(UserName="sts-mfa-lookalike-user")["User"]["Path"] == "/"

@@ -14,7 +14,7 @@ of starting over; every create tolerates "already exists" for its own
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -1033,3 +1033,94 @@ def inspect(ctx: Context, state: State) -> dict[str, bool | None]:
             arn = policy.arn
             exists("policy", lambda: iam.get_policy(PolicyArn=arn))
     return found
+
+
+# ======================================================================= sweep
+
+
+@dataclass
+class Leftover:
+    kind: str  # "user" | "mfa_device" | "role" | "policy"
+    name: str
+    arn: str
+
+
+@dataclass
+class SweepResult:
+    found: list[Leftover] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+def _ours(name: str, path: str, tag_list: list[dict[str, str]] | None) -> bool:
+    """The tool's mark: its IAM path, its name prefix, and (where AWS keeps tags) its tag."""
+    if path != IAM_PATH or not name.startswith(NAME_PREFIX):
+        return False
+    return tag_list is None or {"Key": TAG_KEY, "Value": TOOL_NAME} in tag_list
+
+
+def _tags(call: Callable[..., Any], **kwargs: str) -> list[dict[str, str]]:
+    try:
+        return list(call(**kwargs).get("Tags", []))
+    except ClientError as e:
+        if _gone(e):
+            return []
+        raise
+
+
+def find_leftovers(ctx: Context) -> list[Leftover]:
+    """Everything in the account that carries all of the tool's marks (path, prefix, tag)."""
+    iam: Any = ctx.aws.iam()  # paginated pages are plain dicts here
+    found: list[Leftover] = []
+
+    def pages(operation: str, **kwargs: str) -> Iterator[dict[str, Any]]:
+        yield from iam.get_paginator(operation).paginate(**kwargs)
+
+    with translate_errors("sweep: listing the tool's resources"):
+        for page in pages("list_users", PathPrefix=IAM_PATH):
+            for user in page["Users"]:
+                tags = _tags(iam.list_user_tags, UserName=user["UserName"])
+                if _ours(user["UserName"], user["Path"], tags):
+                    found.append(Leftover("user", user["UserName"], user["Arn"]))
+        our_users = {u.arn for u in found}
+        for page in pages("list_virtual_mfa_devices", AssignmentStatus="Any"):
+            for device in page["VirtualMFADevices"]:
+                serial = device["SerialNumber"]
+                path, _, name = serial.partition(":mfa")[2].rpartition("/")
+                owner = device.get("User", {}).get("Arn")
+                # MFA devices carry tags on AWS but not on every emulator: path and prefix
+                # decide, and a device enabled for someone else's user is never ours.
+                if _ours(name, path + "/", None) and (owner is None or owner in our_users):
+                    found.append(Leftover("mfa_device", name, serial))
+        for page in pages("list_roles", PathPrefix=IAM_PATH):
+            for role in page["Roles"]:
+                tags = _tags(iam.list_role_tags, RoleName=role["RoleName"])
+                if _ours(role["RoleName"], role["Path"], tags):
+                    found.append(Leftover("role", role["RoleName"], role["Arn"]))
+        for page in pages("list_policies", Scope="Local", PathPrefix=IAM_PATH):
+            for policy in page["Policies"]:
+                tags = _tags(iam.list_policy_tags, PolicyArn=policy["Arn"])
+                if _ours(policy["PolicyName"], policy["Path"], tags):
+                    found.append(Leftover("policy", policy["PolicyName"], policy["Arn"]))
+    return found
+
+
+def sweep(ctx: Context, *, dry_run: bool = False) -> SweepResult:
+    """Find the tool's leftovers without a state file and remove them in AWS's order."""
+    result = SweepResult(found=find_leftovers(ctx))
+    if dry_run:
+        return result
+    iam = ctx.aws.iam()
+    with translate_errors("sweep"):
+        for item in result.found:
+            if item.kind == "user":
+                delete_user_tree(iam, item.name, ctx.report, result.deleted)
+        for item in result.found:
+            if item.kind == "mfa_device" and item.arn not in result.deleted:
+                delete_virtual_device(iam, item.arn, ctx.report, result.deleted)
+        for item in result.found:
+            if item.kind == "role":
+                delete_role(iam, item.name, ctx.report, result.deleted)
+        for item in result.found:
+            if item.kind == "policy":
+                delete_policy(iam, item.arn, ctx.report, result.deleted)
+    return result

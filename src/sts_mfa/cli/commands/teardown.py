@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from sts_mfa.cli.app import App, json_option, pass_app
@@ -12,31 +14,76 @@ from sts_mfa.cli.app import App, json_option, pass_app
     epilog="""\b
 Examples:
   sts-mfa teardown
-  sts-mfa teardown --json
+  sts-mfa teardown --sweep --dry-run     # list the tool's leftovers, change nothing
+  sts-mfa teardown --sweep               # state file lost: find them by path, tag, prefix
 \b
 Running it again when nothing is left says so and exits 0.
 """,
 )
+@click.option(
+    "--sweep",
+    is_flag=True,
+    help="Also remove leftovers found by the tool's IAM path, tag and name prefix (no state file needed).",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
 @json_option
 @pass_app
-def teardown(app: App) -> None:
+def teardown(app: App, sweep: bool, dry_run: bool) -> None:
     """Delete everything setup created, asking AWS what is attached, then the state file.
 
     Order: access keys, MFA device (deactivate, then delete), inline policies,
     then the user; the role's attached and inline policies, then the role; then
     the managed policy. What is already gone is skipped, so it is safe to rerun.
+    With --sweep, resources under the IAM path /sts-mfa/ whose names start with
+    sts-mfa- and that carry the tag created-by=sts-mfa are removed too; nothing
+    without all three marks is touched.
     """
     from sts_mfa import scenario
 
+    data: dict[str, Any] = {"dry_run": dry_run, "deleted": [], "found": [], "nothing_to_do": False}
+    ctx = None
     with app.transaction(must_exist=False) as txn:
-        if txn.state is None:
-            result = scenario.TeardownResult(nothing_to_do=True)
-        else:
-            result = scenario.teardown(app.context(), txn)
+        state = txn.state
+        if state is not None:
+            if dry_run:
+                data["found"] += _recorded(state)
+            else:
+                ctx = app.context()
+                data["deleted"] += scenario.teardown(ctx, txn).deleted
+        if sweep:
+            ctx = ctx or app.context()
+            swept = scenario.sweep(ctx, dry_run=dry_run)
+            data["found"] += [{"kind": f.kind, "name": f.name, "arn": f.arn} for f in swept.found]
+            data["deleted"] += swept.deleted
+    data["nothing_to_do"] = state is None and not data["found"] and not data["deleted"]
     if app.json:
-        app.echo_json({"deleted": result.deleted, "nothing_to_do": result.nothing_to_do})
+        app.echo_json(data)
         return
-    if result.nothing_to_do:
-        click.echo(f"Nothing to tear down: no state file at {app.state_path}.", err=True)
-    else:
-        click.echo(f"Removed {len(result.deleted)} resource(s) and the state file {app.state_path}.")
+    if dry_run:
+        if not data["found"]:
+            click.echo("Nothing to tear down.")
+        for item in data["found"]:
+            click.echo(f"would delete {item['kind']:<11} {item['arn'] or item['name']}")
+        return
+    if data["nothing_to_do"]:
+        where = "" if sweep else f": no state file at {app.state_path}"
+        click.echo(f"Nothing to tear down{where}.", err=True)
+        return
+    click.echo(f"Removed {len(data['deleted'])} resource(s).")
+    if state is not None:
+        click.echo(f"Removed the state file {app.state_path}.", err=True)
+
+
+def _recorded(state: Any) -> list[dict[str, str | None]]:
+    """What the state file says may exist (a dry run does not ask AWS what is attached)."""
+    items: list[dict[str, str | None]] = []
+    for kind, res in (("user", state.user), ("role", state.role), ("policy", state.policy)):
+        if res is not None:
+            items.append({"kind": kind, "name": res.name, "arn": res.arn})
+    if state.access_key is not None:
+        items.append({"kind": "access_key", "name": state.access_key.access_key_id, "arn": None})
+    if state.mfa_device is not None:
+        items.append({"kind": "mfa_device", "name": state.mfa_device.name, "arn": state.mfa_device.serial})
+    if state.user_policy is not None:
+        items.append({"kind": "user_policy", "name": state.user_policy.name, "arn": None})
+    return items
