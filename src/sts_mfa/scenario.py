@@ -112,6 +112,15 @@ def session_keys(session: Session) -> Keys:
     return Keys(session.access_key_id, session.secret_access_key, session.session_token)
 
 
+def stale_key_error(state: State, code: str | None) -> StateError:
+    key = state.access_key.access_key_id if state.access_key else "?"
+    return StateError(
+        f"AWS no longer accepts the demo user's access key {key} recorded in the state file ({code}); "
+        "it was deleted or deactivated outside sts-mfa",
+        hint="run `sts-mfa teardown`, then `sts-mfa setup`",
+    )
+
+
 def require_setup(state: State) -> None:
     if not state.setup_complete():
         missing = (
@@ -512,8 +521,10 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
             code = error_code(e)
             if code == "AccessDenied":
                 return True, code, error_message(e)
-            if code == "InvalidClientTokenId" and _young(ctx, key_created):
-                raise NotReady(error_message(e)) from None
+            if code in ("InvalidClientTokenId", "InvalidAccessKeyId"):
+                if _young(ctx, key_created):
+                    raise NotReady(error_message(e)) from None
+                raise stale_key_error(state, code) from None
             raise translate(e, "check-deny: AssumeRole without MFA") from e
         # Credentials came back: drop them on the floor, unused.
         return False, None, "AssumeRole without MFA returned credentials"
@@ -527,8 +538,16 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
     )
     ctx.report.done_waiting()
     denied, code, message = outcome.value
-    with translate_errors("check-deny: reading the role's trust policy"):
+    try:
         role = ctx.aws.iam().get_role(RoleName=state.role.name)["Role"]
+    except ClientError as e:
+        if _gone(e):
+            raise StateError(
+                f"the role {state.role.name} recorded in the state file does not exist "
+                f"(deleted outside sts-mfa, or these credentials are not for account {state.account})",
+                hint="run `sts-mfa teardown`, then `sts-mfa setup`",
+            ) from None
+        raise translate(e, "check-deny: reading the role's trust policy") from e
     document: Any = role.get("AssumeRolePolicyDocument", {})
     if isinstance(document, str):
         import json
@@ -613,8 +632,11 @@ def assume(
     deadline = ctx.clock.now() + ctx.wait_timeout
     waited = 0.0
     propagation_denials = 0
+    resend: tuple[str, int | None] | None = None  # a code AWS refused before reading it
     while True:
-        if typed is not None:
+        if resend is not None:
+            (code, step), resend = resend, None
+        elif typed is not None:
             code, step = typed, None
         else:
             assert state.seed is not None
@@ -634,7 +656,7 @@ def assume(
             code, step = planned.code, planned.step
         # Record the step as sent before AWS can see it: no other run may send it again.
         if step is not None:
-            record.last_step = step
+            record.last_step = max(step, record.last_step or step)
         else:
             record.last_code, record.last_used_at = code, ctx.clock.now()
         txn.save()
@@ -649,24 +671,39 @@ def assume(
             break
         except ClientError as e:
             err, message = error_code(e), error_message(e)
-            mfa_failure = err == "AccessDenied" and "multifactorauthentication" in message.lower()
-            if mfa_failure:
-                if typed is None and propagation_denials and ctx.clock.now() < deadline:
-                    # The code may have been spent by an attempt the role was not ready
-                    # for: the next window's code is the honest retry.
-                    continue
-                skew = ctx.aws.skew_warning()
-                raise CodeRefused(f"AWS refused the MFA code: {message}", hint=skew) from None
-            if err == "AccessDenied" and _young(ctx, *young) and ctx.clock.now() < deadline:
-                # IAM has not propagated the new role or policy yet. Resend the same
-                # code while its window lasts instead of burning the next one.
+            retry = ctx.clock.now() < deadline and _young(ctx, *young)
+            if err == "AccessDenied" and "multifactorauthentication" in message.lower():
+                if typed is None and propagation_denials and retry:
+                    continue  # spent by an attempt the role was not ready for: next window
+                if propagation_denials:
+                    message += " (the first attempt, refused while the new role propagated, spent the code)"
+                raise CodeRefused(
+                    f"AWS refused the MFA code: {message}", hint=ctx.aws.skew_warning()
+                ) from None
+            if err == "AccessDenied" and retry:
+                # IAM has not propagated the new role or policy. The refused attempt may
+                # have spent the code: the software token moves to the next window (one
+                # code per window, never more); a typed code is tried once more.
                 propagation_denials += 1
                 ctx.report.waiting("the new role to become assumable", 0.0)
-                ctx.clock.sleep(1.0)
-                waited += 1.0
+                if typed is not None and propagation_denials == 1:
+                    ctx.clock.sleep(1.0)
+                    resend = (code, None)
                 continue
             if err == "AccessDenied":
-                raise AwsError(f"AssumeRole was refused: {message}", code=err) from None
+                raise AwsError(
+                    f"AssumeRole was refused: {message}",
+                    code=err,
+                    hint="if the role or the user's policy changed, `check-deny` and `status` tell more",
+                ) from None
+            if err in ("InvalidClientTokenId", "InvalidAccessKeyId"):
+                if retry:
+                    # A new key STS does not know yet: refused before the code was read.
+                    ctx.report.waiting("the new access key to work at STS", 0.0)
+                    ctx.clock.sleep(1.0)
+                    resend = (code, step)
+                    continue
+                raise stale_key_error(state, err) from None
             raise translate(e, "AssumeRole with MFA") from e
         except Exception as e:
             raise translate(e, "AssumeRole with MFA") from e

@@ -15,8 +15,9 @@ from rich.status import Status
 from rich.table import Table
 
 
-def make_console(*, stderr: bool) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=not stderr)
+def make_console(*, stderr: bool, record: bool = False) -> Console:
+    # soft_wrap: long ARNs stay on one line, so logs can be grepped.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, record=record)
 
 
 class CliReporter:

@@ -78,7 +78,9 @@ def demo(app: App, use_aws: bool) -> None:
     two codes that enabled the device used the current window.
     """
     run = DemoRun()
-    console = app.err_console() if app.json else app.out_console()
+    from sts_mfa.cli.output import make_console
+
+    console = make_console(stderr=app.json, record=svg is not None)
     from sts_mfa.cli.output import CliReporter
 
     app._reporter = CliReporter(console, quiet=app.quiet)
@@ -119,6 +121,8 @@ def demo(app: App, use_aws: bool) -> None:
         target="sandbox" if sandbox is not None else "aws",
     )
     _print_summary(app, console, run, summary)
+    if svg is not None:
+        console.save_svg(str(svg), title="sts-mfa demo")
     if summary.get("error"):
         raise AwsError(f"the demo failed: {summary['error']}")
 
