@@ -68,9 +68,14 @@ Examples:
 @click.option(
     "--aws", "use_aws", is_flag=True, help="Run against the configured AWS account, not the sandbox."
 )
+@click.option(
+    "--svg",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also save the narration as an SVG picture of the terminal.",
+)
 @json_option
 @pass_app
-def demo(app: App, use_aws: bool) -> None:
+def demo(app: App, use_aws: bool, svg: Path | None) -> None:
     """Run setup, check-deny, assume, list-buckets and teardown in one go, narrated.
 
     Uses a software token and a temporary state file. The only deliberate wait
