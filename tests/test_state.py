@@ -186,3 +186,42 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "secret" not in text.replace("secret_access_key", "")
     assert "JBSWY3DPEHPK3PXP" not in text
     assert "sessiontoken" not in text
+
+
+V1_DOCUMENT = {
+    "version": 1,
+    "tool": "sts-mfa",
+    "prefix": "sts-mfa-0a1b2c3d",
+    "iam_path": "/sts-mfa/",
+    "mode": "phone",
+    "region": "us-east-1",
+    "endpoint": None,
+    "account": "111111111111",
+    "created_at": 1.0,
+    "max_session_duration": 3600,
+    "user": {"name": "sts-mfa-0a1b2c3d-user", "arn": "arn:aws:iam::111111111111:user/sts-mfa/u", "created_at": 1.0},
+    "mfa_device": None,
+    "access_key": None,
+    "policy": None,
+    "role": {"name": "sts-mfa-0a1b2c3d-role", "arn": None, "created_at": None},
+    "policy_attached": False,
+    "user_policy": None,
+    "seed": None,
+    "qr_png": None,
+    "totp": {},
+    "session": None,
+}
+
+
+def test_a_version_1_file_is_migrated_its_role_in_the_identity_account(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    write_atomic(path, json.dumps(V1_DOCUMENT))
+    state = load(path)
+    assert state is not None
+    assert state.version == SCHEMA_VERSION == 2
+    assert state.role_account == "111111111111"
+    assert state.role_profile is None and state.role_endpoint is None
+    assert state.user is not None and state.user.arn == V1_DOCUMENT["user"]["arn"]  # type: ignore[index]
+    with transaction(path) as txn:
+        txn.save()  # the next save writes the new version
+    assert json.loads(path.read_text())["version"] == 2

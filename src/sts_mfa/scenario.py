@@ -57,10 +57,21 @@ DEFAULT_REFRESH_MARGIN = 300.0
 
 @dataclass
 class Context:
-    aws: Aws
+    aws: Aws  # the identity side: user, MFA device, access key, user policy
     clock: totp.Clock
     report: Reporter
     wait_timeout: float = DEFAULT_TIMEOUT
+    role_aws: Aws | None = None  # the resource side, when the role lives in another account
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far, both accounts together."""
+        return self.aws.total_requests + (self.role_aws.total_requests if self.role_aws else 0)
+
+    @property
+    def roles(self) -> Aws:
+        """Clients for the role and its policy (the identity side's unless cross-account)."""
+        return self.role_aws or self.aws
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,8 @@ def setup(
     phone: PhoneUI | None,
     endpoint: str | None,
     max_session_duration: int = DEFAULT_DURATION,
+    role_profile: str | None = None,
+    role_endpoint: str | None = None,
 ) -> SetupResult:
     """Create (or finish creating) everything; see the module docstring for crash safety."""
     now = ctx.clock.now()
@@ -175,6 +188,8 @@ def setup(
             endpoint=endpoint,
             created_at=now,
             max_session_duration=max_session_duration,
+            role_profile=role_profile,
+            role_endpoint=role_endpoint,
         )
         txn.state = state
         txn.save()
@@ -189,6 +204,11 @@ def setup(
                 f"the unfinished setup in {txn.path} uses {state.mode} mode; "
                 f"run setup again {'with' if state.mode == 'software' else 'without'} --software-token"
             )
+        if (state.role_profile, state.role_endpoint) != (role_profile, role_endpoint):
+            raise UsageError(
+                f"the unfinished setup in {txn.path} was started with "
+                f"--role-profile {state.role_profile or '(none)'}; run setup again with the same options"
+            )
         ctx.report.info(f"Resuming the unfinished setup {state.prefix}")
     if mode == "phone" and phone is None:
         raise UsageError("phone mode needs a way to show the QR code and read two codes")
@@ -196,6 +216,9 @@ def setup(
     names = Names.for_prefix(state.prefix)
     with translate_errors("setup"):
         _ensure_user(ctx, txn, state, names, result)
+        if state.role_account is None:
+            state.role_account = _role_account(ctx, state)
+            txn.save()
         _ensure_access_key(ctx, txn, state, result)
         _ensure_device(ctx, txn, state, names, phone, result)
         _ensure_policy(ctx, txn, state, names, result)
@@ -226,6 +249,16 @@ def _ensure_user(ctx: Context, txn: Transaction, state: State, names: Names, res
     txn.save()
     ctx.report.step(f"Created IAM user {user['Arn']} (no permissions yet)")
     result.created.append(user["Arn"])
+
+
+def _role_account(ctx: Context, state: State) -> str | None:
+    """The account the role goes to: the identity account, or the role profile's."""
+    if ctx.role_aws is None:
+        return state.account
+    account = str(ctx.role_aws.admin_sts().get_caller_identity()["Account"])
+    if account == state.account:
+        ctx.report.info(f"--role-profile is for the same account {account}: a same-account setup")
+    return account
 
 
 def _ensure_access_key(ctx: Context, txn: Transaction, state: State, result: SetupResult) -> None:
@@ -345,11 +378,11 @@ def _ensure_device(
 def _ensure_policy(ctx: Context, txn: Transaction, state: State, names: Names, result: SetupResult) -> None:
     if state.policy is not None and state.policy.confirmed:
         return
-    assert state.account is not None
+    assert state.role_account is not None
     state.policy = Resource(state.policy.name if state.policy else names.policy)
     txn.save()
     try:
-        arn = ctx.aws.iam().create_policy(
+        arn = ctx.roles.iam().create_policy(
             PolicyName=state.policy.name,
             Path=state.iam_path,
             PolicyDocument=policies.dumps(policies.list_buckets_policy()),
@@ -359,7 +392,7 @@ def _ensure_policy(ctx: Context, txn: Transaction, state: State, names: Names, r
     except ClientError as e:
         if error_code(e) != "EntityAlreadyExists":
             raise
-        arn = policy_arn(state.account, state.iam_path, state.policy.name)
+        arn = policy_arn(state.role_account, state.iam_path, state.policy.name)
     state.policy.arn = arn
     state.policy.created_at = ctx.clock.now()
     txn.save()
@@ -371,7 +404,7 @@ def _ensure_role(ctx: Context, txn: Transaction, state: State, names: Names, res
     if state.role is not None and state.role.confirmed:
         return
     assert state.user is not None and state.user.arn is not None
-    iam = ctx.aws.iam()
+    iam = ctx.roles.iam()
     state.role = Resource(state.role.name if state.role else names.role)
     txn.save()
     role_name = state.role.name
@@ -420,7 +453,7 @@ def _ensure_attached(ctx: Context, txn: Transaction, state: State) -> None:
     if state.policy_attached:
         return
     assert state.role is not None and state.policy is not None and state.policy.arn is not None
-    ctx.aws.iam().attach_role_policy(RoleName=state.role.name, PolicyArn=state.policy.arn)
+    ctx.roles.iam().attach_role_policy(RoleName=state.role.name, PolicyArn=state.policy.arn)
     state.policy_attached = True
     txn.save()
     ctx.report.step(f"Attached {state.policy.name} to {state.role.name}")
@@ -539,12 +572,12 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
     ctx.report.done_waiting()
     denied, code, message = outcome.value
     try:
-        role = ctx.aws.iam().get_role(RoleName=state.role.name)["Role"]
+        role = ctx.roles.iam().get_role(RoleName=state.role.name)["Role"]
     except ClientError as e:
         if _gone(e):
             raise StateError(
                 f"the role {state.role.name} recorded in the state file does not exist "
-                f"(deleted outside sts-mfa, or these credentials are not for account {state.account})",
+                f"(deleted outside sts-mfa, or these credentials are not for account {state.role_account})",
                 hint="run `sts-mfa teardown`, then `sts-mfa setup`",
             ) from None
         raise translate(e, "check-deny: reading the role's trust policy") from e
@@ -799,14 +832,9 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
         result.nothing_to_do = True
         return result
     with translate_errors("teardown"):
-        if state.account is not None:
-            caller = ctx.aws.admin_sts().get_caller_identity()
-            if caller["Account"] != state.account:
-                raise StateError(
-                    f"the state file's resources are in account {state.account}, "
-                    f"but the current credentials are for account {caller['Account']}",
-                    hint="use the credentials (--profile) that ran setup",
-                )
+        _check_account(ctx.aws, state.account, "the user")
+        if ctx.role_aws is not None:
+            _check_account(ctx.roles, state.role_account, "the role")
         iam = ctx.aws.iam()
         if state.user is not None:
             serial = state.mfa_device.serial if state.mfa_device else None
@@ -822,22 +850,36 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
             delete_virtual_device(iam, state.mfa_device.serial, ctx.report, result.deleted)
             state.mfa_device = None
             txn.save()
+        role_iam = ctx.roles.iam()
         if state.role is not None:
-            delete_role(iam, state.role.name, ctx.report, result.deleted)
+            delete_role(role_iam, state.role.name, ctx.report, result.deleted)
             state.role = None
             state.policy_attached = False
             state.session = None
             txn.save()
         if state.policy is not None:
             arn = state.policy.arn
-            if arn is None and state.account:
-                arn = policy_arn(state.account, state.iam_path, state.policy.name)
+            if arn is None and state.role_account:
+                arn = policy_arn(state.role_account, state.iam_path, state.policy.name)
             if arn is not None:
-                delete_policy(iam, arn, ctx.report, result.deleted)
+                delete_policy(role_iam, arn, ctx.report, result.deleted)
             state.policy = None
             txn.save()
     txn.delete()
     return result
+
+
+def _check_account(aws: Aws, expected: str | None, owner: str) -> None:
+    """Refuse to tear down with credentials for another account: its NoSuchEntity would lie."""
+    if expected is None:
+        return
+    actual = aws.admin_sts().get_caller_identity()["Account"]
+    if actual != expected:
+        raise StateError(
+            f"{owner} recorded in the state file is in account {expected}, "
+            f"but the credentials for it are for account {actual}",
+            hint="use the credentials (--profile / the role profile) that ran setup",
+        )
 
 
 def delete_virtual_device(iam: Any, serial: str, report: Reporter, deleted: list[str]) -> None:
@@ -1064,11 +1106,12 @@ def inspect(ctx: Context, state: State) -> dict[str, bool | None]:
             else:
                 for name in ("access_key", "mfa_device", "user_policy"):
                     found[name] = False if found["user"] is False else None
+        role_iam = ctx.roles.iam()
         if role:
-            exists("role", lambda: iam.get_role(RoleName=role.name))
+            exists("role", lambda: role_iam.get_role(RoleName=role.name))
         if policy and policy.arn:
             arn = policy.arn
-            exists("policy", lambda: iam.get_policy(PolicyArn=arn))
+            exists("policy", lambda: role_iam.get_policy(PolicyArn=arn))
     return found
 
 
@@ -1104,9 +1147,9 @@ def _tags(call: Callable[..., Any], **kwargs: str) -> list[dict[str, str]]:
         raise
 
 
-def find_leftovers(ctx: Context) -> list[Leftover]:
+def find_leftovers(aws: Aws) -> list[Leftover]:
     """Everything in the account that carries all of the tool's marks (path, prefix, tag)."""
-    iam: Any = ctx.aws.iam()  # paginated pages are plain dicts here
+    iam: Any = aws.iam()  # paginated pages are plain dicts here
     found: list[Leftover] = []
 
     def pages(operation: str, **kwargs: str) -> Iterator[dict[str, Any]]:
@@ -1141,12 +1184,17 @@ def find_leftovers(ctx: Context) -> list[Leftover]:
     return found
 
 
-def sweep(ctx: Context, *, dry_run: bool = False) -> SweepResult:
-    """Find the tool's leftovers without a state file and remove them in AWS's order."""
-    result = SweepResult(found=find_leftovers(ctx))
+def sweep(ctx: Context, aws: Aws | None = None, *, dry_run: bool = False) -> SweepResult:
+    """Find the tool's leftovers in `aws`'s account (default: the identity side) and remove them.
+
+    No state file is needed. Users go first (with their keys and devices), then
+    unassigned devices, roles, and policies: the order AWS requires.
+    """
+    aws = aws or ctx.aws
+    result = SweepResult(found=find_leftovers(aws))
     if dry_run:
         return result
-    iam = ctx.aws.iam()
+    iam = aws.iam()
     with translate_errors("sweep"):
         for item in result.found:
             if item.kind == "user":

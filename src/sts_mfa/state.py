@@ -40,7 +40,7 @@ from typing import Any, Literal
 from sts_mfa import TOOL_NAME
 from sts_mfa.errors import StateError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_STATE_FILE = "sts-mfa-state.json"
 LOCK_TIMEOUT_SECONDS = 120.0
 
@@ -122,7 +122,12 @@ class State:
     mode: MfaMode
     region: str | None = None
     endpoint: str | None = None
-    account: str | None = None
+    account: str | None = None  # the identity account: user, MFA device, access key, inline policy
+    # The resource account: role and managed policy. The same as `account` unless
+    # setup ran with --role-profile, whose profile and endpoint are kept to reach it.
+    role_account: str | None = None
+    role_profile: str | None = None
+    role_endpoint: str | None = None
     created_at: float | None = None
     max_session_duration: int = 3600
     user: Resource | None = None
@@ -258,7 +263,16 @@ def _validate(data: object) -> State:
         _expect(data[key], str, key, "a string")
     if data.get("mode") not in ("phone", "software"):
         raise _Invalid("mode", f"expected 'phone' or 'software', got {data.get('mode')!r}")
-    for key in ("region", "endpoint", "account", "seed", "qr_png"):
+    for key in (
+        "region",
+        "endpoint",
+        "account",
+        "role_account",
+        "role_profile",
+        "role_endpoint",
+        "seed",
+        "qr_png",
+    ):
         _expect(data.get(key), (str, type(None)), key, "a string or null")
     _expect(data.get("created_at"), (int, float, type(None)), "created_at", "a number or null")
     msd = data.get("max_session_duration", 3600)
@@ -274,6 +288,9 @@ def _validate(data: object) -> State:
         region=data.get("region"),
         endpoint=data.get("endpoint"),
         account=data.get("account"),
+        role_account=data.get("role_account"),
+        role_profile=data.get("role_profile"),
+        role_endpoint=data.get("role_endpoint"),
         created_at=data.get("created_at"),
         max_session_duration=msd,
         user=_optional(Resource, data, "user"),
@@ -293,7 +310,21 @@ def _validate(data: object) -> State:
     return state
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 records which account owns the role and policy (for cross-account setups).
+
+    A version-1 setup is single-account: its role lives in the identity account.
+    """
+    return {
+        **data,
+        "version": 2,
+        "role_account": data.get("account"),
+        "role_profile": None,
+        "role_endpoint": None,
+    }
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 """version N -> function turning a version-N document into a version-N+1 one."""
 
 
@@ -321,7 +352,7 @@ def parse(text: str, *, source: str = "state file") -> State:
     if version < 1:
         raise StateError(f"{source}: version: {version} is not a schema version")
     while version < SCHEMA_VERSION:
-        data = MIGRATIONS[version](data)
+        data = MIGRATIONS[version](data)  # in memory: the file is rewritten by the next save
         version = data["version"]
     try:
         return _validate(data)

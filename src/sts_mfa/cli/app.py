@@ -42,7 +42,9 @@ class App:
     verbose: int = 0
     clock: Clock = field(default_factory=SystemClock)
     admin_keys: Keys | None = None  # explicit admin credentials (the demo's sandbox)
+    role_admin_keys: Keys | None = None  # the same for the role's account (demo --two-accounts)
     _aws: Aws | None = field(default=None, repr=False)
+    _role_aws: Aws | None = field(default=None, repr=False)
     _reporter: Any = field(default=None, repr=False)
 
     # -- AWS -----------------------------------------------------------------
@@ -65,16 +67,40 @@ class App:
     def effective_endpoint(self) -> str | None:
         return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
 
-    def context(self, wait_timeout: float | None = None) -> Context:
+    def context(
+        self,
+        wait_timeout: float | None = None,
+        *,
+        role_profile: str | None = None,
+        role_endpoint: str | None = None,
+    ) -> Context:
+        """The scenario's context; with a role profile/endpoint, a second Aws for the role's account."""
+        from sts_mfa.aws import Aws, AwsConfig
         from sts_mfa.scenario import Context
         from sts_mfa.waits import DEFAULT_TIMEOUT
 
+        role_aws = None
+        if role_profile or role_endpoint or self.role_admin_keys:
+            role_aws = Aws(
+                AwsConfig(
+                    profile=role_profile,
+                    region=self.region,
+                    endpoint_url=role_endpoint or self.endpoint_url,
+                    admin_keys=self.role_admin_keys,
+                ),
+                now=self.clock.now,
+            )
+        self._role_aws = role_aws
         return Context(
             aws=self.aws(),
             clock=self.clock,
             report=self.reporter(),
             wait_timeout=DEFAULT_TIMEOUT if wait_timeout is None else wait_timeout,
+            role_aws=role_aws,
         )
+
+    def context_for(self, state: State, wait_timeout: float | None = None) -> Context:
+        return self.context(wait_timeout, role_profile=state.role_profile, role_endpoint=state.role_endpoint)
 
     # -- output ----------------------------------------------------------------
 
@@ -105,9 +131,15 @@ class App:
 
     def show_requests(self) -> None:
         """With -v: how many requests this command made, by operation."""
-        if self.verbose and self._aws is not None:
-            counts = ", ".join(f"{op} {n}" for op, n in sorted(self._aws.requests.items()))
-            click.echo(f"sts-mfa: {self._aws.total_requests} AWS requests ({counts or 'none'})", err=True)
+        sides = [a for a in (self._aws, self._role_aws) if a is not None]
+        if self.verbose and sides:
+            from collections import Counter
+
+            requests: Counter[str] = Counter()
+            for side in sides:
+                requests.update(side.requests)
+            counts = ", ".join(f"{op} {n}" for op, n in sorted(requests.items()))
+            click.echo(f"sts-mfa: {sum(requests.values())} AWS requests ({counts or 'none'})", err=True)
 
     # -- state ---------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def check_deny(app: App) -> None:
     from sts_mfa import scenario
 
     state = app.load_state()
-    result = scenario.check_deny(app.context(), state)
+    result = scenario.check_deny(app.context_for(state), state)
     if app.json:
         app.echo_json(
             {

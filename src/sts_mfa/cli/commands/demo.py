@@ -38,15 +38,15 @@ class DemoRun:
     started: float = field(default_factory=time.perf_counter)
 
     @contextmanager
-    def step(self, name: str, aws: Any) -> Iterator[StepTiming]:
+    def step(self, name: str, ctx: Any) -> Iterator[StepTiming]:
         timing = StepTiming(name)
-        before = aws.total_requests
+        before = ctx.request_count
         t0 = time.perf_counter()
         try:
             yield timing
         finally:
             timing.seconds = time.perf_counter() - t0
-            timing.requests = aws.total_requests - before
+            timing.requests = ctx.request_count - before
             self.steps.append(timing)
 
 
@@ -62,6 +62,7 @@ def peak_memory_mb() -> float:
 Examples:
   sts-mfa demo                 # on the embedded sandbox: no AWS account needed
   sts-mfa demo --json          # narration on stderr, a summary document on stdout
+  sts-mfa demo --two-accounts  # the user in one account, the role in another
   sts-mfa --profile admin demo --aws   # the same against a real account
 """,
 )
@@ -73,9 +74,14 @@ Examples:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also save the narration as an SVG picture of the terminal.",
 )
+@click.option(
+    "--two-accounts",
+    is_flag=True,
+    help="On the sandbox: the user in one account, the role in another (cross-account AssumeRole).",
+)
 @json_option
 @pass_app
-def demo(app: App, use_aws: bool, svg: Path | None) -> None:
+def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
     """Run setup, check-deny, assume, list-buckets and teardown in one go, narrated.
 
     Uses a software token and a temporary state file. The only deliberate wait
@@ -90,6 +96,8 @@ def demo(app: App, use_aws: bool, svg: Path | None) -> None:
 
     app._reporter = CliReporter(console, quiet=app.quiet)
     sandbox = None
+    if two_accounts and use_aws:
+        raise click.UsageError("--two-accounts runs on the sandbox; for AWS use setup --role-profile")
     if not use_aws:
         try:
             from sts_mfa.sandbox import Sandbox, SandboxUnavailable
@@ -107,7 +115,12 @@ def demo(app: App, use_aws: bool, svg: Path | None) -> None:
         app.region = sandbox.region
         app.profile = None
         app.admin_keys = Keys(admin.access_key_id, admin.secret_access_key)
-        console.print(f"[bold]Sandbox[/] listening on {sandbox.endpoint}, account {admin.account_id}")
+        where = f"account {admin.account_id}"
+        if two_accounts:
+            other = sandbox.accounts[1]
+            app.role_admin_keys = Keys(other.access_key_id, other.secret_access_key)
+            where = f"the user in account {admin.account_id}, the role in account {other.account_id}"
+        console.print(f"[bold]Sandbox[/] listening on {sandbox.endpoint}: {where}")
     try:
         with tempfile.TemporaryDirectory(prefix="sts-mfa-demo-") as tmp:
             app.state_path = Path(tmp) / "state.json"
@@ -141,18 +154,18 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
     from sts_mfa.state import transaction
 
     ctx = app.context()
-    aws = ctx.aws
     summary: dict[str, Any] = {}
     try:
         console.print(Rule("1. setup: a user with no permissions, an MFA device, an MFA-only role"))
-        with run.step("setup", aws) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+        with run.step("setup", ctx) as t, transaction(app.state_path, clock=app.clock.now) as txn:
             result = scenario.setup(ctx, txn, mode="software", phone=None, endpoint=app.effective_endpoint())
             state = result.state
             t.outcome = f"{len(result.created)} resources"
         summary["role_arn"] = state.role.arn if state.role else None
+        summary["accounts"] = {"user": state.account, "role": state.role_account}
 
         console.print(Rule("2. check-deny: AssumeRole with the user's key and no MFA"))
-        with run.step("check-deny", aws) as t:
+        with run.step("check-deny", ctx) as t:
             check = scenario.check_deny(ctx, state)
             if check.denied:
                 console.print(
@@ -169,7 +182,7 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
         summary["denial_message"] = check.message
 
         console.print(Rule("3. assume: the same call with an MFA code from the software token"))
-        with run.step("assume", aws) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+        with run.step("assume", ctx) as t, transaction(app.state_path, clock=app.clock.now) as txn:
             assumed = scenario.assume(ctx, txn, ask_code=None)
             t.waited = assumed.waited
             console.print(
@@ -181,7 +194,7 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
         summary["code_step"] = assumed.step
 
         console.print(Rule("4. list-buckets: with the role session's temporary keys"))
-        with run.step("list-buckets", aws) as t:
+        with run.step("list-buckets", ctx) as t:
             buckets = scenario.list_buckets(ctx, state, assumed.session)
             console.print(table(None, ["bucket"], [[b.name] for b in buckets]))
             t.outcome = f"{len(buckets)} buckets"
@@ -191,7 +204,7 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
         ctx.report.warn(f"stopped: {e}")
     finally:
         console.print(Rule("5. teardown: everything, in the order AWS requires"))
-        with run.step("teardown", aws) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+        with run.step("teardown", ctx) as t, transaction(app.state_path, clock=app.clock.now) as txn:
             try:
                 removed = scenario.teardown(ctx, txn)
                 t.outcome = f"{len(removed.deleted)} deleted"

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -35,6 +37,10 @@ Examples:
   kill "$STS_MFA_SANDBOX_PID"
 \b
   sts-mfa sandbox serve --port 5000              # foreground, Ctrl-C to stop
+\b
+Two accounts (user in one, role in the other):
+  eval "$(sts-mfa sandbox serve --background --credentials-file ./sandbox-creds)"
+  sts-mfa setup --software-token --role-profile sandbox-resource
 """,
 )
 @click.option(
@@ -55,6 +61,12 @@ Examples:
 @click.option(
     "--throttle-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of requests throttled."
 )
+@click.option(
+    "--credentials-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write profiles sandbox-identity and sandbox-resource there (0600) and export "
+    "AWS_SHARED_CREDENTIALS_FILE, for setup --role-profile sandbox-resource.",
+)
 @click.option("--background", is_flag=True, help="Print the exports, leave the server running, return.")
 def serve(
     port: int,
@@ -62,6 +74,7 @@ def serve(
     role_delay: float,
     principal_delay: float,
     throttle_rate: float,
+    credentials_file: Path | None,
     background: bool,
 ) -> None:
     """Run the sandbox; print `export NAME=value` lines for the admin identities.
@@ -75,6 +88,7 @@ def serve(
             [
                 *("--port", str(port), "--key-delay", str(key_delay), "--role-delay", str(role_delay)),
                 *("--principal-delay", str(principal_delay), "--throttle-rate", str(throttle_rate)),
+                *(("--credentials-file", str(credentials_file.resolve())) if credentials_file else ()),
             ]
         )
         return
@@ -95,6 +109,9 @@ def serve(
     env = sb.env(0)
     for name, value in env.items():
         click.echo(f"export {name}={shlex.quote(value)}")
+    if credentials_file is not None:
+        _write_profiles(credentials_file, sb)
+        click.echo(f"export AWS_SHARED_CREDENTIALS_FILE={shlex.quote(str(credentials_file.resolve()))}")
     if len(sb.accounts) > 1:
         role = sb.accounts[1]
         click.echo(f"export STS_MFA_SANDBOX_ROLE_ACCESS_KEY_ID={shlex.quote(role.access_key_id)}")
@@ -110,6 +127,20 @@ def serve(
     stop.wait()
     sb.stop()
     click.echo("sts-mfa sandbox: stopped", err=True)
+
+
+def _write_profiles(path: Path, sb: Any) -> None:
+    """An AWS credentials file with one profile per sandbox account (it holds keys: 0600)."""
+    from sts_mfa.state import write_atomic
+
+    sections = []
+    for name, account in zip(("sandbox-identity", "sandbox-resource"), sb.accounts, strict=False):
+        sections.append(
+            f"[{name}]\n"
+            f"aws_access_key_id = {account.access_key_id}\n"
+            f"aws_secret_access_key = {account.secret_access_key}\n"
+        )
+    write_atomic(path, "\n".join(sections))
 
 
 def _serve_in_background(options: list[str]) -> None:

@@ -90,6 +90,7 @@ Examples:
   sts-mfa setup                         # phone: scan the QR code, type two codes
   sts-mfa setup --qr-png qr.png </dev/null   # no terminal: write the QR code, stop
   sts-mfa setup --codes 123456 654321   # ...then finish with two consecutive codes
+  sts-mfa setup --software-token --role-profile workload   # role in another account
 """,
 )
 @click.option(
@@ -115,6 +116,16 @@ Examples:
     help="The role's MaxSessionDuration in seconds.",
 )
 @click.option(
+    "--role-profile",
+    metavar="NAME",
+    help="Create the role and its policy in this AWS profile's account (user stays in the default one).",
+)
+@click.option(
+    "--role-endpoint-url",
+    metavar="URL",
+    help="Endpoint for the role's account, if it differs from --endpoint-url.",
+)
+@click.option(
     "--wait-timeout",
     type=click.FloatRange(1, 3600),
     default=90,
@@ -129,6 +140,8 @@ def setup(
     codes: tuple[str, str] | None,
     qr_png: Path | None,
     max_session_duration: int,
+    role_profile: str | None,
+    role_endpoint_url: str | None,
     wait_timeout: float,
 ) -> None:
     """Create the user, its MFA device and key, and the MFA-only role.
@@ -145,7 +158,7 @@ def setup(
     mode: MfaMode = "software" if software_token else "phone"
     from sts_mfa import scenario
 
-    ctx = app.context(wait_timeout)
+    ctx = app.context(wait_timeout, role_profile=role_profile, role_endpoint=role_endpoint_url)
     with app.transaction(must_exist=False) as txn:
         if codes and (
             txn.state is None or txn.state.mfa_device is None or txn.state.mfa_device.serial is None
@@ -163,6 +176,8 @@ def setup(
             phone=None if software_token else TerminalPhone(app, txn, codes, qr_png),
             endpoint=app.effective_endpoint(),
             max_session_duration=max_session_duration,
+            role_profile=role_profile,
+            role_endpoint=role_endpoint_url,
         )
     _print_summary(app, result.state)
 
@@ -174,6 +189,7 @@ def summary(state: State, state_path: Path) -> dict[str, object]:
         "prefix": state.prefix,
         "mode": state.mode,
         "account": state.account,
+        "role_account": state.role_account,
         "user_arn": state.user.arn if state.user else None,
         "access_key_id": state.access_key.access_key_id if state.access_key else None,
         "mfa_serial": state.mfa_device.serial if state.mfa_device else None,

@@ -30,6 +30,8 @@ def describe(state: State, now: float, exists: dict[str, bool | None] | None) ->
         "prefix": state.prefix,
         "mode": state.mode,
         "account": state.account,
+        "role_account": state.role_account,
+        "role_profile": state.role_profile,
         "region": state.region,
         "endpoint": state.endpoint,
         "setup_complete": state.setup_complete(),
@@ -103,7 +105,7 @@ def status(app: App, offline: bool) -> None:
             app.check_matches(state)
             from sts_mfa import scenario
 
-            exists = scenario.inspect(app.context(), state)
+            exists = scenario.inspect(app.context_for(state), state)
         except StsMfaError as e:
             problem = str(e)
     data = {"state_file": str(app.state_path), "exists": True, **describe(state, app.clock.now(), exists)}
@@ -124,7 +126,12 @@ def _print(app: App, data: dict[str, Any]) -> None:
 
     out = app.out_console()
     mode = "software token (seed in the state file)" if data["mode"] == "software" else "phone"
-    out.print(f"State file {data['state_file']}: {data['prefix']}, {mode}, account {data['account'] or '?'}")
+    accounts = f"account {data['account'] or '?'}"
+    if data["role_account"] and data["role_account"] != data["account"]:
+        accounts = f"user in account {data['account']}, role in account {data['role_account']}"
+        if data["role_profile"]:
+            accounts += f" (profile {data['role_profile']})"
+    out.print(f"State file {data['state_file']}: {data['prefix']}, {mode}, {accounts}")
     rows = []
     for kind, r in data["resources"].items():
         if r is None:

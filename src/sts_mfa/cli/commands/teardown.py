@@ -26,9 +26,14 @@ Running it again when nothing is left says so and exits 0.
     help="Also remove leftovers found by the tool's IAM path, tag and name prefix (no state file needed).",
 )
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@click.option(
+    "--role-profile",
+    metavar="NAME",
+    help="With --sweep and no state file: also sweep this profile's account (where roles went).",
+)
 @json_option
 @pass_app
-def teardown(app: App, sweep: bool, dry_run: bool) -> None:
+def teardown(app: App, sweep: bool, dry_run: bool, role_profile: str | None) -> None:
     """Delete everything setup created, asking AWS what is attached, then the state file.
 
     Order: access keys, MFA device (deactivate, then delete), inline policies,
@@ -36,7 +41,8 @@ def teardown(app: App, sweep: bool, dry_run: bool) -> None:
     the managed policy. What is already gone is skipped, so it is safe to rerun.
     With --sweep, resources under the IAM path /sts-mfa/ whose names start with
     sts-mfa- and that carry the tag created-by=sts-mfa are removed too; nothing
-    without all three marks is touched.
+    without all three marks is touched. A cross-account setup is torn down and
+    swept in both accounts, each with its own credentials.
     """
     from sts_mfa import scenario
 
@@ -45,16 +51,18 @@ def teardown(app: App, sweep: bool, dry_run: bool) -> None:
     with app.transaction(must_exist=False) as txn:
         state = txn.state
         if state is not None:
+            ctx = app.context_for(state)
             if dry_run:
                 data["found"] += _recorded(state)
             else:
-                ctx = app.context()
                 data["deleted"] += scenario.teardown(ctx, txn).deleted
         if sweep:
-            ctx = ctx or app.context()
-            swept = scenario.sweep(ctx, dry_run=dry_run)
-            data["found"] += [{"kind": f.kind, "name": f.name, "arn": f.arn} for f in swept.found]
-            data["deleted"] += swept.deleted
+            ctx = ctx or app.context(role_profile=role_profile)
+            sides = [ctx.aws] + ([ctx.role_aws] if ctx.role_aws is not None else [])
+            for aws in sides:
+                swept = scenario.sweep(ctx, aws, dry_run=dry_run)
+                data["found"] += [{"kind": f.kind, "name": f.name, "arn": f.arn} for f in swept.found]
+                data["deleted"] += swept.deleted
     data["nothing_to_do"] = state is None and not data["found"] and not data["deleted"]
     if app.json:
         app.echo_json(data)
