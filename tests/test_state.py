@@ -199,7 +199,11 @@ V1_DOCUMENT = {
     "account": "111111111111",
     "created_at": 1.0,
     "max_session_duration": 3600,
-    "user": {"name": "sts-mfa-0a1b2c3d-user", "arn": "arn:aws:iam::111111111111:user/sts-mfa/u", "created_at": 1.0},
+    "user": {
+        "name": "sts-mfa-0a1b2c3d-user",
+        "arn": "arn:aws:iam::111111111111:user/sts-mfa/u",
+        "created_at": 1.0,
+    },
     "mfa_device": None,
     "access_key": None,
     "policy": None,
