@@ -4,21 +4,24 @@
 credentials (the AWS CLI does not cache `credential_process` output), and
 `exec` runs before every wrapped command. When the state file holds a session
 with more than the refresh margin left, this module answers from it alone:
-json + the state module, no boto3, no rich, no lock (the state file is
-replaced atomically, so a lock-free read is never torn).
+json and `sts_mfa.storage`, no boto3, no rich, no lock (the state file is
+replaced atomically, so a lock-free read is never torn), not even the state
+model. Anything unexpected sends the caller down the full path, which
+validates the file and says what is wrong.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
 from datetime import datetime, timezone
-from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
 
-from sts_mfa.state import Session, State, load
+from sts_mfa.storage import SCHEMA_VERSION, PathLike, read_text
+
+if TYPE_CHECKING:
+    from sts_mfa.state import Session
 
 FORMATS = ("text", "json", "env", "process")
-ENV_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
 # What `exec` removes so the child cannot fall back on other credentials.
 SCRUBBED_VARS = (
     "AWS_PROFILE",
@@ -35,25 +38,81 @@ SCRUBBED_VARS = (
 )
 
 
+class Cached:
+    """A session read straight from the file: the fields `render` needs, nothing else."""
+
+    __slots__ = (
+        "access_key_id",
+        "assumed_role_arn",
+        "expiration",
+        "role_arn",
+        "secret_access_key",
+        "session_token",
+    )
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.access_key_id: str = doc["access_key_id"]
+        self.secret_access_key: str = doc["secret_access_key"]
+        self.session_token: str = doc["session_token"]
+        self.expiration: float = doc["expiration"]
+        self.role_arn: str = doc["role_arn"]
+        self.assumed_role_arn: str | None = doc.get("assumed_role_arn")
+
+    def remaining(self, now: float) -> float:
+        return self.expiration - now
+
+
+AnySession = Union["Session", Cached]
+
+
 def iso8601(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def cached_session(state: State | None, now: float, margin: float) -> Session | None:
-    """The cached session if it belongs to the current role and has more than `margin` s left."""
+def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None) -> Cached | None:
+    """The cached session if it is usable as is (current role, endpoint, > margin left), else None.
+
+    Raises StateError only for an unsafe file (world-readable, unreadable):
+    that must be refused on every path, fast or not.
+    """
+    text = read_text(path)
+    if text is None:
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("version") != SCHEMA_VERSION:
+        return None
+    session, role = doc.get("session"), doc.get("role")
+    if (
+        (doc.get("endpoint") or None) != endpoint
+        or not isinstance(session, dict)
+        or not isinstance(role, dict)
+    ):
+        return None
+    strings = ("access_key_id", "secret_access_key", "session_token", "role_arn")
+    expiration = session.get("expiration")
+    if not all(isinstance(session.get(k), str) for k in strings):
+        return None
+    if not isinstance(expiration, (int, float)) or isinstance(expiration, bool):
+        return None
+    if session["role_arn"] != role.get("arn") or expiration - now <= margin:
+        return None
+    return Cached(session)
+
+
+def cached_session(state: Any, now: float, margin: float) -> Session | None:
+    """From a loaded State: the session if it belongs to the current role and has > `margin` s left."""
     if state is None or state.session is None or state.role is None:
         return None
-    session = state.session
+    session: Session = state.session
     if session.role_arn != state.role.arn or session.remaining(now) <= margin:
         return None
     return session
 
 
-def read_cached(path: Path, now: float, margin: float) -> Session | None:
-    return cached_session(load(path), now, margin)
-
-
-def environment(session: Session) -> dict[str, str]:
+def environment(session: AnySession) -> dict[str, str]:
     return {
         "AWS_ACCESS_KEY_ID": session.access_key_id,
         "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
@@ -62,7 +121,7 @@ def environment(session: Session) -> dict[str, str]:
     }
 
 
-def render(session: Session, fmt: str, *, now: float, cached: bool) -> str:
+def render(session: AnySession, fmt: str, *, now: float, cached: bool) -> str:
     """The session in one of FORMATS; only `text` leaves the secrets out."""
     if fmt == "process":
         return json.dumps(
@@ -85,6 +144,8 @@ def render(session: Session, fmt: str, *, now: float, cached: bool) -> str:
             indent=2,
         )
     if fmt == "env":
+        import shlex
+
         return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in environment(session).items())
     remaining = max(0, int(session.remaining(now)))
     return "\n".join(

@@ -8,10 +8,10 @@ Nothing here imports botocore: translation of botocore's exceptions lives in
 
 from __future__ import annotations
 
-from enum import IntEnum
 
+class ExitCode:
+    """The exit codes of DESIGN.md (plain ints: an Enum would cost start-up time on every run)."""
 
-class ExitCode(IntEnum):
     OK = 0
     ERROR = 1  # an AWS or environment error
     USAGE = 2  # Click's own usage errors
@@ -24,7 +24,7 @@ class ExitCode(IntEnum):
 class StsMfaError(Exception):
     """Base class for every failure the CLI reports as one line."""
 
-    exit_code: ExitCode = ExitCode.ERROR
+    exit_code: int = ExitCode.ERROR
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

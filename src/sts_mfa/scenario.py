@@ -45,6 +45,8 @@ from sts_mfa.waits import DEFAULT_TIMEOUT, NotReady, poll
 if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import TagTypeDef
 
+    from sts_mfa.credentials import AnySession
+
 IAM_PATH = "/sts-mfa/"
 TAG_KEY = "created-by"
 PREFIX_TAG_KEY = "sts-mfa:prefix"
@@ -119,7 +121,7 @@ def user_keys(state: State) -> Keys:
     return Keys(state.access_key.access_key_id, state.access_key.secret_access_key)
 
 
-def session_keys(session: Session) -> Keys:
+def session_keys(session: AnySession) -> Keys:
     return Keys(session.access_key_id, session.secret_access_key, session.session_token)
 
 
@@ -769,7 +771,7 @@ class Bucket:
     created: float | None
 
 
-def list_buckets(ctx: Context, state: State, session: Session) -> list[Bucket]:
+def list_buckets(ctx: Context, state: State, session: AnySession) -> list[Bucket]:
     """ListBuckets with the role session's keys (retrying a new role policy's propagation)."""
     s3 = ctx.aws.s3_with(session_keys(session))
     young = (

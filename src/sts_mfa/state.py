@@ -28,9 +28,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
-import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -40,8 +37,9 @@ from typing import Any, Literal
 from sts_mfa import TOOL_NAME
 from sts_mfa.errors import StateError
 
-SCHEMA_VERSION = 2
-DEFAULT_STATE_FILE = "sts-mfa-state.json"
+# The file I/O lives in storage (light, for the cached-credentials path).
+from sts_mfa.storage import SCHEMA_VERSION, read_text, write_atomic
+
 LOCK_TIMEOUT_SECONDS = 120.0
 
 MfaMode = Literal["phone", "software"]
@@ -365,72 +363,10 @@ def parse(text: str, *, source: str = "state file") -> State:
 # -------------------------------------------------------------------- file I/O
 
 
-def _check_private(path: Path, st: os.stat_result) -> None:
-    if not stat.S_ISREG(st.st_mode):
-        raise StateError(f"state file {path} is not a regular file")
-    if st.st_mode & 0o077:
-        raise StateError(
-            f"state file {path} is accessible by other users (mode {stat.S_IMODE(st.st_mode):04o}); "
-            "it holds an access key",
-            hint=f"chmod 600 {path}",
-        )
-
-
-def read_text(path: Path) -> str | None:
-    """The state file's text, or None if it does not exist. Refuses unsafe files."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise StateError(f"state file {path} is a directory") from None
-    except PermissionError:
-        raise StateError(f"cannot read state file {path}: permission denied") from None
-    except OSError as e:
-        raise StateError(f"cannot read state file {path}: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        _check_private(path, os.fstat(f.fileno()))
-        raw = f.read()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise StateError(f"state file {path} is not UTF-8 text") from None
-
-
 def load(path: Path) -> State | None:
     """Load without locking (writes are atomic renames, so a read is never torn)."""
     text = read_text(path)
     return None if text is None else parse(text, source=f"state file {path}")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically with mode 0600."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise StateError(f"cannot write state file in {directory}: {e.strerror}") from None
-    try:
-        os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say so whatever the umask
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise StateError(f"cannot write state file {path}: {e.strerror}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
 
 
 def dump(state: State) -> str:

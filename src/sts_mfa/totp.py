@@ -9,15 +9,14 @@ move it instead of sleeping through real windows.
 
 from __future__ import annotations
 
-import re
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from sts_mfa.clock import SystemClock  # noqa: F401 - re-exported
+from sts_mfa.codes import CODE_RE, code_problem, is_code, normalize_code  # noqa: F401 - re-exported
 from sts_mfa.errors import CodeRefused
 
 STEP_SECONDS = 30
-CODE_RE = re.compile(r"^[0-9]{6}$")
 # A typed code equal to the last one used is refused locally for this long:
 # AWS accepts a code for its own step and one either side, so within three
 # steps the same digits are the same (already used) code.
@@ -30,44 +29,12 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
-class SystemClock:
-    """Wall-clock time; the default everywhere outside tests."""
-
-    def now(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
-
-
 def step_at(t: float) -> int:
     return int(t // STEP_SECONDS)
 
 
 def step_start(step: int) -> float:
     return float(step * STEP_SECONDS)
-
-
-def is_code(text: str) -> bool:
-    return bool(CODE_RE.match(text))
-
-
-def normalize_code(text: str) -> str:
-    """Accept '123 456' or '123-456' as typed from an app; anything else must be 6 digits."""
-    return re.sub(r"[\s-]", "", text)
-
-
-def code_problem(text: str) -> str | None:
-    """Why `text` is not an MFA code, or None if it is one."""
-    code = normalize_code(text)
-    if not code:
-        return "an MFA code is 6 digits; got nothing"
-    if not code.isdigit() or not code.isascii():
-        return f"an MFA code is 6 digits; {text!r} has other characters"
-    if len(code) != 6:
-        return f"an MFA code is exactly 6 digits; {text!r} has {len(code)}"
-    return None
 
 
 def code_for_step(seed: str, step: int) -> str:

@@ -8,44 +8,126 @@ reporter, the clock. Tests inject a fake clock or a sandbox endpoint by passing
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from sts_mfa.errors import ExitCode, StateError, StsMfaError
-from sts_mfa.state import DEFAULT_STATE_FILE, State, Transaction, load, transaction
-from sts_mfa.totp import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from click.shell_completion import CompletionItem
     from rich.console import Console
 
     from sts_mfa.aws import Aws, Keys
     from sts_mfa.scenario import Context
+    from sts_mfa.state import State, Transaction
+    from sts_mfa.totp import Clock
+
+# The commands, in the order of the story: (module under sts_mfa.cli.commands, one-line help).
+# The group imports a command's module only when that command runs, so `--help`
+# and TAB completion never pay for the others (nor for what they import).
+DEFAULT_STATE_FILE = "sts-mfa-state.json"
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "setup": ("setup", "Create the user, MFA device, key, and the MFA-only role."),
+    "check-deny": ("check_deny", "Show that AssumeRole WITHOUT MFA is refused."),
+    "assume": ("assume", "Assume the role with an MFA code; cache the session."),
+    "list-buckets": ("list_buckets", "List S3 buckets with the role session."),
+    "exec": ("exec_", "Run a command with the role session in its environment."),
+    "teardown": ("teardown", "Delete everything setup created, in AWS's order."),
+    "demo": ("demo", "The whole story in one go (embedded sandbox by default)."),
+    "status": ("status", "What the state file holds and what exists (no secrets)."),
+    "sandbox": ("sandbox", "A local strict AWS endpoint (moto + MFA enforcement)."),
+}
+
+
+def short_help(name: str) -> str:
+    return COMMANDS[name][1]
+
+
+def aws_profile_names() -> list[str]:
+    """Profile names from the AWS config and credentials files, read without boto3."""
+    import configparser
+    from pathlib import Path
+
+    names: set[str] = set()
+    config = Path(os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
+    creds = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")).expanduser()
+    for path, is_config in ((config, True), (creds, False)):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path)
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        for section in parser.sections():
+            if is_config:
+                if section == "default":
+                    names.add("default")
+                elif section.startswith("profile "):
+                    names.add(section[len("profile ") :].strip())
+            else:
+                names.add(section.strip())
+    return sorted(names)
+
+
+def complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(n) for n in aws_profile_names() if n.startswith(incomplete)]
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass
+def _system_clock() -> Clock:
+    from sts_mfa.clock import SystemClock
+
+    return SystemClock()
+
+
 class App:
-    state_path: Path = Path(DEFAULT_STATE_FILE)
-    profile: str | None = None
-    region: str | None = None
-    endpoint_url: str | None = None
-    json: bool = False
-    quiet: bool = False
-    verbose: int = 0
-    clock: Clock = field(default_factory=SystemClock)
-    admin_keys: Keys | None = None  # explicit admin credentials (the demo's sandbox)
-    role_admin_keys: Keys | None = None  # the same for the role's account (demo --two-accounts)
-    _aws: Aws | None = field(default=None, repr=False)
-    _role_aws: Aws | None = field(default=None, repr=False)
-    _reporter: Any = field(default=None, repr=False)
+    """The global options and what commands make from them (a plain class: it is on every path)."""
+
+    def __init__(
+        self,
+        *,
+        state_file: str = DEFAULT_STATE_FILE,  # a str: pathlib costs start-up time the fast path need not pay
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        json: bool = False,
+        quiet: bool = False,
+        verbose: int = 0,
+        clock: Clock | None = None,
+        admin_keys: Keys | None = None,  # explicit admin credentials (the demo's sandbox)
+        role_admin_keys: Keys | None = None,  # the same for the role's account (demo --two-accounts)
+    ) -> None:
+        self.state_file = state_file
+        self.profile = profile
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.json = json
+        self.quiet = quiet
+        self.verbose = verbose
+        self.clock: Clock = clock if clock is not None else _system_clock()
+        self.admin_keys = admin_keys
+        self.role_admin_keys = role_admin_keys
+        self._aws: Aws | None = None
+        self._role_aws: Aws | None = None
+        self._reporter: Any = None
+
+    @property
+    def state_path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.state_file)
 
     # -- AWS -----------------------------------------------------------------
 
@@ -144,6 +226,8 @@ class App:
     # -- state ---------------------------------------------------------------
 
     def load_state(self) -> State:
+        from sts_mfa.state import load
+
         state = load(self.state_path)
         if state is None:
             raise StateError(
@@ -165,6 +249,8 @@ class App:
 
     @contextmanager
     def transaction(self, *, must_exist: bool = True) -> Iterator[Transaction]:
+        from sts_mfa.state import transaction
+
         def waiting() -> None:
             if not self.quiet:
                 click.echo("sts-mfa: waiting for another sts-mfa using this state file...", err=True)
@@ -185,11 +271,34 @@ def _fail(error: StsMfaError) -> NoReturn:
     sys.exit(int(error.exit_code))
 
 
-class StsMfaGroup(click.Group):
-    """A group that turns expected failures into one line and the documented exit code."""
+class LazyGroup(click.Group):
+    """The top-level group: commands load on demand, failures become one line and an exit code.
+
+    `--help` and completion of command names read `registry.COMMANDS` and
+    import no command module; running a command imports only its own.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # the order of the story, not the alphabet
+        return list(COMMANDS)  # the order of the story, not the alphabet
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            module = importlib.import_module(f"sts_mfa.cli.commands.{COMMANDS[cmd_name][0]}")
+            self.add_command(getattr(module, module.__name__.rsplit(".", 1)[1]), cmd_name)
+        return self.commands[cmd_name]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, help_) in COMMANDS.items()])
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        names = [CompletionItem(n, help=h) for n, (_, h) in COMMANDS.items() if n.startswith(incomplete)]
+        # Options of the group itself (only offered for an incomplete starting with "-").
+        return names + click.Command.shell_complete(self, ctx, incomplete)
 
     def invoke(self, ctx: click.Context) -> Any:
         debug = os.environ.get("STS_MFA_DEBUG", "") not in ("", "0")

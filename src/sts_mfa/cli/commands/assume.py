@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from sts_mfa.cli.app import App, pass_app, stdin_is_terminal
+from sts_mfa.cli.app import App, pass_app, short_help, stdin_is_terminal
 from sts_mfa.cli.params import MFA_CODE, MFA_CODE_OR_STDIN, read_code_from_stdin
-from sts_mfa.credentials import FORMATS, cached_session, render
+from sts_mfa.credentials import FORMATS, AnySession, read_cached, render
 from sts_mfa.errors import UsageError
-from sts_mfa.state import Session, State
+
+if TYPE_CHECKING:
+    from sts_mfa.state import State
 
 DEFAULT_MARGIN = 300.0
 
@@ -55,13 +58,17 @@ def obtain(
     duration: int | None,
     force: bool,
     margin: float,
-) -> tuple[Session, bool]:
-    """A session: from the cache without boto3 when possible, else AssumeRole under the lock."""
+) -> tuple[AnySession, bool]:
+    """A session: from the cache without boto3 or the state model when possible, else AssumeRole.
+
+    The fast path reads the file lock-free; a miss (or anything unusual) takes
+    the lock, re-reads and validates the state, and renews only if still needed,
+    so many processes asking at once make one AssumeRole.
+    """
     if not force:
-        state = app.load_state()
-        session = cached_session(state, app.clock.now(), margin)
-        if session is not None:
-            return session, True
+        cached = read_cached(app.state_file, app.clock.now(), margin, app.effective_endpoint())
+        if cached is not None:
+            return cached, True
     from sts_mfa import scenario
 
     ctx = app.context()
@@ -82,7 +89,7 @@ def obtain(
 
 
 @click.command(
-    short_help="Assume the role with an MFA code; cache the session.",
+    short_help=short_help("assume"),
     epilog="""\b
 Examples:
   sts-mfa assume                          # software token, or prompts for a code

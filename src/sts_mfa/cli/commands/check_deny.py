@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app
+from sts_mfa.cli.app import App, json_option, pass_app, short_help
 from sts_mfa.errors import RoleExposed
 
 
 @click.command(
     "check-deny",
-    short_help="Show that AssumeRole WITHOUT MFA is refused.",
+    short_help=short_help("check-deny"),
     epilog="""\b
 Examples:
   sts-mfa check-deny && echo "MFA is enforced"

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app
+from sts_mfa.cli.app import App, json_option, pass_app, short_help
 from sts_mfa.errors import AwsError, StsMfaError
 
 
@@ -57,7 +57,7 @@ def peak_memory_mb() -> float:
 
 
 @click.command(
-    short_help="The whole story in one go (embedded sandbox by default).",
+    short_help=short_help("demo"),
     epilog="""\b
 Examples:
   sts-mfa demo                 # on the embedded sandbox: no AWS account needed
@@ -123,7 +123,7 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
         console.print(f"[bold]Sandbox[/] listening on {sandbox.endpoint}: {where}")
     try:
         with tempfile.TemporaryDirectory(prefix="sts-mfa-demo-") as tmp:
-            app.state_path = Path(tmp) / "state.json"
+            app.state_file = str(Path(tmp) / "state.json")
             summary = _narrate(app, console, run)
     finally:
         if sandbox is not None:

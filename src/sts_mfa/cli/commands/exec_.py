@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.app import App, pass_app, short_help
 from sts_mfa.cli.commands.assume import margin_option, obtain
 from sts_mfa.cli.params import MFA_CODE_OR_STDIN
 from sts_mfa.credentials import SCRUBBED_VARS, environment
@@ -28,7 +28,7 @@ def child_environment(app: App, session_env: dict[str, str]) -> dict[str, str]:
 
 @click.command(
     "exec",
-    short_help="Run a command with the role session in its environment.",
+    short_help=short_help("exec"),
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
     epilog="""\b
 Examples:

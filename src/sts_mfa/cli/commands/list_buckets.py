@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app
+from sts_mfa.cli.app import App, json_option, pass_app, short_help
 from sts_mfa.cli.commands.assume import margin_option, obtain
-from sts_mfa.credentials import cached_session, iso8601
+from sts_mfa.credentials import AnySession, cached_session, iso8601
 from sts_mfa.errors import CredentialsError, UsageError
 
 
 @click.command(
     "list-buckets",
-    short_help="List S3 buckets with the role session.",
+    short_help=short_help("list-buckets"),
     epilog="""\b
 Examples:
   sts-mfa list-buckets
@@ -32,7 +32,7 @@ def list_buckets(app: App, refresh_margin: float) -> None:
 
     state = app.load_state()
     scenario.require_setup(state)
-    session = cached_session(state, app.clock.now(), min(refresh_margin, 60.0))
+    session: AnySession | None = cached_session(state, app.clock.now(), min(refresh_margin, 60.0))
     if session is None:
         if state.mode != "software":
             raise CredentialsError(

@@ -13,12 +13,13 @@ from typing import Any
 
 import click
 
+from sts_mfa.cli.app import short_help
 from sts_mfa.errors import AwsError
 
 READY = "# sts-mfa sandbox ready"
 
 
-@click.group(short_help="A local strict AWS endpoint (moto + MFA enforcement).")
+@click.group(short_help=short_help("sandbox"))
 def sandbox() -> None:
     """A local AWS endpoint (moto, made strict about MFA) for trying the tool offline.
 
@@ -131,7 +132,7 @@ def serve(
 
 def _write_profiles(path: Path, sb: Any) -> None:
     """An AWS credentials file with one profile per sandbox account (it holds keys: 0600)."""
-    from sts_mfa.state import write_atomic
+    from sts_mfa.storage import write_atomic
 
     sections = []
     for name, account in zip(("sandbox-identity", "sandbox-resource"), sb.accounts, strict=False):

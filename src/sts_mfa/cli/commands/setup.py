@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app, stderr_is_terminal, stdin_is_terminal
+from sts_mfa.cli.app import App, json_option, pass_app, short_help, stderr_is_terminal, stdin_is_terminal
 from sts_mfa.cli.params import MFA_CODE
 from sts_mfa.errors import UsageError
 from sts_mfa.state import MfaMode, State, Transaction
@@ -83,7 +83,7 @@ class TerminalPhone:
 
 
 @click.command(
-    short_help="Create the user, MFA device, key, and the MFA-only role.",
+    short_help=short_help("setup"),
     epilog="""\b
 Examples:
   sts-mfa setup --software-token        # codes from a built-in token (demos, scripts)

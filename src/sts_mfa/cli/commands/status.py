@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app
+from sts_mfa.cli.app import App, json_option, pass_app, short_help
 from sts_mfa.credentials import iso8601
 from sts_mfa.errors import StsMfaError
 from sts_mfa.state import State, load
@@ -79,7 +79,7 @@ def describe(state: State, now: float, exists: dict[str, bool | None] | None) ->
 
 
 @click.command(
-    short_help="What the state file holds and what exists (no secrets).",
+    short_help=short_help("status"),
     epilog="""\b
 Examples:
   sts-mfa status

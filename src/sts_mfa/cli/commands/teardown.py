@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app
+from sts_mfa.cli.app import App, json_option, pass_app, short_help
 
 
 @click.command(
-    short_help="Delete everything setup created, in AWS's order.",
+    short_help=short_help("teardown"),
     epilog="""\b
 Examples:
   sts-mfa teardown
