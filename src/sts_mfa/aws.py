@@ -80,6 +80,10 @@ class AwsConfig:
     endpoint_url: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     admin_keys: Keys | None = None  # explicit admin credentials (the demo's sandbox), else boto3's chain
+    # Used when neither --region, the environment nor the profile names one: the
+    # state file's region (the AWS CLI does not pass a profile's region to a
+    # credential_process helper).
+    fallback_region: str | None = None
 
     def effective_endpoint(self) -> str | None:
         """The endpoint override in force (flag, else boto3's own variable), or None for AWS."""
@@ -170,7 +174,7 @@ class Aws:
 
     @property
     def region(self) -> str:
-        region = self.session.region_name
+        region = self.session.region_name or self.config.fallback_region
         if not region:
             raise AwsError("no AWS region configured", hint="pass --region or set AWS_REGION")
         return region

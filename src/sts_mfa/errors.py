@@ -63,6 +63,10 @@ class UsageError(StsMfaError):
     exit_code = ExitCode.USAGE
 
 
+class NoCode(UsageError):
+    """An MFA code is needed and there is no way to get one (no code given, no terminal)."""
+
+
 class RoleExposed(StsMfaError):
     """check-deny: AWS handed out credentials without MFA."""
 

@@ -26,6 +26,7 @@ from sts_mfa.errors import (
     AwsError,
     CodeRefused,
     CredentialsError,
+    PropagationTimeout,
     StateError,
     UsageError,
 )
@@ -182,6 +183,10 @@ def setup(
     state = txn.state
     resumed = state is not None
     if state is None:
+        # Ask who we are before writing anything: an unreachable endpoint or missing
+        # credentials then leave no state file behind, and the account is known.
+        with translate_errors("setup"):
+            account = str(ctx.aws.admin_sts().get_caller_identity()["Account"])
         state = State(
             prefix=new_prefix(),
             iam_path=IAM_PATH,
@@ -192,6 +197,7 @@ def setup(
             max_session_duration=max_session_duration,
             role_profile=role_profile,
             role_endpoint=role_endpoint,
+            account=account,
         )
         txn.state = state
         txn.save()
@@ -211,6 +217,10 @@ def setup(
                 f"the unfinished setup in {txn.path} was started with "
                 f"--role-profile {state.role_profile or '(none)'}; run setup again with the same options"
             )
+        with translate_errors("setup"):
+            _check_account(ctx.aws, state.account, "the unfinished setup")
+            if ctx.role_aws is not None:
+                _check_account(ctx.roles, state.role_account, "the role of the unfinished setup")
         ctx.report.info(f"Resuming the unfinished setup {state.prefix}")
     if mode == "phone" and phone is None:
         raise UsageError("phone mode needs a way to show the QR code and read two codes")
@@ -356,6 +366,12 @@ def _ensure_device(
             code in ("InvalidAuthenticationCode", "AccessDenied")
             and "authentication code" in error_message(e).lower()
         ):
+            if state.mode == "software":
+                raise CodeRefused(
+                    f"AWS refused the software token's two codes: {error_message(e)}",
+                    hint=ctx.aws.skew_warning()
+                    or "TOTP codes depend on the time: check this machine's clock, then run setup again",
+                ) from None
             raise CodeRefused(
                 f"AWS refused the two codes: {error_message(e)}",
                 hint="they must be two consecutive codes from the app; run `sts-mfa setup` again",
@@ -664,7 +680,8 @@ def assume(
         state.user_policy.created_at if state.user_policy else None,
         state.access_key.created_at if state.access_key else None,
     )
-    deadline = ctx.clock.now() + ctx.wait_timeout
+    started = ctx.clock.now()
+    deadline = started + ctx.wait_timeout
     waited = 0.0
     propagation_denials = 0
     resend: tuple[str, int | None] | None = None  # a code AWS refused before reading it
@@ -672,7 +689,10 @@ def assume(
         if resend is not None:
             (code, step), resend = resend, None
         elif typed is not None:
-            code, step = typed, None
+            # With the seed at hand (software token), a typed code's step is known:
+            # recording it keeps the token from resending that step later.
+            known = totp.step_of_code(state.seed, typed, ctx.clock.now()) if state.seed else None
+            code, step = typed, known
         else:
             assert state.seed is not None
             if record.last_step is not None and totp.step_at(ctx.clock.now()) <= record.last_step:
@@ -692,7 +712,7 @@ def assume(
         # Record the step as sent before AWS can see it: no other run may send it again.
         if step is not None:
             record.last_step = max(step, record.last_step or step)
-        else:
+        if typed is not None:
             record.last_code, record.last_used_at = code, ctx.clock.now()
         txn.save()
         try:
@@ -725,6 +745,12 @@ def assume(
                     ctx.clock.sleep(1.0)
                     resend = (code, None)
                 continue
+            if err == "AccessDenied" and propagation_denials:
+                raise PropagationTimeout(
+                    f"gave up after {ctx.clock.now() - started:.0f} s waiting for the new role {role_arn} "
+                    f"to become assumable: {message}",
+                    hint="IAM changes can take a while to propagate; run assume again",
+                ) from None
             if err == "AccessDenied":
                 raise AwsError(
                     f"AssumeRole was refused: {message}",
@@ -1077,7 +1103,15 @@ def _tolerate_gone(call: Callable[..., Any], **kwargs: Any) -> None:
 
 
 def inspect(ctx: Context, state: State) -> dict[str, bool | None]:
-    """Which of the state's resources exist in AWS (None: could not tell)."""
+    """Which of the state's resources exist in AWS (None: could not tell).
+
+    Raises StateError first if the credentials are for another account than the
+    state's: every resource would look deleted, which would be a lie.
+    """
+    with translate_errors("status"):
+        _check_account(ctx.aws, state.account, "the user")
+        if ctx.role_aws is not None:
+            _check_account(ctx.roles, state.role_account, "the role")
     iam = ctx.aws.iam()
     found: dict[str, bool | None] = {}
 

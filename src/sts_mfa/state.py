@@ -218,6 +218,20 @@ _FIELD_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
+# Times (epoch seconds), time-steps and durations all fit well inside this; anything
+# bigger is a damaged file, and would overflow datetime or the TOTP counter later.
+NUMBER_LIMIT = 10**12
+
+
+def _in_range(value: object, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Invalid(where, f"expected a finite number, got {'NaN' if math.isnan(value) else value}")
+    if not -NUMBER_LIMIT <= value <= NUMBER_LIMIT:
+        raise _Invalid(where, "number out of range")
+
+
 def _build(cls: type[Any], data: object, where: str) -> Any:
     """Build a flat dataclass from a JSON object, checking every field's type."""
     _expect(data, dict, where, "an object")
@@ -235,8 +249,7 @@ def _build(cls: type[Any], data: object, where: str) -> Any:
         kinds, what = _FIELD_KINDS[str(f.type)]
         value = data[name]
         _expect(value, kinds, f"{where}.{name}", what)
-        if isinstance(value, float) and math.isnan(value):
-            raise _Invalid(f"{where}.{name}", "expected a number, got NaN")
+        _in_range(value, f"{where}.{name}")
         kwargs[name] = value
     return cls(**kwargs)
 
@@ -273,8 +286,10 @@ def _validate(data: object) -> State:
     ):
         _expect(data.get(key), (str, type(None)), key, "a string or null")
     _expect(data.get("created_at"), (int, float, type(None)), "created_at", "a number or null")
+    _in_range(data.get("created_at"), "created_at")
     msd = data.get("max_session_duration", 3600)
     _expect(msd, int, "max_session_duration", "an integer")
+    _in_range(msd, "max_session_duration")
     _expect(data.get("policy_attached", False), bool, "policy_attached", "true or false")
     totp_raw = data.get("totp", {})
     _expect(totp_raw, dict, "totp", "an object")
@@ -400,8 +415,23 @@ class Transaction:
     def delete(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        remove_stale_temp_files(self.path)
         self.state = None
         self.deleted = True
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Delete temp files left by writers killed mid-write (call with the lock held).
+
+    Each is a whole copy of the state, secrets included: it must not outlive
+    the crash that left it. Writers hold the lock, so none is in use now.
+    """
+    removed = []
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed.append(stale)
+    return removed
 
 
 @contextlib.contextmanager
@@ -438,6 +468,7 @@ def transaction(
     except OSError as e:
         raise StateError(f"cannot lock state file {path}: {e.strerror or e}") from None
     try:
+        remove_stale_temp_files(path)
         yield Transaction(path, load(path), clock)
     finally:
         lock.release()

@@ -66,6 +66,15 @@ def enable_codes(seed: str, now: float) -> tuple[str, str, int]:
     return code_for_step(seed, step - 1), code_for_step(seed, step), step
 
 
+def step_of_code(seed: str, code: str, now: float) -> int | None:
+    """Which time-step a typed code belongs to (the current one or one either side), if any."""
+    current = step_at(now)
+    for step in (current, current - 1, current + 1):
+        if code_for_step(seed, step) == code:
+            return step
+    return None
+
+
 def seconds_until_usable(last_step: int | None, now: float) -> float:
     """How long until a step after `last_step` begins (0 if the current one is fresh)."""
     if last_step is None or step_at(now) > last_step:

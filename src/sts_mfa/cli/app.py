@@ -131,7 +131,7 @@ class App:
 
     # -- AWS -----------------------------------------------------------------
 
-    def aws(self) -> Aws:
+    def aws(self, fallback_region: str | None = None) -> Aws:
         if self._aws is None:
             from sts_mfa.aws import Aws, AwsConfig
 
@@ -141,6 +141,7 @@ class App:
                     region=self.region,
                     endpoint_url=self.endpoint_url,
                     admin_keys=self.admin_keys,
+                    fallback_region=fallback_region,
                 ),
                 now=self.clock.now,
             )
@@ -155,6 +156,7 @@ class App:
         *,
         role_profile: str | None = None,
         role_endpoint: str | None = None,
+        fallback_region: str | None = None,
     ) -> Context:
         """The scenario's context; with a role profile/endpoint, a second Aws for the role's account."""
         from sts_mfa.aws import Aws, AwsConfig
@@ -169,12 +171,13 @@ class App:
                     region=self.region,
                     endpoint_url=role_endpoint or self.endpoint_url,
                     admin_keys=self.role_admin_keys,
+                    fallback_region=fallback_region,
                 ),
                 now=self.clock.now,
             )
         self._role_aws = role_aws
         return Context(
-            aws=self.aws(),
+            aws=self.aws(fallback_region),
             clock=self.clock,
             report=self.reporter(),
             wait_timeout=DEFAULT_TIMEOUT if wait_timeout is None else wait_timeout,
@@ -182,7 +185,12 @@ class App:
         )
 
     def context_for(self, state: State, wait_timeout: float | None = None) -> Context:
-        return self.context(wait_timeout, role_profile=state.role_profile, role_endpoint=state.role_endpoint)
+        return self.context(
+            wait_timeout,
+            role_profile=state.role_profile,
+            role_endpoint=state.role_endpoint,
+            fallback_region=state.region,
+        )
 
     # -- output ----------------------------------------------------------------
 

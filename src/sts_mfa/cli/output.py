@@ -17,7 +17,8 @@ from rich.table import Table
 
 def make_console(*, stderr: bool, record: bool = False) -> Console:
     # soft_wrap: long ARNs stay on one line, so logs can be grepped.
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, record=record)
+    # A recording (demo --svg) wraps instead: the SVG export would crop long lines.
+    return Console(stderr=stderr, highlight=False, soft_wrap=not record, record=record)
 
 
 class CliReporter:

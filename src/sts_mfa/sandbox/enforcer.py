@@ -285,7 +285,7 @@ class Enforcer:
         if key.status != "Active":
             raise awserrors.invalid_access_key(service)
         created = self.state.key_created.get(auth.access_key_id)
-        if created is not None and now - created < self.fault_state.faults.key_delay:
+        if created is not None and 0 <= now - created < self.fault_state.faults.key_delay:
             raise awserrors.invalid_access_key(service)  # not propagated yet
         token = request.header("x-amz-security-token")
 
@@ -531,7 +531,7 @@ class Enforcer:
                     if not self._principal_exists(value):
                         raise awserrors.invalid_principal(value)
                     created = self.state.user_created.get(value)
-                    if created is not None and now - created < delay:
+                    if created is not None and 0 <= now - created < delay:
                         raise awserrors.invalid_principal(value)
 
     def _principal_exists(self, value: str) -> bool:
@@ -583,7 +583,7 @@ class Enforcer:
         if role is None:
             raise denied
         created = self.state.role_created.get(role_arn)
-        if created is not None and now - created < self.fault_state.faults.role_delay:
+        if created is not None and 0 <= now - created < self.fault_state.faults.role_delay:
             raise denied  # the new role has not propagated yet
 
         context = self._context(caller, request, now)

@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sts_mfa.cli.app import App, pass_app, short_help, stdin_is_terminal
+from sts_mfa.cli.app import App, pass_app, short_help, stderr_is_terminal, stdin_is_terminal
 from sts_mfa.cli.params import MFA_CODE, MFA_CODE_OR_STDIN, read_code_from_stdin
 from sts_mfa.credentials import FORMATS, AnySession, read_cached, render
-from sts_mfa.errors import UsageError
+from sts_mfa.errors import NoCode
 
 if TYPE_CHECKING:
     from sts_mfa.state import State
 
 DEFAULT_MARGIN = 300.0
+LAST_RESORT_SECONDS = 60.0  # a phone-mode session this close to expiry is not handed out
 
 
 def margin_option(f: Callable[..., object]) -> Callable[..., object]:
@@ -38,12 +39,14 @@ def code_asker(app: App, code: str | None, state: State) -> Callable[[], str] | 
         return lambda: code
     if state.mode == "software" and state.seed:
         return None  # the software token
-    if stdin_is_terminal():
+    if stdin_is_terminal() and stderr_is_terminal():
+        # Both: credential_process passes the terminal as stdin but hides stderr,
+        # and a prompt nobody sees is a hang.
         return lambda: str(click.prompt("MFA code from your authenticator app", type=MFA_CODE, err=True))
 
     def no_code() -> str:
-        raise UsageError(
-            "no valid cached session and no MFA code, and no terminal to ask for one: "
+        raise NoCode(
+            "no cached session with enough time left, no MFA code, and no terminal to ask for one: "
             f"refresh it with `sts-mfa --state {app.state_path} assume --code CODE` "
             "(or pass --code -, or set STS_MFA_CODE)"
         )
@@ -71,17 +74,30 @@ def obtain(
             return cached, True
     from sts_mfa import scenario
 
-    ctx = app.context()
     with app.transaction() as txn:
         state = txn.require()
-        result = scenario.assume(
-            ctx,
-            txn,
-            ask_code=code_asker(app, code, state),
-            duration=duration,
-            force=force,
-            margin=margin,
-        )
+        ctx = app.context_for(state)
+        try:
+            result = scenario.assume(
+                ctx,
+                txn,
+                ask_code=code_asker(app, code, state),
+                duration=duration,
+                force=force,
+                margin=margin,
+            )
+        except NoCode:
+            # No code to be had: a session inside the refresh margin still beats none.
+            session = None if force else scenario.valid_session(state, app.clock.now(), LAST_RESORT_SECONDS)
+            if session is None:
+                raise
+            left = int(session.remaining(app.clock.now()))
+            click.echo(
+                f"sts-mfa: warning: the cached session expires in {left} s and there is no MFA code to "
+                f"renew it; run `sts-mfa --state {app.state_path} assume --code CODE` in a terminal",
+                err=True,
+            )
+            return session, True
     warning = ctx.aws.skew_warning()
     if warning:
         ctx.report.warn(warning)

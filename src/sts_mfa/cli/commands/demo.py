@@ -208,7 +208,7 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
             try:
                 removed = scenario.teardown(ctx, txn)
                 t.outcome = f"{len(removed.deleted)} deleted"
-                summary["deleted"] = len(removed.deleted)
+                summary["resources_deleted"] = len(removed.deleted)
             except StsMfaError as e:
                 t.outcome = "FAILED"
                 summary.setdefault("error", f"teardown: {e}")

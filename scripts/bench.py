@@ -1,0 +1,410 @@
+"""How fast sts-mfa starts, next to the AWS CLI; and what the whole scenario costs.
+
+    python scripts/bench.py                 # start-up: median of 21 interleaved runs per case
+    python scripts/bench.py --no-fail       # report only, exit 0 whatever the result
+    python scripts/bench.py --scenario      # also: `demo --json`, and the five steps against a
+                                            # sandbox with 5 s propagation delays
+
+Start-up cases (each a fresh process, stdout/stderr discarded):
+
+- `python -c "import click"`: the floor for any Click program in this interpreter;
+- `aws --version`: the AWS CLI, the yardstick (installed with pip if missing);
+- `sts-mfa --help`, a TAB completion, and `sts-mfa --state X assume --format process`
+  with a valid cached session (the credential_process path other programs wait on).
+
+Runs are interleaved round-robin (one of each case, then the next round), so
+noise from the machine hits every case alike; the median is reported with its
+ratio to `aws --version` and to `import click`. Each sts-mfa case must stay at or
+under TARGET_RATIO of `aws --version`; the script exits 1 if one does not
+(unless --no-fail). Output is Markdown, ready for a README "Performance" section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TARGET_RATIO = 0.15
+DEFAULT_RUNS = 21
+DELAY = 5  # seconds of simulated IAM propagation in the chained scenario
+TOTP_STEP = 30
+REQUESTS_LINE = re.compile(r"sts-mfa: (\d+) AWS requests")
+
+
+# ----------------------------------------------------------------------------- tools
+
+
+def console_script(name: str) -> str | None:
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def find_aws() -> str:
+    """The AWS CLI on PATH (or in this environment); `pip install awscli` into this env if absent."""
+    found = console_script("aws")
+    if found:
+        return found
+    print("aws not found: pip install awscli (into this environment)", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "awscli"], check=True)
+    found = console_script("aws")
+    if not found:
+        sys.exit("installed awscli, but no `aws` next to this interpreter")
+    return found
+
+
+def find_sts_mfa() -> str:
+    found = console_script("sts-mfa")
+    if not found:
+        sys.exit("sts-mfa is not installed in this environment: pip install -e .")
+    return found
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    """No AWS or sts-mfa settings from this machine; empty AWS config files; plain output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
+    env.update(
+        HOME=str(home),
+        AWS_CONFIG_FILE=str(home / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        NO_COLOR="1",
+        **extra,
+    )
+    return env
+
+
+def cached_state(path: Path) -> None:
+    """A complete (phone-mode) setup whose cached role session expires in an hour."""
+    from sts_mfa.state import (
+        AccessKey,
+        InlinePolicy,
+        MfaDevice,
+        Resource,
+        Session,
+        State,
+        dump,
+        write_atomic,
+    )
+
+    now = time.time()
+    acct = "111111111111"
+    role = f"arn:aws:iam::{acct}:role/sts-mfa/sts-mfa-bench-role"
+    state = State(
+        prefix="sts-mfa-bench",
+        iam_path="/sts-mfa/",
+        mode="phone",
+        region="us-east-1",
+        account=acct,
+        created_at=now,
+        user=Resource("sts-mfa-bench-user", f"arn:aws:iam::{acct}:user/sts-mfa/sts-mfa-bench-user", now),
+        mfa_device=MfaDevice(
+            "sts-mfa-bench-device", f"arn:aws:iam::{acct}:mfa/sts-mfa/sts-mfa-bench-device", True, now
+        ),
+        access_key=AccessKey("AKIABENCHUSER", "bench-user-secret", now),
+        policy=Resource("sts-mfa-bench-list-buckets", f"arn:aws:iam::{acct}:policy/sts-mfa/bench", now),
+        role=Resource("sts-mfa-bench-role", role, now),
+        policy_attached=True,
+        user_policy=InlinePolicy("sts-mfa-bench-assume-role", True, now),
+        session=Session(
+            access_key_id="ASIABENCHCACHED",
+            secret_access_key="bench-session-secret",  # noqa: S106 - a placeholder
+            session_token="bench-session-token",  # noqa: S106 - a placeholder
+            expiration=now + 3600,
+            role_arn=role,
+            assumed_role_arn=f"arn:aws:sts::{acct}:assumed-role/sts-mfa-bench-role/bench",
+            obtained_at=now,
+        ),
+    )
+    write_atomic(path, dump(state))
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+@dataclass
+class Case:
+    label: str  # as shown in the table (Markdown code)
+    argv: list[str]
+    env: dict[str, str]
+    checked: bool = False  # an sts-mfa case held to TARGET_RATIO
+    expect: str | None = None  # a substring stdout must contain (the case really did its job)
+    times: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def run_once(case: Case) -> float:
+    t0 = time.perf_counter()
+    result = subprocess.run(
+        case.argv, env=case.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - t0
+    if result.returncode != 0 or (case.expect is not None and case.expect not in result.stdout):
+        sys.exit(
+            f"{case.label} did not work (exit {result.returncode}): {result.stderr.strip() or result.stdout}"
+        )
+    return elapsed
+
+
+def startup(runs: int, home: Path) -> list[Case]:
+    aws, sts_mfa = find_aws(), find_sts_mfa()
+    state = home / "state.json"
+    cached_state(state)
+    env = clean_env(home)
+    complete = dict(env, _STS_MFA_COMPLETE="bash_complete", COMP_WORDS="sts-mfa as", COMP_CWORD="1")
+    cases = [
+        Case('`python -c "import click"`', [sys.executable, "-c", "import click"], env),
+        Case("`aws --version`", [aws, "--version"], env),
+        Case("`sts-mfa --help`", [sts_mfa, "--help"], env, checked=True, expect="Usage: sts-mfa"),
+        Case("TAB: `sts-mfa as<TAB>`", [sts_mfa], complete, checked=True, expect="plain,assume"),
+        Case(
+            "`sts-mfa assume --format process` (cached)",
+            [sts_mfa, "--state", str(state), "assume", "--format", "process"],
+            env,
+            checked=True,
+            expect='"Version": 1',
+        ),
+    ]
+    for case in cases:  # warm-up: page cache, .pyc files; not counted
+        run_once(case)
+    for _ in range(runs):
+        for case in cases:
+            case.times.append(run_once(case))
+    return cases
+
+
+def startup_table(cases: list[Case], runs: int) -> tuple[str, bool]:
+    click_case, aws_case = cases[0], cases[1]
+    lines = [
+        f"Start-up, median of {runs} runs each (interleaved), {platform.python_implementation()} "
+        f"{platform.python_version()} on {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs:",
+        "",
+        "| command | median | vs `aws --version` | vs `import click` | target | result |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    ok = True
+    for case in cases:
+        ratio_aws = case.median / aws_case.median
+        ratio_click = case.median / click_case.median
+        if case.checked:
+            passed = ratio_aws <= TARGET_RATIO
+            ok = ok and passed
+            target, verdict = f"≤ {TARGET_RATIO:.2f}", "PASS" if passed else "FAIL"
+        else:
+            target = verdict = ""
+        lines.append(
+            f"| {case.label} | {case.median * 1000:.0f} ms | {ratio_aws:.3f} | {ratio_click:.2f} "
+            f"| {target} | {verdict} |"
+        )
+    return "\n".join(lines), ok
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+@dataclass
+class Measured:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float
+
+
+def measure(argv: list[str], env: dict[str, str], timeout: float = 600) -> Measured:
+    """Run to completion; wall time and the process's own peak RSS (wait4)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True)
+        deadline = t0 + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.005)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        peak = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
+        return Measured(argv, proc.returncode, out.read(), err.read(), seconds, peak)
+
+
+def demo_scenario(home: Path) -> tuple[str, bool]:
+    sts_mfa = find_sts_mfa()
+    run = measure([sts_mfa, "demo", "--json"], clean_env(home))
+    if run.returncode != 0:
+        return f"`sts-mfa demo --json` failed (exit {run.returncode}): {run.stderr.strip()[-500:]}", False
+    s = json.loads(run.stdout)
+    lines = [
+        "`sts-mfa demo --json` on the embedded sandbox (one process: sandbox start, setup, check-deny, "
+        "assume, list-buckets, teardown):",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| wall time, measured outside | {run.seconds:.2f} s |",
+        f"| wall time, reported by the demo | {s['wall_seconds']:.2f} s |",
+        f"| of which waiting for the next TOTP window | {s['totp_wait_seconds']:.2f} s |",
+        f"| **wall time excluding the TOTP wait** | **{s['wall_seconds_excluding_totp_wait']:.2f} s** |",
+        f"| peak memory, reported / measured outside | {s['peak_memory_mb']:.0f} MB / {run.peak_mb:.0f} MB |",
+        f"| AWS requests | {s['requests']} |",
+        "",
+        "| step | time | of which TOTP wait | requests | outcome |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for step in s.get("steps", []):
+        lines.append(
+            f"| {step['name']} | {step['seconds']:.2f} s | {step['totp_wait_seconds']:.2f} s "
+            f"| {step['requests']} | {step['outcome']} |"
+        )
+    return "\n".join(lines), True
+
+
+def parse_exports(text: str) -> dict[str, str]:
+    env = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            name, _, value = line[len("export ") :].partition("=")
+            env[name] = shlex.split(value)[0] if value else ""
+    return env
+
+
+def last_steps(state_file: Path) -> list[int]:
+    """The TOTP time-steps the state file records as sent (one per device)."""
+    try:
+        doc = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return []
+    return [
+        r["last_step"]
+        for r in (doc.get("totp") or {}).values()
+        if isinstance(r, dict) and isinstance(r.get("last_step"), int)
+    ]
+
+
+def chain_scenario(home: Path) -> tuple[str, bool]:
+    """The five steps as five processes against `sandbox serve` with 5 s propagation delays."""
+    sts_mfa = find_sts_mfa()
+    env = clean_env(home)
+    delays = ["--key-delay", str(DELAY), "--role-delay", str(DELAY), "--principal-delay", str(DELAY)]
+    served = subprocess.run(
+        [sts_mfa, "sandbox", "serve", *delays, "--background"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    exports = parse_exports(served.stdout)
+    if served.returncode != 0 or "STS_MFA_SANDBOX_PID" not in exports:
+        return f"`sts-mfa sandbox serve --background` failed: {served.stderr.strip()}", False
+    pid = int(exports["STS_MFA_SANDBOX_PID"])
+    state = home / "chain-state.json"
+    step_env = {
+        **env,
+        **{k: v for k, v in exports.items() if k.startswith("AWS_")},
+        "STS_MFA_STATE": str(state),
+    }
+    rows = []
+    ok = True
+    try:
+        for args in (
+            ["setup", "--software-token"],
+            ["check-deny"],
+            ["assume"],
+            ["list-buckets"],
+            ["teardown"],
+        ):
+            started = time.time()
+            run = measure([sts_mfa, "-v", *args], step_env)
+            totp_wait = 0.0
+            if args == ["assume"]:
+                # The software token waited from `started` to the start of the window it used.
+                steps = last_steps(state)
+                if steps:
+                    totp_wait = max(0.0, max(steps) * TOTP_STEP - started)
+            found = REQUESTS_LINE.findall(run.stderr)
+            requests = int(found[-1]) if found else 0
+            rows.append((" ".join(args), run, totp_wait, requests))
+            if run.returncode != 0:
+                ok = False
+                break
+    finally:
+        os.kill(pid, signal.SIGTERM)  # the sandbox this function started; it stops cleanly
+    total = sum(r[1].seconds for r in rows)
+    waited = sum(r[2] for r in rows)
+    requests = sum(r[3] for r in rows)
+    lines = [
+        f"The five steps as separate processes against `sts-mfa sandbox serve --key-delay {DELAY} "
+        f"--role-delay {DELAY} --principal-delay {DELAY}` (new keys, roles and trust-policy principals "
+        f"refused for {DELAY} s, as IAM propagation does):",
+        "",
+        "| step | exit | time | of which TOTP wait | requests | peak memory |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, run, wait, n in rows:
+        lines.append(
+            f"| `sts-mfa {label}` | {run.returncode} | {run.seconds:.2f} s | {wait:.2f} s | {n} "
+            f"| {run.peak_mb:.0f} MB |"
+        )
+    lines.append(
+        f"| **total** | | {total:.2f} s | {waited:.2f} s | {requests} | |\n\n"
+        f"**Total excluding the TOTP wait: {total - waited:.2f} s, {requests} AWS requests.**"
+    )
+    if not ok:
+        failed = rows[-1][1]
+        lines.append(f"\nStopped: `{' '.join(failed.argv[1:])}` failed: {failed.stderr.strip()[-500:]}")
+    return "\n".join(lines), ok
+
+
+# ------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="runs per start-up case (default 21)")
+    parser.add_argument("--scenario", action="store_true", help="also time the demo and the chained steps")
+    parser.add_argument(
+        "--no-fail", action="store_true", help="report only: exit 0 even if a target is missed"
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="sts-mfa-bench-") as tmp:
+        home = Path(tmp)
+        cases = startup(args.runs, home)
+        table, ok = startup_table(cases, args.runs)
+        print(table)
+        print()
+        if args.scenario:
+            for scenario in (demo_scenario, chain_scenario):
+                text, worked = scenario(home)
+                print(text)
+                print()
+                ok = ok and worked
+    if not ok:
+        print("sts-mfa: benchmark target missed or a scenario failed", file=sys.stderr)
+    return 0 if ok or args.no_fail else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The reliability suite's tally, and the short summary it prints at the end of a run.
+
+Tests record what they tried (fault points, kills, bad inputs, secret scans) and
+what they found (leaks, torn state files, tracebacks) in `TALLY` through the
+`tally` fixture, *before* asserting, so a failing run still counts its findings.
+`pytest_terminal_summary` prints the section; `scripts/reliability_report.py`
+runs the suite and shows only that section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+SECTION_TITLE = "reliability summary"
+
+
+@dataclass
+class Tally:
+    fault_points: list[str] = field(default_factory=list)
+    fault_leaks: list[str] = field(default_factory=list)
+    resumes: list[str] = field(default_factory=list)
+    resume_leaks: list[str] = field(default_factory=list)
+    sweeps: list[str] = field(default_factory=list)
+    sweep_leaks: list[str] = field(default_factory=list)
+    kills: list[str] = field(default_factory=list)
+    kill_leaks: list[str] = field(default_factory=list)
+    state_reads: int = 0
+    torn_state: list[str] = field(default_factory=list)
+    stray_temp_files: int = 0
+    interrupts: list[str] = field(default_factory=list)
+    interrupt_failures: list[str] = field(default_factory=list)
+    bad_inputs: list[str] = field(default_factory=list)
+    tracebacks: list[str] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+    wrong_exit_codes: list[str] = field(default_factory=list)
+    outputs: int = 0
+    secret_scans: int = 0
+    secret_leaks: list[str] = field(default_factory=list)
+
+    # -- recording -------------------------------------------------------------
+
+    def fault_point(self, case: str, *, leaked: bool) -> None:
+        self.fault_points.append(case)
+        if leaked:
+            self.fault_leaks.append(case)
+
+    def resume(self, case: str, *, leaked: bool) -> None:
+        self.resumes.append(case)
+        if leaked:
+            self.resume_leaks.append(case)
+
+    def sweep(self, case: str, *, leaked: bool) -> None:
+        self.sweeps.append(case)
+        if leaked:
+            self.sweep_leaks.append(case)
+
+    def kill(self, case: str, *, leaked: bool) -> None:
+        self.kills.append(case)
+        if leaked:
+            self.kill_leaks.append(case)
+
+    def interrupt(self, case: str, *, clean_exit: bool) -> None:
+        self.interrupts.append(case)
+        if not clean_exit:
+            self.interrupt_failures.append(case)
+
+    def state_read(self, where: str, *, torn: bool) -> None:
+        self.state_reads += 1
+        if torn:
+            self.torn_state.append(where)
+
+    def state_reads_checked(self, reads: int, torn: list[str]) -> None:
+        """A reader's tally: `reads` parses, of which `torn` (messages) failed."""
+        self.state_reads += reads
+        self.torn_state += torn
+
+    def output(self, case: str, text: str) -> None:
+        """Any command output: a traceback in it is a finding wherever it came from."""
+        self.outputs += 1
+        if "Traceback (most recent call last)" in text:
+            self.tracebacks.append(case)
+        if "internal error" in text:
+            self.internal_errors.append(case)
+
+    def bad_input(self, case: str, *, exit_ok: bool, text: str, known_bug: bool = False) -> None:
+        self.bad_inputs.append(case)
+        if not exit_ok:
+            self.wrong_exit_codes.append(f"{case} [xfail]" if known_bug else case)
+        self.output(case, text)
+
+    def secrets_scanned(self, case: str, leaked: list[str]) -> None:
+        self.secret_scans += 1
+        if leaked:
+            self.secret_leaks.append(f"{case}: {', '.join(leaked)}")
+
+    # -- reporting -------------------------------------------------------------
+
+    def touched(self) -> bool:
+        return any(
+            (
+                self.fault_points,
+                self.resumes,
+                self.sweeps,
+                self.kills,
+                self.state_reads,
+                self.interrupts,
+                self.bad_inputs,
+                self.secret_scans,
+                self.outputs,
+            )
+        )
+
+    def lines(self) -> list[str]:
+        def found(items: list[str]) -> str:
+            unique = sorted(set(items))
+            if not unique:
+                return "0"
+            more = f", +{len(unique) - 5} more" if len(unique) > 5 else ""
+            return f"{len(items)} ({', '.join(unique[:5])}{more})"
+
+        setup_kills = [k for k in self.kills if k.startswith("setup")]
+        writer_kills = [k for k in self.kills if not k.startswith("setup")]
+        rows: list[tuple[str, int, str, list[str]]] = [
+            ("setup/teardown fault points", len(self.fault_points), "leaks", self.fault_leaks),
+            ("setups resumed after a fault", len(self.resumes), "leaks", self.resume_leaks),
+            ("sweeps without a state file", len(self.sweeps), "leaks", self.sweep_leaks),
+            ("kill -9 of setup", len(setup_kills), "leaks", self.kill_leaks),
+            ("kill -9 of state writers", len(writer_kills), "stray temp files", []),
+            ("state file reads checked", self.state_reads, "torn", self.torn_state),
+            ("Ctrl-C of setup", len(self.interrupts), "not exit 130 + one line", self.interrupt_failures),
+            ("bad inputs", len(self.bad_inputs), "wrong exit codes", self.wrong_exit_codes),
+            ("outputs checked for tracebacks", self.outputs, "tracebacks", self.tracebacks),
+            ("outputs checked for crashes", self.outputs, "internal errors", self.internal_errors),
+            ("secret scans of output", self.secret_scans, "secrets shown", self.secret_leaks),
+        ]
+        lines = []
+        for label, tried, what, findings in rows:
+            result = f"{self.stray_temp_files}" if what == "stray temp files" else found(findings)
+            lines.append(f"{label:<32}{tried:>6}   {what}: {result}")
+        return lines
+
+
+TALLY = Tally()
+
+
+@pytest.fixture
+def tally() -> Tally:
+    """The suite-wide tally (module-level: one per pytest run)."""
+    return TALLY
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not TALLY.touched():
+        return
+    terminalreporter.section(SECTION_TITLE)
+    for line in TALLY.lines():
+        terminalreporter.write_line(line)

@@ -1,0 +1,243 @@
+"""Real processes on the real clock: `kill -9` and Ctrl-C of `setup`, and two `assume`s racing.
+
+The installed `sts-mfa` console script runs as a subprocess against a sandbox served
+from this process on the real clock (small propagation delays slow setup down so
+kills land at different points). After every kill or interrupt, a `sts-mfa teardown`
+subprocess must leave nothing behind, and the state file must never have been seen
+torn: a watcher thread parses it continuously while setup runs.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from sts_mfa.errors import StateError
+from sts_mfa.sandbox import Faults, Sandbox
+from sts_mfa.state import load
+from sts_mfa.totp import step_at
+from tests.conftest import Cli, FakeClock
+from tests.reliability.rel_support import STS_MFA, TRACEBACK, clean_env, is_clean, residue
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Tally
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Sandbox]:
+    """A sandbox on the real clock (the subprocesses' clock)."""
+    with Sandbox(sample_buckets=("reports", "logs")) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def env(live: Sandbox, tmp_path: Path) -> dict[str, str]:
+    live.reset()
+    return clean_env({**live.env(0), "STS_MFA_STATE": str(tmp_path / "state.json")})
+
+
+def sts_mfa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    assert STS_MFA, "the sts-mfa console script is not installed"
+    return subprocess.run([STS_MFA, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+class Watcher:
+    """Parses the state file every millisecond or two while a subprocess writes it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.reads = 0
+        self.torn: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.check()
+            time.sleep(0.001)
+
+    def check(self) -> None:
+        try:
+            load(self.path)
+        except StateError as e:
+            self.torn.append(str(e))
+        self.reads += 1
+
+    def __enter__(self) -> Watcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.check()  # and once more after the process is gone
+
+
+def run_until(proc: subprocess.Popen[str], lines: int) -> list[str]:
+    """Read stderr until `lines` lines have been printed (or the process ends)."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+    while len(seen) < lines:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line.rstrip("\n"))
+    return seen
+
+
+def finish(proc: subprocess.Popen[str], seen: list[str]) -> tuple[int, str]:
+    assert proc.stderr is not None
+    rest = proc.stderr.read()
+    code = proc.wait(timeout=60)
+    return code, "\n".join(seen) + ("\n" + rest if rest else "")
+
+
+# Kill after the n-th stderr line of setup (1: the seed notice, 2: user, 4: MFA device,
+# 7: waiting for the trust-policy principal, 10: the inline policy), plus a random jitter.
+KILL_POINTS = [1, 2, 4, 7, 10]
+
+
+@pytest.mark.parametrize("after_lines", KILL_POINTS, ids=[f"after-line-{n}" for n in KILL_POINTS])
+def test_kill_9_of_setup_at_any_point_then_teardown_leaves_nothing(
+    live: Sandbox, env: dict[str, str], tally: Tally, after_lines: int
+) -> None:
+    """SIGKILL lands somewhere in setup; the state file was never seen torn, and teardown cleans up."""
+    live.set_faults(Faults(key_delay=1.5, principal_delay=0.5))
+    state_path = Path(env["STS_MFA_STATE"])
+    rng = random.Random(after_lines)
+    assert STS_MFA
+    with Watcher(state_path) as watcher:
+        proc = subprocess.Popen(
+            [STS_MFA, "setup", "--software-token"],
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        seen = run_until(proc, after_lines)
+        time.sleep(rng.uniform(0.0, 0.08))
+        proc.send_signal(signal.SIGKILL)
+        code, stderr = finish(proc, seen)
+    live.set_faults(Faults())
+    tally.output(f"setup killed after line {after_lines}", stderr)
+    tally.state_reads_checked(watcher.reads, watcher.torn)
+    assert watcher.torn == []
+    assert code == -signal.SIGKILL, f"setup was not killed mid-way:\n{stderr}"
+    tally.stray_temp_files += len(list(state_path.parent.glob(f".{state_path.name}.*.tmp")))
+
+    result = sts_mfa(env, "teardown")
+    found = residue(live)
+    tally.kill(f"setup-kill-after-line-{after_lines}", leaked=not is_clean(found) or result.returncode != 0)
+    tally.output("teardown after kill", result.stderr)
+    assert result.returncode == 0, result.stderr
+    assert TRACEBACK not in result.stderr
+    assert is_clean(found), found
+    assert not state_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("marker", "faults"),
+    [
+        pytest.param("Created IAM user", Faults(principal_delay=30), id="after-the-user"),
+        pytest.param("waiting for the new access key", Faults(key_delay=30), id="while-waiting-for-the-key"),
+    ],
+)
+def test_ctrl_c_of_setup_exits_130_with_one_line_and_teardown_leaves_nothing(
+    live: Sandbox, env: dict[str, str], tally: Tally, marker: str, faults: Faults
+) -> None:
+    """SIGINT mid-setup (a propagation delay keeps setup busy): exit 130, a single `interrupted` line
+    last on stderr, no traceback; the state file is valid and teardown removes what was created."""
+    live.set_faults(faults)
+    assert STS_MFA
+    proc = subprocess.Popen(
+        [STS_MFA, "setup", "--software-token"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    for line in proc.stderr:
+        seen.append(line.rstrip("\n"))
+        if marker in line:
+            break
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    code, stderr = finish(proc, seen)
+    live.set_faults(Faults())
+    lines = stderr.strip().splitlines()
+    one_line = bool(lines) and lines[-1].startswith("sts-mfa: interrupted")
+    tally.interrupt(marker, clean_exit=code == 130 and one_line and TRACEBACK not in stderr)
+    tally.output(f"setup interrupted ({marker})", stderr)
+    assert any(marker in line for line in seen), stderr
+    assert code == 130, stderr
+    assert TRACEBACK not in stderr
+    assert one_line, stderr
+    assert sum("interrupted" in line for line in stderr.splitlines()) == 1, stderr
+    assert load(Path(env["STS_MFA_STATE"])) is not None
+
+    result = sts_mfa(env, "teardown")
+    found = residue(live)
+    assert result.returncode == 0, result.stderr
+    assert is_clean(found), found
+
+
+@pytest.mark.slow
+def test_two_assume_processes_at_the_same_moment_never_send_the_same_step(
+    live: Sandbox, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `assume --force` processes started together: each gets a session, AWS (the sandbox, which
+    refuses a reused step) accepted both, and no AssumeRole was refused. One waits for the next
+    30 s window: the lock covers choosing the step.
+
+    Setup runs in-process on a clock 30 s behind, so the enable codes use the previous window
+    and the race costs at most one real window, not two.
+    """
+    for name, value in live.env(0).items():
+        monkeypatch.setenv(name, value)
+    state_path = Path(env["STS_MFA_STATE"])
+    setup = Cli(state=state_path, clock=FakeClock(time.time() - 30), app_kwargs={})(
+        "setup", "--software-token"
+    )
+    assert setup.exit_code == 0, setup.output
+    live.reset_log()
+
+    assert STS_MFA
+    procs = [
+        subprocess.Popen(
+            [STS_MFA, "assume", "--force", "--format", "json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=90) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    keys = {json.loads(out)["AccessKeyId"] for out, _ in outputs}
+    assert len(keys) == 2
+
+    calls = [r for r in live.requests if r.action == "AssumeRole"]
+    assert [r.status for r in calls] == [200, 200], calls
+    assert len({step_at(r.time) for r in calls}) == 2
+    state = load(state_path)
+    assert state is not None and state.mfa_device is not None and state.mfa_device.serial is not None
+    serial = state.mfa_device.serial
+    assert (
+        state.totp[serial].last_step == live.last_accepted_step(serial) == max(step_at(r.time) for r in calls)
+    )
+    assert sts_mfa(env, "teardown").returncode == 0
+    assert is_clean(residue(live))

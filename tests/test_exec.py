@@ -1,0 +1,202 @@
+"""`sts-mfa exec -- CMD`: run a program as the role, and only as the role.
+
+Against a strict `Sandbox` on the real clock, with a software-token setup made
+by the installed console script. The caller's environment carries the admin
+side on purpose (a profile name and admin keys, as an administrator's shell
+does): the child must see none of it, only the role session. The first exec
+assumes the role, waiting once for the next real TOTP window; the rest reuse
+the cached session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sts_mfa.sandbox import Sandbox
+
+pytestmark = [pytest.mark.e2e]
+
+STS_MFA = shutil.which("sts-mfa") or str(Path(sys.executable).parent / "sts-mfa")
+AWS = shutil.which("aws")
+BIN = str(Path(STS_MFA).parent)
+ACCOUNT = "111111111111"
+
+# Prints the child's environment as JSON: what `exec` handed over.
+PRINT_ENV = "import json, os; print(json.dumps(dict(os.environ)))"
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(sample_buckets=("reports", "logs")) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("exec")
+
+
+@pytest.fixture(scope="module")
+def admin_env(sb: Sandbox, home: Path) -> dict[str, str]:
+    """An administrator's shell: admin keys in the environment, an admin profile selected."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
+    admin = sb.env(0)
+    credentials = home / "credentials"
+    credentials.write_text(
+        "[admin]\n"
+        f"aws_access_key_id = {admin['AWS_ACCESS_KEY_ID']}\n"
+        f"aws_secret_access_key = {admin['AWS_SECRET_ACCESS_KEY']}\n"
+    )
+    credentials.chmod(0o600)
+    config = home / "config"
+    config.write_text("[profile admin]\nregion = us-east-1\n")
+    env.update(
+        admin,
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        HOME=str(home),
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
+        AWS_PROFILE="admin",
+        AWS_DEFAULT_PROFILE="admin",
+        AWS_EC2_METADATA_DISABLED="true",
+        STS_MFA_STATE=str(home / "state.json"),
+        NO_COLOR="1",
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def role_arn(admin_env: dict[str, str]) -> str:
+    """`sts-mfa setup --software-token`, once for the module."""
+    result = sts_mfa(admin_env, "setup", "--software-token", "--json")
+    assert result.returncode == 0, result.stderr
+    return str(json.loads(result.stdout)["role_arn"])
+
+
+def sts_mfa(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [STS_MFA, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.skipif(AWS is None, reason="the AWS CLI is not installed (pip install awscli)")
+def test_the_aws_cli_under_exec_is_the_assumed_role(
+    sb: Sandbox, admin_env: dict[str, str], role_arn: str
+) -> None:
+    """`sts-mfa exec -- aws sts get-caller-identity` prints the role session's identity, not the admin's.
+
+    The first run assumes the role (waiting for a TOTP window); a second run
+    reuses the cached session: one AssumeRole for both.
+    """
+    before = sb.count("AssumeRole", status=200)
+    role_name = role_arn.rsplit("/", 1)[-1]
+    for _ in range(2):
+        result = sts_mfa(admin_env, "exec", "--", "aws", "sts", "get-caller-identity")
+        assert result.returncode == 0, result.stderr
+        arn = json.loads(result.stdout)["Arn"]
+        assert arn.startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/"), arn
+    assert sb.count("AssumeRole", status=200) == before + 1
+
+
+def test_the_child_sees_the_session_and_nothing_of_the_admin_side(
+    admin_env: dict[str, str], role_arn: str
+) -> None:
+    """No AWS_PROFILE/AWS_DEFAULT_PROFILE, no admin keys: only the session, its endpoint and region.
+
+    Secrets are compared, never printed.
+    """
+    result = sts_mfa(admin_env, "exec", "--", sys.executable, "-c", PRINT_ENV)
+    assert result.returncode == 0, result.stderr
+    child = json.loads(result.stdout)
+    assert "AWS_PROFILE" not in child
+    assert "AWS_DEFAULT_PROFILE" not in child
+    assert child["AWS_ACCESS_KEY_ID"].startswith("ASIA"), "a role session key, not a long-term one"
+    assert child["AWS_ACCESS_KEY_ID"] != admin_env["AWS_ACCESS_KEY_ID"]
+    admin_secret_leaked = admin_env["AWS_SECRET_ACCESS_KEY"] in child.values()
+    assert not admin_secret_leaked, "the admin secret key reached the child"
+    user_secret = json.loads(Path(admin_env["STS_MFA_STATE"]).read_text())["access_key"]["secret_access_key"]
+    user_secret_leaked = user_secret in child.values()
+    assert not user_secret_leaked, "the MFA user's long-term secret reached the child"
+    assert child["AWS_SESSION_TOKEN"], "a role session has a token"
+    assert child["AWS_CREDENTIAL_EXPIRATION"].endswith("Z")
+    assert child["AWS_ENDPOINT_URL"] == admin_env["AWS_ENDPOINT_URL"], (
+        "the session only works where it was made"
+    )
+    assert child["AWS_REGION"] == "us-east-1"
+    assert child["PATH"] == admin_env["PATH"], "the rest of the environment is passed on untouched"
+
+
+def test_the_child_environment_matches_env_export_lines(admin_env: dict[str, str], role_arn: str) -> None:
+    """`exec` hands over the same session that `assume --format env` exports (one cache, one session)."""
+    exported = sts_mfa(admin_env, "assume", "--format", "env")
+    assert exported.returncode == 0, exported.stderr
+    keys = dict(line.removeprefix("export ").split("=", 1) for line in exported.stdout.splitlines())
+    child = json.loads(sts_mfa(admin_env, "exec", "--", sys.executable, "-c", PRINT_ENV).stdout)
+    assert keys["AWS_ACCESS_KEY_ID"] == child["AWS_ACCESS_KEY_ID"]
+    same_token = keys["AWS_SESSION_TOKEN"].strip("'") == child["AWS_SESSION_TOKEN"]
+    assert same_token, "exec and assume --format env disagree on the session token"
+
+
+def test_the_exit_code_of_the_command_passes_through(admin_env: dict[str, str], role_arn: str) -> None:
+    """`exec -- sh -c 'exit 7'` exits 7; a successful command exits 0."""
+    result = sts_mfa(admin_env, "exec", "--", "sh", "-c", "exit 7")
+    assert result.returncode == 7, result.stderr
+    assert sts_mfa(admin_env, "exec", "--", "true").returncode == 0
+
+
+def test_stdin_and_stdout_belong_to_the_command(admin_env: dict[str, str], role_arn: str) -> None:
+    """The command reads our stdin and writes our stdout directly (exec replaces the process)."""
+    result = sts_mfa(admin_env, "exec", "--", "cat", input="piped through\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "piped through\n"
+
+
+def test_options_after_the_command_belong_to_the_command(admin_env: dict[str, str], role_arn: str) -> None:
+    """`exec -- sh -c 'echo "$@"' x --help --json` runs sh with those options; sts-mfa does not read them."""
+    result = sts_mfa(admin_env, "exec", "--", "sh", "-c", 'echo "$@"', "x", "--help", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "--help --json\n"
+
+
+def test_a_missing_command_exits_127_with_one_line(admin_env: dict[str, str], role_arn: str) -> None:
+    """A command that cannot be found: exit 127 (as a shell does) and one line on stderr, no traceback."""
+    result = sts_mfa(admin_env, "exec", "--", "no-such-command-sts-mfa-test", "arg")
+    assert result.returncode == 127, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "no-such-command-sts-mfa-test" in lines[0]
+    assert result.stdout == ""
+
+
+def test_a_command_that_is_not_executable_exits_126(
+    admin_env: dict[str, str], role_arn: str, tmp_path: Path
+) -> None:
+    """A file that exists but may not be executed: 126 (as a shell does), one line."""
+    script = tmp_path / "not-executable.sh"
+    script.write_text("#!/bin/sh\necho ran\n")
+    script.chmod(0o644)
+    result = sts_mfa(admin_env, "exec", "--", str(script))
+    assert result.returncode == 126, result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, result.stderr
+
+
+def test_exec_without_a_command_is_a_usage_error(admin_env: dict[str, str], role_arn: str) -> None:
+    """`sts-mfa exec` alone is Click's usage error (exit 2), before any AWS work."""
+    result = sts_mfa(admin_env, "exec")
+    assert result.returncode == 2, result.stderr
+    assert "Usage:" in result.stderr
