@@ -161,8 +161,21 @@ def run_once(case: Case) -> float:
     return elapsed
 
 
+def compile_bytecode() -> None:
+    """Compile sts_mfa's .pyc files, as `pip install` does for a regular install.
+
+    An editable install has none until Python first writes them, and some
+    machines (this one: PYTHONDONTWRITEBYTECODE=1) never do, so every run would
+    recompile our modules while click and the AWS CLI load theirs compiled.
+    """
+    import sts_mfa
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(sts_mfa.__file__).parent)], check=True)
+
+
 def startup(runs: int, home: Path) -> list[Case]:
     aws, sts_mfa = find_aws(), find_sts_mfa()
+    compile_bytecode()
     state = home / "state.json"
     cached_state(state)
     env = clean_env(home)

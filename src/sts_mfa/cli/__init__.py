@@ -1,3 +1,88 @@
-from sts_mfa.cli.main import cli, main
+"""The `sts-mfa` entry point.
+
+Every command goes through Click (`sts_mfa.cli.group`), except one answer: the
+cached session for `assume --format process|json|env`. That call is what the
+AWS CLI makes on every use of a `credential_process` profile (it caches
+nothing), so when the state file holds a valid session it is answered here,
+before Click is imported, from the same reader and renderer the Click path
+uses. Anything else, any doubt, any error: Click handles it, and says what is
+wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sts_mfa.cli.group import cli
 
 __all__ = ["cli", "main"]
+
+FAST_FORMATS = ("process", "json", "env")
+
+
+def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> str | None:
+    """The output of `assume --format F` when it can come straight from the cache, else None.
+
+    Only the exact shapes `[--state PATH] assume --format F` are taken, with the
+    settings Click would read from the environment (STS_MFA_STATE,
+    STS_MFA_REFRESH_MARGIN, AWS_ENDPOINT_URL); every other argument list, and
+    completion mode, goes to Click.
+    """
+    if "_STS_MFA_COMPLETE" in environ or "assume" not in argv:
+        return None  # decided without importing anything: --help and TAB stay on Click's path
+    args = list(argv)
+    state = environ.get("STS_MFA_STATE") or ""
+    if len(args) >= 2 and args[0] == "--state":
+        state, args = args[1], args[2:]
+    elif args and args[0].startswith("--state="):
+        state, args = args[0].partition("=")[2], args[1:]
+    if args[:2] == ["assume", "--format"] and len(args) == 3:
+        fmt = args[2]
+    elif len(args) == 2 and args[0] == "assume" and args[1].startswith("--format="):
+        fmt = args[1].partition("=")[2]
+    else:
+        return None
+    if fmt not in FAST_FORMATS:
+        return None
+    if not state:
+        from sts_mfa.storage import DEFAULT_STATE_FILE
+
+        state = DEFAULT_STATE_FILE
+    try:
+        margin = float(environ.get("STS_MFA_REFRESH_MARGIN") or 300.0)
+    except ValueError:
+        return None
+    if not 0 <= margin <= 3600:  # Click's own range for --refresh-margin
+        return None
+    import time
+
+    from sts_mfa.credentials import read_cached, render
+
+    now = time.time()
+    try:
+        session = read_cached(state, now, margin, environ.get("AWS_ENDPOINT_URL") or None)
+    except Exception:  # an unsafe or unreadable file: Click says what is wrong
+        return None
+    return None if session is None else render(session, fmt, now=now, cached=True)
+
+
+def main() -> None:
+    answer = cached_answer(sys.argv[1:], os.environ)
+    if answer is not None:
+        sys.stdout.write(answer + "\n")
+        sys.stdout.flush()
+        return
+    from sts_mfa.cli.group import main as click_main
+
+    click_main()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":  # the Click group, imported only when asked for
+        from sts_mfa.cli.group import cli
+
+        return cli
+    raise AttributeError(name)

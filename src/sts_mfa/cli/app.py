@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from sts_mfa.errors import ExitCode, StateError, StsMfaError
+from sts_mfa.storage import DEFAULT_STATE_FILE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 # The commands, in the order of the story: (module under sts_mfa.cli.commands, one-line help).
 # The group imports a command's module only when that command runs, so `--help`
 # and TAB completion never pay for the others (nor for what they import).
-DEFAULT_STATE_FILE = "sts-mfa-state.json"
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "setup": ("setup", "Create the user, MFA device, key, and the MFA-only role."),

@@ -1,0 +1,108 @@
+"""The cached-credentials answer given before Click is imported.
+
+It must say exactly what the Click path says, and step aside (None) for
+anything it is not sure of, so that Click can handle it and say what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sts_mfa.cli import cached_answer
+from sts_mfa.state import Resource, Session, State, dump
+from sts_mfa.storage import write_atomic
+from tests.conftest import Cli
+
+
+@pytest.fixture
+def cached(tmp_path: Path) -> Path:
+    path = tmp_path / "state.json"
+    state = State(
+        prefix="sts-mfa-0a1b2c3d",
+        iam_path="/sts-mfa/",
+        mode="phone",
+        role=Resource("r", "arn:aws:iam::111111111111:role/sts-mfa/r"),
+        session=Session(
+            "ASIAFAST",
+            "fast/secret",
+            "fast-token",
+            time.time() + 3600,
+            "arn:aws:iam::111111111111:role/sts-mfa/r",
+            "arn:aws:sts::111111111111:assumed-role/r/s",
+        ),
+    )
+    write_atomic(path, dump(state))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["process", "json", "env"])
+def test_the_answer_is_what_click_prints(cached: Path, fmt: str, run: Cli) -> None:
+    fast = cached_answer(["--state", str(cached), "assume", "--format", fmt], {})
+    run.state = cached
+    slow = run("assume", "--format", fmt)
+    assert slow.exit_code == 0, slow.output
+    assert fast is not None and fast + "\n" == slow.stdout
+
+
+def test_both_spellings_and_the_state_from_the_environment(cached: Path) -> None:
+    expected = cached_answer(["--state", str(cached), "assume", "--format", "process"], {})
+    assert expected is not None
+    assert cached_answer([f"--state={cached}", "assume", "--format=process"], {}) == expected
+    assert cached_answer(["assume", "--format", "process"], {"STS_MFA_STATE": str(cached)}) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ"),
+    [
+        (["assume", "--format", "process", "--force"], {}),  # anything more: Click's job
+        (["-v", "assume", "--format", "process"], {}),
+        (["--endpoint-url", "http://x", "assume", "--format", "process"], {}),
+        (["assume", "--format", "text"], {}),  # text is for people: Click renders it
+        (["assume", "--format", "yaml"], {}),  # Click reports the bad choice
+        (["assume"], {}),
+        (["status"], {}),
+        (["assume", "--format", "process"], {"_STS_MFA_COMPLETE": "bash_complete"}),
+        (["assume", "--format", "process"], {"STS_MFA_REFRESH_MARGIN": "abc"}),
+        (["assume", "--format", "process"], {"STS_MFA_REFRESH_MARGIN": "99999"}),
+        (["assume", "--format", "process"], {"STS_MFA_REFRESH_MARGIN": "3600"}),  # too little left
+        (["assume", "--format", "process"], {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}),  # other endpoint
+    ],
+)
+def test_anything_else_is_left_to_click(cached: Path, argv: list[str], environ: dict[str, str]) -> None:
+    assert cached_answer(argv, {"STS_MFA_STATE": str(cached), **environ}) is None
+
+
+def test_an_unsafe_or_broken_file_is_left_to_click(cached: Path) -> None:
+    argv = ["--state", str(cached), "assume", "--format", "process"]
+    cached.chmod(0o644)
+    assert cached_answer(argv, {}) is None  # Click's path refuses it with exit 4
+    cached.chmod(0o600)
+    cached.write_text("{not json")
+    assert cached_answer(argv, {}) is None
+    assert (
+        cached_answer(["--state", str(cached.parent / "missing.json"), "assume", "--format", "process"], {})
+        is None
+    )
+
+
+def test_the_console_script_answers_without_importing_click(cached: Path) -> None:
+    probe = (
+        "import sys; sys.argv = ['sts-mfa', '--state', sys.argv[1], 'assume', '--format', 'process']\n"
+        "from sts_mfa.cli import main\n"
+        "main()\n"
+        "heavy = ('click', 'boto3', 'botocore', 'rich')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(cached)], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"AccessKeyId": "ASIAFAST"' in result.stdout
+    assert result.stderr.strip() == "[]"
