@@ -321,3 +321,31 @@ def test_corrupt_state_file_exit_4_and_untouched(done: Cli) -> None:
     assert result.exit_code == 4
     assert "not valid JSON" in result.stderr
     assert done.state.read_bytes() == before
+
+
+def test_teardown_removes_a_qr_png_left_by_an_unfinished_phone_setup(
+    run: Cli, moto: None, tmp_path: Path
+) -> None:
+    png = tmp_path / "qr.png"
+    assert run("setup", "--qr-png", str(png)).exit_code == 2
+    assert png.exists()
+    assert run("teardown").exit_code == 0
+    assert not png.exists()  # it held the device's seed
+
+
+def test_an_unwritable_qr_png_path_is_refused_before_anything_is_created(run: Cli, moto: None) -> None:
+    result = run("setup", "--qr-png", "/nonexistent-dir/qr.png")
+    assert result.exit_code == 2
+    assert "cannot write in /nonexistent-dir" in result.stderr
+    assert not run.state.exists()
+    assert iam().list_users(PathPrefix="/sts-mfa/")["Users"] == []
+
+
+def test_exec_of_something_that_cannot_be_run_exits_126(done: Cli, tmp_path: Path) -> None:
+    assert done("assume").exit_code == 0
+    script = tmp_path / "no-shebang"
+    script.write_bytes(b"\x00\x01 not a program\n")
+    script.chmod(0o755)
+    result = done("exec", "--", str(script))
+    assert result.exit_code == 126
+    assert "cannot run" in result.stderr

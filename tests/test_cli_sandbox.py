@@ -289,3 +289,28 @@ def test_sweep_finds_leftovers_without_a_state_file_and_spares_look_alikes(
     assert sorted(remaining["users"]) == ["someone-else", "sts-mfa-untagged-user"]
     assert remaining["roles"] == remaining["policies"] == remaining["mfa_devices"] == []
     assert iam.get_user(UserName="sts-mfa-lookalike-user")["User"]["Path"] == "/"
+
+
+def test_a_typed_code_for_a_step_the_software_token_already_sent_is_refused_locally(
+    software: Cli, sb: Sandbox
+) -> None:
+    assert software("assume").exit_code == 0
+    state = load(software.state)
+    assert state and state.seed and state.mfa_device and state.mfa_device.serial
+    spent = pyotp.TOTP(state.seed).at(software.clock.now())  # the code the token just sent
+    before = sb.count("AssumeRole")
+    result = software("assume", "--force", "--code", spent)
+    assert result.exit_code == 5
+    assert "already used" in result.stderr
+    assert sb.count("AssumeRole") == before  # refused without asking AWS
+
+
+def test_list_buckets_finds_the_region_in_the_state_file(
+    software: Cli, sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A credential helper's environment may lack AWS_REGION; the state recorded the one setup used."""
+    assert software("assume").exit_code == 0
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    result = software("list-buckets", "--json")
+    assert result.exit_code == 0, result.output

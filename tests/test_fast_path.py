@@ -106,3 +106,13 @@ def test_the_console_script_answers_without_importing_click(cached: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert '"AccessKeyId": "ASIAFAST"' in result.stdout
     assert result.stderr.strip() == "[]"
+
+
+@pytest.mark.parametrize("expiration", [float("nan"), 1e300, 253402300800, -1])
+def test_an_impossible_expiry_is_left_to_click(cached: Path, expiration: float) -> None:
+    import json
+
+    doc = json.loads(cached.read_text())
+    doc["session"]["expiration"] = expiration
+    cached.write_text(json.dumps(doc))
+    assert cached_answer(["--state", str(cached), "assume", "--format", "process"], {}) is None

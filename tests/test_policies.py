@@ -102,3 +102,17 @@ def test_statements_for_other_actions_are_ignored() -> None:
 
 def test_unreadable_documents_are_findings() -> None:
     assert policies.trust_policy_findings("{not json") == ["the trust policy is not valid JSON"]
+
+
+def test_a_deny_with_not_principal_does_not_cover_the_allows() -> None:
+    """A Deny that exempts someone (NotPrincipal) may exempt the very user: not proof of MFA."""
+    doc = allow()
+    doc["Statement"].append(
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": USER},
+            "Action": "sts:AssumeRole",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+        }
+    )
+    assert policies.trust_policy_findings(doc) != []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from sts_mfa import totp
+from sts_mfa import codes, totp
 from sts_mfa.errors import CodeRefused
 from tests.conftest import FakeClock
 
@@ -65,10 +65,10 @@ def test_same_digits_much_later_are_a_new_code() -> None:
     ],
 )
 def test_malformed_codes_are_explained(text: str, problem: str) -> None:
-    assert problem in (totp.code_problem(text) or "")
+    assert problem in (codes.code_problem(text) or "")
 
 
 @pytest.mark.parametrize("text", ["123456", "123 456", "123-456", " 123456\n"])
 def test_well_formed_codes(text: str) -> None:
-    assert totp.code_problem(text) is None
-    assert totp.normalize_code(text.strip()) == "123456"
+    assert codes.code_problem(text) is None
+    assert codes.normalize_code(text.strip()) == "123456"

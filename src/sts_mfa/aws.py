@@ -25,7 +25,6 @@ path never load boto3.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,10 +83,6 @@ class AwsConfig:
     # state file's region (the AWS CLI does not pass a profile's region to a
     # credential_process helper).
     fallback_region: str | None = None
-
-    def effective_endpoint(self) -> str | None:
-        """The endpoint override in force (flag, else boto3's own variable), or None for AWS."""
-        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
 def _install_retry_policy(client: Any, max_attempts: int, *, spends_mfa_code: bool) -> None:

@@ -7,12 +7,6 @@ from __future__ import annotations
 
 import re
 
-CODE_RE = re.compile(r"^[0-9]{6}$")
-
-
-def is_code(text: str) -> bool:
-    return bool(CODE_RE.match(text))
-
 
 def normalize_code(text: str) -> str:
     """Accept '123 456' or '123-456' as typed from an app; anything else must be 6 digits."""

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from sts_mfa.state import Session
 
 FORMATS = ("text", "json", "env", "process")
+DEFAULT_REFRESH_MARGIN = 300.0  # seconds: a cached session with less left is renewed
+MAX_REFRESH_MARGIN = 3600.0
+LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z: what datetime (and so iso8601) can show
 # What `exec` removes so the child cannot fall back on other credentials.
 SCRUBBED_VARS = (
     "AWS_PROFILE",
@@ -97,6 +100,8 @@ def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None)
         return None
     if not isinstance(expiration, (int, float)) or isinstance(expiration, bool):
         return None
+    if not 0 <= expiration <= LATEST_TIME:  # also refuses NaN
+        return None
     if session["role_arn"] != role.get("arn") or expiration - now <= margin:
         return None
     return Cached(session)
@@ -123,26 +128,16 @@ def environment(session: AnySession) -> dict[str, str]:
 
 def render(session: AnySession, fmt: str, *, now: float, cached: bool) -> str:
     """The session in one of FORMATS; only `text` leaves the secrets out."""
-    if fmt == "process":
-        return json.dumps(
-            {
-                "Version": 1,
-                "AccessKeyId": session.access_key_id,
-                "SecretAccessKey": session.secret_access_key,
-                "SessionToken": session.session_token,
-                "Expiration": iso8601(session.expiration),
-            }
-        )
-    if fmt == "json":
-        return json.dumps(
-            {
-                "AccessKeyId": session.access_key_id,
-                "SecretAccessKey": session.secret_access_key,
-                "SessionToken": session.session_token,
-                "Expiration": iso8601(session.expiration),
-            },
-            indent=2,
-        )
+    if fmt in ("process", "json"):
+        credentials = {  # STS's Credentials object; credential_process adds its Version
+            "AccessKeyId": session.access_key_id,
+            "SecretAccessKey": session.secret_access_key,
+            "SessionToken": session.session_token,
+            "Expiration": iso8601(session.expiration),
+        }
+        if fmt == "process":
+            return json.dumps({"Version": 1, **credentials})
+        return json.dumps(credentials, indent=2)
     if fmt == "env":
         import shlex
 

@@ -16,9 +16,9 @@ class ExitCode:
     ERROR = 1  # an AWS or environment error
     USAGE = 2  # Click's own usage errors
     EXPOSED = 3  # check-deny: the role was assumable WITHOUT MFA
-    STATE = 4  # state file missing/corrupt/unsafe, or a step run before its prerequisite
+    STATE = 4  # state file missing/corrupt/unsafe/from elsewhere/stale, or a step run too early
     CODE_REFUSED = 5  # the MFA code was refused
-    CREDENTIALS = 6  # no credentials, expired, or not yet valid
+    CREDENTIALS = 6  # no credentials, expired, or rejected
 
 
 class StsMfaError(Exception):
@@ -86,6 +86,6 @@ class CodeRefused(StsMfaError):
 
 
 class CredentialsError(StsMfaError):
-    """No credentials, expired credentials, or credentials that cannot be renewed here."""
+    """No credentials, expired or rejected credentials, or a session that cannot be renewed here."""
 
     exit_code = ExitCode.CREDENTIALS

@@ -99,7 +99,8 @@ def _denies_without_mfa(statement: dict[str, Any]) -> bool:
     """A Deny that catches every request without MFA (BoolIfExists ... false, or Null age true)."""
     if statement.get("Effect") != "Deny" or not _action_covers_assume_role(statement):
         return False
-    if statement.get("Principal") not in ("*", {"AWS": "*"}) and "NotPrincipal" not in statement:
+    # Only a Deny for everyone counts: a NotPrincipal exempts someone, maybe the very user.
+    if statement.get("Principal") not in ("*", {"AWS": "*"}) or "NotPrincipal" in statement:
         return False
     condition = statement.get("Condition")
     if not isinstance(condition, dict) or len(condition) != 1:

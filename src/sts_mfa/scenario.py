@@ -13,6 +13,8 @@ of starting over; every create tolerates "already exists" for its own
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +23,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.exceptions import ClientError
 
 from sts_mfa import TOOL_NAME, policies, totp
-from sts_mfa.aws import Aws, Keys, error_code, error_message, translate, translate_errors
+from sts_mfa.aws import (
+    CREDENTIAL_ERROR_CODES,
+    Aws,
+    Keys,
+    error_code,
+    error_message,
+    translate,
+    translate_errors,
+)
+from sts_mfa.clock import Clock, sleep_until
+from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, cached_session
 from sts_mfa.errors import (
     AwsError,
     CodeRefused,
@@ -55,13 +67,12 @@ NAME_PREFIX = "sts-mfa-"
 DEFAULT_DURATION = 3600
 MIN_DURATION = 900
 MAX_DURATION = 43200
-DEFAULT_REFRESH_MARGIN = 300.0
 
 
 @dataclass
 class Context:
     aws: Aws  # the identity side: user, MFA device, access key, user policy
-    clock: totp.Clock
+    clock: Clock
     report: Reporter
     wait_timeout: float = DEFAULT_TIMEOUT
     role_aws: Aws | None = None  # the resource side, when the role lives in another account
@@ -179,6 +190,8 @@ def setup(
     role_endpoint: str | None = None,
 ) -> SetupResult:
     """Create (or finish creating) everything; see the module docstring for crash safety."""
+    if mode == "phone" and phone is None:
+        raise UsageError("phone mode needs a way to show the QR code and read two codes")
     now = ctx.clock.now()
     state = txn.state
     resumed = state is not None
@@ -222,8 +235,6 @@ def setup(
             if ctx.role_aws is not None:
                 _check_account(ctx.roles, state.role_account, "the role of the unfinished setup")
         ctx.report.info(f"Resuming the unfinished setup {state.prefix}")
-    if mode == "phone" and phone is None:
-        raise UsageError("phone mode needs a way to show the QR code and read two codes")
     result = SetupResult(state=state, resumed=resumed)
     names = Names.for_prefix(state.prefix)
     with translate_errors("setup"):
@@ -523,10 +534,7 @@ def _wait_for_key(ctx: Context, state: State) -> str:
 
 
 def _sleep_with_countdown(ctx: Context, seconds: float, what: str) -> None:
-    end = ctx.clock.now() + seconds
-    while (remaining := end - ctx.clock.now()) > 0:
-        ctx.report.countdown(what, remaining)
-        ctx.clock.sleep(min(remaining + 0.01, 1.0))
+    sleep_until(ctx.clock, ctx.clock.now() + seconds, lambda remaining: ctx.report.countdown(what, remaining))
     ctx.report.done_waiting()
 
 
@@ -629,13 +637,6 @@ class AssumeResult:
     code: str | None = None  # the one-time code spent (worthless once used), for narration
 
 
-def valid_session(state: State, now: float, margin: float) -> Session | None:
-    session = state.session
-    if session is None or state.role is None or session.role_arn != state.role.arn:
-        return None
-    return session if session.remaining(now) > margin else None
-
-
 def assume(
     ctx: Context,
     txn: Transaction,
@@ -654,7 +655,7 @@ def assume(
     state = txn.require()
     require_setup(state)
     assert state.role and state.role.arn and state.mfa_device and state.mfa_device.serial
-    if not force and (session := valid_session(state, ctx.clock.now(), margin)) is not None:
+    if not force and (session := cached_session(state, ctx.clock.now(), margin)) is not None:
         return AssumeResult(session=session, cached=True)
     duration = duration or min(DEFAULT_DURATION, state.max_session_duration)
     if duration > state.max_session_duration:
@@ -673,6 +674,14 @@ def assume(
         )
     if typed is not None:
         totp.check_typed_code(typed, record.last_code, record.last_used_at, ctx.clock.now())
+        if state.seed is not None:
+            typed_step = totp.step_of_code(state.seed, typed, ctx.clock.now())
+            if typed_step is not None and record.last_step is not None and typed_step <= record.last_step:
+                raise CodeRefused(
+                    f"code {typed} is for time-step {typed_step}, which was already used; "
+                    "AWS accepts each code once",
+                    hint="wait for the next code, or leave --code out to let the software token wait",
+                )
     sts = ctx.aws.sts_with(user_keys(state), spends_mfa_code=True)
     role_arn = state.role.arn
     young = (
@@ -741,10 +750,13 @@ def assume(
                 # code per window, never more); a typed code is tried once more.
                 propagation_denials += 1
                 ctx.report.waiting("the new role to become assumable", 0.0)
-                if typed is not None and propagation_denials == 1:
+                if typed is None:
+                    continue  # next_software_code waits for the next window
+                if propagation_denials == 1:
                     ctx.clock.sleep(1.0)
-                    resend = (code, None)
-                continue
+                    resend = (code, step)
+                    continue
+                # A typed code gets one more try, never a loop: fall through and give up.
             if err == "AccessDenied" and propagation_denials:
                 raise PropagationTimeout(
                     f"gave up after {ctx.clock.now() - started:.0f} s waiting for the new role {role_arn} "
@@ -798,8 +810,11 @@ class Bucket:
 
 
 def list_buckets(ctx: Context, state: State, session: AnySession) -> list[Bucket]:
-    """ListBuckets with the role session's keys (retrying a new role policy's propagation)."""
-    s3 = ctx.aws.s3_with(session_keys(session))
+    """ListBuckets with the role session's keys (retrying a new role policy's propagation).
+
+    The session belongs to the role's account, so S3 is reached the way that account is.
+    """
+    s3 = ctx.roles.s3_with(session_keys(session))
     young = (
         state.role.created_at if state.role else None,
         state.policy.created_at if state.policy else None,
@@ -812,12 +827,7 @@ def list_buckets(ctx: Context, state: State, session: AnySession) -> list[Bucket
             err = error_code(e)
             if err == "AccessDenied" and _young(ctx, *young):
                 raise NotReady(error_message(e)) from None
-            if err in (
-                "ExpiredToken",
-                "InvalidToken",
-                "InvalidAccessKeyId",
-                "TokenRefreshRequired",
-            ):
+            if err in CREDENTIAL_ERROR_CODES:
                 raise CredentialsError(
                     f"the role session was rejected by S3 ({err})",
                     hint="run `sts-mfa assume --force` for a new session",
@@ -893,6 +903,9 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
                 delete_policy(role_iam, arn, ctx.report, result.deleted)
             state.policy = None
             txn.save()
+    if state.qr_png:  # a QR code PNG from an unfinished phone setup: it holds the seed
+        with contextlib.suppress(OSError):
+            os.unlink(state.qr_png)
     txn.delete()
     return result
 
@@ -1194,8 +1207,8 @@ def find_leftovers(aws: Aws) -> list[Leftover]:
     with translate_errors("sweep: listing the tool's resources"):
         for page in pages("list_users", PathPrefix=IAM_PATH):
             for user in page["Users"]:
-                tags = _tags(iam.list_user_tags, UserName=user["UserName"])
-                if _ours(user["UserName"], user["Path"], tags):
+                tag_list = _tags(iam.list_user_tags, UserName=user["UserName"])
+                if _ours(user["UserName"], user["Path"], tag_list):
                     found.append(Leftover("user", user["UserName"], user["Arn"]))
         our_users = {u.arn for u in found}
         for page in pages("list_virtual_mfa_devices", AssignmentStatus="Any"):
@@ -1209,13 +1222,13 @@ def find_leftovers(aws: Aws) -> list[Leftover]:
                     found.append(Leftover("mfa_device", name, serial))
         for page in pages("list_roles", PathPrefix=IAM_PATH):
             for role in page["Roles"]:
-                tags = _tags(iam.list_role_tags, RoleName=role["RoleName"])
-                if _ours(role["RoleName"], role["Path"], tags):
+                tag_list = _tags(iam.list_role_tags, RoleName=role["RoleName"])
+                if _ours(role["RoleName"], role["Path"], tag_list):
                     found.append(Leftover("role", role["RoleName"], role["Arn"]))
         for page in pages("list_policies", Scope="Local", PathPrefix=IAM_PATH):
             for policy in page["Policies"]:
-                tags = _tags(iam.list_policy_tags, PolicyArn=policy["Arn"])
-                if _ours(policy["PolicyName"], policy["Path"], tags):
+                tag_list = _tags(iam.list_policy_tags, PolicyArn=policy["Arn"])
+                if _ours(policy["PolicyName"], policy["Path"], tag_list):
                     found.append(Leftover("policy", policy["PolicyName"], policy["Arn"]))
     return found
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
@@ -40,7 +39,9 @@ from sts_mfa.errors import StateError
 # The file I/O lives in storage (light, for the cached-credentials path).
 from sts_mfa.storage import SCHEMA_VERSION, read_text, write_atomic
 
-LOCK_TIMEOUT_SECONDS = 120.0
+# assume may hold the lock through a TOTP window and a propagation wait, setup
+# through a person typing two codes: wait long before calling it stuck.
+LOCK_TIMEOUT_SECONDS = 600.0
 
 MfaMode = Literal["phone", "software"]
 
@@ -220,7 +221,7 @@ _FIELD_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
 
 # Times (epoch seconds), time-steps and durations all fit well inside this; anything
 # bigger is a damaged file, and would overflow datetime or the TOTP counter later.
-NUMBER_LIMIT = 10**12
+NUMBER_LIMIT = 253402300799  # 9999-12-31T23:59:59Z, the last second datetime can show
 
 
 def _in_range(value: object, where: str) -> None:
@@ -394,10 +395,9 @@ def dump(state: State) -> str:
 class Transaction:
     """The state under the lock: `state` may be None until `create()`."""
 
-    def __init__(self, path: Path, state: State | None, clock: Callable[[], float]) -> None:
+    def __init__(self, path: Path, state: State | None) -> None:
         self.path = path
         self.state = state
-        self._clock = clock
         self.deleted = False
 
     def require(self) -> State:
@@ -439,7 +439,6 @@ def transaction(
     path: Path,
     *,
     timeout: float = LOCK_TIMEOUT_SECONDS,
-    clock: Callable[[], float] = time.time,
     on_wait: Callable[[], None] | None = None,
 ) -> Iterator[Transaction]:
     """Hold the state lock, re-read the file inside it, and yield it for changes.
@@ -462,13 +461,13 @@ def transaction(
             lock.acquire(timeout=timeout)
         except Timeout:
             raise StateError(
-                f"state file {path} is locked by another sts-mfa for over {timeout:.0f} s",
-                hint=f"if none is running, remove {lock_path}",
+                f"state file {path} is still in use by another sts-mfa after {timeout:.0f} s",
+                hint="let it finish (the lock is released the moment it exits), then run this again",
             ) from None
     except OSError as e:
         raise StateError(f"cannot lock state file {path}: {e.strerror or e}") from None
     try:
         remove_stale_temp_files(path)
-        yield Transaction(path, load(path), clock)
+        yield Transaction(path, load(path))
     finally:
         lock.release()

@@ -1,4 +1,4 @@
-"""TOTP timing: the software token, code formats, and the replay guard.
+"""TOTP timing: the software token and the replay guard (code formats are in `codes`).
 
 AWS accepts each 30 s time-step's code once per device. The tool therefore
 remembers, per device, the last step it sent (and the last code a person typed),
@@ -9,11 +9,10 @@ move it instead of sleeping through real windows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from sts_mfa.clock import SystemClock  # noqa: F401 - re-exported
-from sts_mfa.codes import CODE_RE, code_problem, is_code, normalize_code  # noqa: F401 - re-exported
+from sts_mfa.clock import Clock, sleep_until
 from sts_mfa.errors import CodeRefused
 
 STEP_SECONDS = 30
@@ -21,12 +20,6 @@ STEP_SECONDS = 30
 # AWS accepts a code for its own step and one either side, so within three
 # steps the same digits are the same (already used) code.
 TYPED_CODE_MEMORY_SECONDS = 3 * STEP_SECONDS
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
 
 
 def step_at(t: float) -> int:
@@ -41,12 +34,6 @@ def code_for_step(seed: str, step: int) -> str:
     import pyotp
 
     return str(pyotp.TOTP(seed).generate_otp(step))
-
-
-def random_seed() -> str:
-    import pyotp
-
-    return str(pyotp.random_base32())
 
 
 @dataclass(frozen=True)
@@ -87,7 +74,7 @@ def next_software_code(
     last_step: int | None,
     clock: Clock,
     *,
-    on_wait: Countdown | None = None,
+    on_wait: Callable[[float], None] | None = None,
 ) -> PlannedCode:
     """The software token's next code, waiting for a fresh window when needed.
 
@@ -95,22 +82,10 @@ def next_software_code(
     and AWS refuses a code twice.
     """
     waited = 0.0
-    while True:
-        wait = seconds_until_usable(last_step, clock.now())
-        if wait <= 0:
-            break
-        if on_wait is not None:
-            on_wait(wait)
-        # Sleep in short slices so a countdown can tick; land just past the boundary.
-        slice_ = min(wait + 0.01, 1.0)
-        clock.sleep(slice_)
-        waited += slice_
+    if last_step is not None and step_at(clock.now()) <= last_step:
+        waited = sleep_until(clock, step_start(last_step + 1), on_wait)
     step = step_at(clock.now())
     return PlannedCode(step=step, code=code_for_step(seed, step), waited=waited)
-
-
-class Countdown(Protocol):
-    def __call__(self, remaining: float) -> None: ...
 
 
 def check_typed_code(

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from sts_mfa.clock import Clock
 from sts_mfa.errors import PropagationTimeout
-from sts_mfa.totp import Clock
 
 T = TypeVar("T")
 

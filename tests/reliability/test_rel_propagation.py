@@ -117,18 +117,18 @@ def test_the_whole_chain_waits_only_as_long_as_propagation_takes(
     ctx = context(sb, clock)
     path = tmp_path / "state.json"
     start = clock.now()
-    with transaction(path, clock=clock.now) as txn:
+    with transaction(path) as txn:
         scenario.setup(ctx, txn, mode="software", phone=None, endpoint=sb.endpoint)
     state = load(path)
     assert state is not None
     assert scenario.check_deny(ctx, state).proven
-    with transaction(path, clock=clock.now) as txn:
+    with transaction(path) as txn:
         assumed = scenario.assume(ctx, txn, ask_code=None)
     state = load(path)
     assert state is not None
     buckets = scenario.list_buckets(ctx, state, assumed.session)
     assert sorted(b.name for b in buckets) == ["logs-111111111111", "reports-111111111111"]
-    with transaction(path, clock=clock.now) as txn:
+    with transaction(path) as txn:
         scenario.teardown(ctx, txn)
     elapsed = clock.now() - start
 

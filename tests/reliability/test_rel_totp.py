@@ -78,7 +78,7 @@ def test_two_assumes_at_the_same_moment_send_different_steps(
         ctx = scenario.Context(aws=aws, clock=shared_clock, report=RecordingReporter())
         barrier.wait()
         try:
-            with transaction(software.state, clock=shared_clock.now) as txn:
+            with transaction(software.state) as txn:
                 results.append(scenario.assume(ctx, txn, ask_code=None, force=True))
         except BaseException as e:  # reported by the assertion below
             errors.append(e)

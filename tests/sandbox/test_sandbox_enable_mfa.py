@@ -82,7 +82,11 @@ def test_re_enabling_needs_codes_newer_than_the_last_accepted(aws: Aws) -> None:
     error = refused(_enable, iam=iam, serial=serial, code1=aws.code(seed, -1), code2=aws.code(seed))
     assert (error["Code"], error["Message"]) == INVALID
 
-    aws.advance(30)
+    aws.advance(30)  # the first code of the next pair would be the one already spent
+    error = refused(_enable, iam=iam, serial=serial, code1=aws.code(seed, -1), code2=aws.code(seed))
+    assert (error["Code"], error["Message"]) == INVALID
+
+    aws.advance(30)  # both codes new
     _enable(iam, serial, aws.code(seed, -1), aws.code(seed))
 
 

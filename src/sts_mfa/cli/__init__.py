@@ -51,22 +51,22 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
         from sts_mfa.storage import DEFAULT_STATE_FILE
 
         state = DEFAULT_STATE_FILE
-    try:
-        margin = float(environ.get("STS_MFA_REFRESH_MARGIN") or 300.0)
-    except ValueError:
-        return None
-    if not 0 <= margin <= 3600:  # Click's own range for --refresh-margin
-        return None
     import time
 
-    from sts_mfa.credentials import read_cached, render
+    from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN, read_cached, render
 
+    try:
+        margin = float(environ.get("STS_MFA_REFRESH_MARGIN") or DEFAULT_REFRESH_MARGIN)
+    except ValueError:
+        return None
+    if not 0 <= margin <= MAX_REFRESH_MARGIN:  # Click's own range for --refresh-margin
+        return None
     now = time.time()
     try:
         session = read_cached(state, now, margin, environ.get("AWS_ENDPOINT_URL") or None)
-    except Exception:  # an unsafe or unreadable file: Click says what is wrong
+        return None if session is None else render(session, fmt, now=now, cached=True)
+    except Exception:  # an unsafe or unreadable file, a value out of range: Click says what is wrong
         return None
-    return None if session is None else render(session, fmt, now=now, cached=True)
 
 
 def main() -> None:

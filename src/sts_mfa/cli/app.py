@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from sts_mfa.aws import Aws, Keys
+    from sts_mfa.clock import Clock
     from sts_mfa.scenario import Context
     from sts_mfa.state import State, Transaction
-    from sts_mfa.totp import Clock
 
 # The commands, in the order of the story: (module under sts_mfa.cli.commands, one-line help).
 # The group imports a command's module only when that command runs, so `--help`
@@ -148,6 +148,7 @@ class App:
         return self._aws
 
     def effective_endpoint(self) -> str | None:
+        """The endpoint override in force: the flag, else the variable boto3 reads itself."""
         return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
 
     def context(
@@ -194,6 +195,10 @@ class App:
 
     # -- output ----------------------------------------------------------------
 
+    def use_reporter(self, reporter: Any) -> None:
+        """Report through `reporter` from now on (the demo narrates on its own console)."""
+        self._reporter = reporter
+
     def reporter(self) -> Any:
         if self._reporter is None:
             from sts_mfa.cli.output import CliReporter
@@ -215,9 +220,6 @@ class App:
         import json
 
         click.echo(json.dumps(data, indent=2, default=str))
-
-    def warn(self, message: str) -> None:
-        click.echo(f"sts-mfa: warning: {message}", err=True)
 
     def show_requests(self) -> None:
         """With -v: how many requests this command made, by operation."""
@@ -263,7 +265,7 @@ class App:
             if not self.quiet:
                 click.echo("sts-mfa: waiting for another sts-mfa using this state file...", err=True)
 
-        with transaction(self.state_path, clock=self.clock.now, on_wait=waiting) as txn:
+        with transaction(self.state_path, on_wait=waiting) as txn:
             if txn.state is not None:
                 self.check_matches(txn.state)
             elif must_exist:
@@ -282,7 +284,7 @@ def _fail(error: StsMfaError) -> NoReturn:
 class LazyGroup(click.Group):
     """The top-level group: commands load on demand, failures become one line and an exit code.
 
-    `--help` and completion of command names read `registry.COMMANDS` and
+    `--help` and completion of command names read `COMMANDS` above and
     import no command module; running a command imports only its own.
     """
 

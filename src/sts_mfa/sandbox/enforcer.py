@@ -516,7 +516,7 @@ class Enforcer:
         last = self.state.last_step.get(serial)
         current = math.floor(now / TOTP_STEP)
         for second in (current - 1, current, current + 1):
-            if last is not None and second <= last:
+            if last is not None and second - 1 <= last:  # both codes must be unspent
                 continue
             if _same(totp.generate_otp(second - 1), codes[0]) and _same(totp.generate_otp(second), codes[1]):
                 return _Pending(enable_step=(serial, second))

@@ -10,21 +10,28 @@ import click
 
 from sts_mfa.cli.app import App, pass_app, short_help, stderr_is_terminal, stdin_is_terminal
 from sts_mfa.cli.params import MFA_CODE, MFA_CODE_OR_STDIN, read_code_from_stdin
-from sts_mfa.credentials import FORMATS, AnySession, read_cached, render
+from sts_mfa.credentials import (
+    DEFAULT_REFRESH_MARGIN,
+    FORMATS,
+    MAX_REFRESH_MARGIN,
+    AnySession,
+    cached_session,
+    read_cached,
+    render,
+)
 from sts_mfa.errors import NoCode
 
 if TYPE_CHECKING:
     from sts_mfa.state import State
 
-DEFAULT_MARGIN = 300.0
 LAST_RESORT_SECONDS = 60.0  # a phone-mode session this close to expiry is not handed out
 
 
 def margin_option(f: Callable[..., object]) -> Callable[..., object]:
     return click.option(
         "--refresh-margin",
-        type=click.FloatRange(0, 3600),
-        default=DEFAULT_MARGIN,
+        type=click.FloatRange(0, MAX_REFRESH_MARGIN),
+        default=DEFAULT_REFRESH_MARGIN,
         show_default=True,
         envvar="STS_MFA_REFRESH_MARGIN",
         help="Renew a cached session with less than this many seconds left [env: STS_MFA_REFRESH_MARGIN].",
@@ -88,7 +95,7 @@ def obtain(
             )
         except NoCode:
             # No code to be had: a session inside the refresh margin still beats none.
-            session = None if force else scenario.valid_session(state, app.clock.now(), LAST_RESORT_SECONDS)
+            session = None if force else cached_session(state, app.clock.now(), LAST_RESORT_SECONDS)
             if session is None:
                 raise
             left = int(session.remaining(app.clock.now()))

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from sts_mfa.cli.app import App, json_option, pass_app, short_help
-from sts_mfa.errors import AwsError, StsMfaError
+from sts_mfa.errors import AwsError, RoleExposed, StsMfaError
 
 
 @dataclass
@@ -88,13 +88,15 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
     is for the next 30-second TOTP window: AWS accepts each code once, and the
     two codes that enabled the device used the current window.
     """
+    from sts_mfa.cli.output import CliReporter, make_console
+
     run = DemoRun()
-    from sts_mfa.cli.output import make_console
-
-    console = make_console(stderr=app.json, record=svg is not None)
-    from sts_mfa.cli.output import CliReporter
-
-    app._reporter = CliReporter(console, quiet=app.quiet)
+    # The narration is progress: on stdout only when a person watches it there.
+    # The summary is data: on stdout (or as JSON). A recording gets both.
+    recording = svg is not None
+    console = make_console(stderr=app.json or not sys.stdout.isatty(), record=recording)
+    summary_console = console if recording or console.is_terminal else app.out_console()
+    app.use_reporter(CliReporter(console, quiet=app.quiet))
     sandbox = None
     if two_accounts and use_aws:
         raise click.UsageError("--two-accounts runs on the sandbox; for AWS use setup --role-profile")
@@ -138,11 +140,13 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
         requests=sum(s.requests for s in run.steps),
         target="sandbox" if sandbox is not None else "aws",
     )
-    _print_summary(app, console, run, summary)
+    _print_summary(app, summary_console, run, summary)
     if svg is not None:
         console.save_svg(str(svg), title="sts-mfa demo")
     if summary.get("error"):
         raise AwsError(f"the demo failed: {summary['error']}")
+    if not summary.get("check_deny_proven"):
+        raise RoleExposed(f"the demo's role {summary.get('role_arn')} was not proven to need MFA")
 
 
 def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
@@ -157,7 +161,7 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     try:
         console.print(Rule("1. setup: a user with no permissions, an MFA device, an MFA-only role"))
-        with run.step("setup", ctx) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+        with run.step("setup", ctx) as t, transaction(app.state_path) as txn:
             result = scenario.setup(ctx, txn, mode="software", phone=None, endpoint=app.effective_endpoint())
             state = result.state
             t.outcome = f"{len(result.created)} resources"
@@ -182,7 +186,7 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
         summary["denial_message"] = check.message
 
         console.print(Rule("3. assume: the same call with an MFA code from the software token"))
-        with run.step("assume", ctx) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+        with run.step("assume", ctx) as t, transaction(app.state_path) as txn:
             assumed = scenario.assume(ctx, txn, ask_code=None)
             t.waited = assumed.waited
             console.print(
@@ -204,7 +208,7 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
         ctx.report.warn(f"stopped: {e}")
     finally:
         console.print(Rule("5. teardown: everything, in the order AWS requires"))
-        with run.step("teardown", ctx) as t, transaction(app.state_path, clock=app.clock.now) as txn:
+        with run.step("teardown", ctx) as t, transaction(app.state_path) as txn:
             try:
                 removed = scenario.teardown(ctx, txn)
                 t.outcome = f"{len(removed.deleted)} deleted"
@@ -212,8 +216,20 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
             except StsMfaError as e:
                 t.outcome = "FAILED"
                 summary.setdefault("error", f"teardown: {e}")
-                ctx.report.warn(f"teardown failed: {e}; state kept at {app.state_path}")
+                ctx.report.warn(f"teardown failed: {e}")
+                if app.endpoint_url is None or ctx.role_aws is not None:
+                    kept = _keep_state(app)
+                    ctx.report.warn(f"the state is kept in {kept}: run `sts-mfa --state {kept} teardown`")
     return summary
+
+
+def _keep_state(app: App) -> Path:
+    """Copy the demo's state out of its temporary directory, which is about to go."""
+    from sts_mfa.storage import read_text, write_atomic
+
+    kept = Path("sts-mfa-demo-state.json").resolve()
+    write_atomic(kept, read_text(app.state_path) or "")
+    return kept
 
 
 def _print_summary(app: App, console: Any, run: DemoRun, summary: dict[str, Any]) -> None:

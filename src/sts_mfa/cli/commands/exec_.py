@@ -64,3 +64,6 @@ def exec_(app: App, code: str | None, refresh_margin: float, command: tuple[str,
     except PermissionError:
         click.echo(f"sts-mfa: error: permission denied: {command[0]}", err=True)
         sys.exit(126)
+    except OSError as e:  # not executable as it is (no shebang, a directory...): the shell's 126
+        click.echo(f"sts-mfa: error: cannot run {command[0]}: {e.strerror}", err=True)
+        sys.exit(126)

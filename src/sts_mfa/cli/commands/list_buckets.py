@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from sts_mfa.cli.app import App, json_option, pass_app, short_help
-from sts_mfa.cli.commands.assume import margin_option, obtain
+from sts_mfa.cli.commands.assume import LAST_RESORT_SECONDS, margin_option, obtain
 from sts_mfa.credentials import AnySession, cached_session, iso8601
-from sts_mfa.errors import CredentialsError, UsageError
+from sts_mfa.errors import CredentialsError
 
 
 @click.command(
@@ -25,25 +25,25 @@ Examples:
 def list_buckets(app: App, refresh_margin: float) -> None:
     """List S3 buckets with the assumed-role session (never with the user's own key).
 
-    Uses the cached session; a software-token setup renews it first when needed.
-    A phone-mode setup with no valid session exits 6 with a hint.
+    Uses the cached session, renewed first (as `assume` would) when it has less
+    than the refresh margin left: a software token renews it on its own; in phone
+    mode a session still valid for a minute is used as is, and none exits 6.
     """
     from sts_mfa import scenario
 
     state = app.load_state()
     scenario.require_setup(state)
-    session: AnySession | None = cached_session(state, app.clock.now(), min(refresh_margin, 60.0))
-    if session is None:
-        if state.mode != "software":
+    session: AnySession | None = cached_session(state, app.clock.now(), refresh_margin)
+    if session is None and state.mode == "software":
+        session, _ = obtain(app, code=None, duration=None, force=False, margin=refresh_margin)
+    elif session is None:
+        session = cached_session(state, app.clock.now(), LAST_RESORT_SECONDS)
+        if session is None:
             raise CredentialsError(
                 "no valid role session is cached",
                 hint="run `sts-mfa assume --code CODE` first",
             )
-        try:
-            session, _ = obtain(app, code=None, duration=None, force=False, margin=refresh_margin)
-        except UsageError as e:  # pragma: no cover - software mode never asks
-            raise CredentialsError(str(e)) from None
-    ctx = app.context()
+    ctx = app.context_for(state)
     buckets = scenario.list_buckets(ctx, state, session)
     if app.json:
         app.echo_json(

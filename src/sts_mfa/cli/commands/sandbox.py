@@ -19,7 +19,15 @@ from sts_mfa.errors import AwsError
 READY = "# sts-mfa sandbox ready"
 
 
-@click.group(short_help=short_help("sandbox"))
+@click.group(
+    short_help=short_help("sandbox"),
+    epilog="""\b
+Examples:
+  eval "$(sts-mfa sandbox serve --background)"
+  sts-mfa sandbox serve --port 5000 --role-delay 5
+  sts-mfa sandbox selftest
+""",
+)
 def sandbox() -> None:
     """A local AWS endpoint (moto, made strict about MFA) for trying the tool offline.
 
@@ -172,9 +180,19 @@ def _serve_in_background(options: list[str]) -> None:
     click.echo(f"export STS_MFA_SANDBOX_PID={child.pid}")
 
 
-@sandbox.command()
+@sandbox.command(
+    epilog="""\b
+Example:
+  sts-mfa sandbox selftest && echo "moto still offers what the sandbox reads"
+"""
+)
 def selftest() -> None:
-    """Check that the installed moto still offers what the sandbox relies on."""
+    """Check that the installed moto still offers what the sandbox relies on.
+
+    Checks the moto version against the pinned one, every moto attribute the
+    enforcement layer reads, and a small scenario: AssumeRole refused without
+    MFA and with a wrong code, allowed with the right one.
+    """
     from sts_mfa.sandbox import selftest as st
 
     problems = st.run()

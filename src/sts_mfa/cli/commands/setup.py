@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import click
@@ -29,7 +30,6 @@ class TerminalPhone:
         self.txn = txn
         self.given = codes
         self.qr_png = qr_png
-        self.console = app.err_console()
 
     def show(self, uri: str, serial: str) -> None:
         if self.given is not None:
@@ -155,6 +155,8 @@ def setup(
     """
     if software_token and (codes or qr_png):
         raise click.UsageError("--software-token generates its own codes: drop --codes / --qr-png")
+    if qr_png is not None and not os.access(qr_png.parent, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"cannot write in {qr_png.parent}", param_hint="'--qr-png'")
     mode: MfaMode = "software" if software_token else "phone"
     from sts_mfa import scenario
 
