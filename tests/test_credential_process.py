@@ -1,13 +1,18 @@
 """`credential_process` with the real AWS CLI: the tool as the credential helper it claims to be.
 
-Against a strict `Sandbox` on the real clock, the installed `sts-mfa` is set up
-in subprocesses, then the AWS CLI (v1, `aws` on PATH) is given a config file
-whose only profile runs `sts-mfa ... assume --format process`, and an
-environment with no AWS keys at all: whatever the AWS CLI can do, it does as
-the assumed role.
+Against a strict `Sandbox` on the real clock, `sts-mfa` is set up, then the AWS
+CLI (v1, `aws` on PATH) is given a config file whose only profile runs the
+installed `sts-mfa ... assume --format process`, and an environment with no AWS
+keys at all: whatever the AWS CLI can do, it does as the assumed role.
 
-The first software-token assume waits for the next real 30 s TOTP window (the
-enable codes used the current one); the module pays that once.
+The software-token setups run in-process (the same `cli`, through Click's runner)
+on a clock 28 s behind real time, so the codes that enable the device belong to
+the previous 30 s TOTP window (the sandbox, like AWS, accepts one step of drift
+either side) and the helper's first assume, on the real clock, can use the
+current window at once instead of waiting for the next one. (In the last 2 s of
+a window the enable codes are the current window's, and the first assume waits
+for the next, less than 2 s away.) The phone-mode setup runs as subprocesses,
+as a script would.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
+from tests.realclock import setup_behind
 
 pytestmark = [pytest.mark.e2e]
 
@@ -98,16 +104,20 @@ def admin_env(sb: Sandbox, tmp: Path, state: Path) -> dict[str, str]:
 
 
 def software_setup(sb: Sandbox, tmp: Path, name: str) -> Setup:
+    """`sts-mfa setup --software-token --json` as the administrator, in-process on a clock behind real time.
+
+    The environment is exactly the administrator's (`admin_env`): every AWS/sts-mfa
+    variable of this process is removed for the run and those of `admin_env` set.
+    """
     state = tmp / f"{name}.json"
-    result = run([STS_MFA, "setup", "--software-token", "--json"], admin_env(sb, tmp, state))
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    out = setup_behind(state, admin_env(sb, tmp, state))
+    assert json.loads(state.read_text())["session"] is None
     return Setup(state=state, role_arn=out["role_arn"], serial=out["mfa_serial"])
 
 
 @pytest.fixture(scope="module")
 def software(sb: Sandbox, tmp: Path) -> Setup:
-    """One software-token setup shared by the module (its first assume pays the TOTP wait)."""
+    """One software-token setup shared by the module (its first assume uses the current TOTP window)."""
     return software_setup(sb, tmp, "software")
 
 
@@ -167,8 +177,8 @@ needs_aws = pytest.mark.skipif(AWS is None, reason="the AWS CLI is not installed
 def test_first_use_with_an_empty_cache_goes_through_mfa(sb: Sandbox, software: Setup, tmp: Path) -> None:
     """`AWS_PROFILE=mfa aws sts get-caller-identity` with nothing cached: the helper assumes the role.
 
-    This is the software token's first assume, so it waits for the next TOTP
-    window; the AWS CLI just waits with it. The region comes from the profile
+    This is the software token's first assume (its step is the current real
+    window, newer than the enable codes' step). The region comes from the profile
     (AWS_PROFILE is inherited by the helper too), and the helper does not
     recurse into its own profile for admin credentials.
     """

@@ -1,11 +1,18 @@
 """`sts-mfa exec -- CMD`: run a program as the role, and only as the role.
 
-Against a strict `Sandbox` on the real clock, with a software-token setup made
-by the installed console script. The caller's environment carries the admin
-side on purpose (a profile name and admin keys, as an administrator's shell
-does): the child must see none of it, only the role session. The first exec
-assumes the role, waiting once for the next real TOTP window; the rest reuse
+Against a strict `Sandbox` on the real clock, the installed console script runs
+`exec`. The caller's environment carries the admin side on purpose (a profile
+name and admin keys, as an administrator's shell does): the child must see none
+of it, only the role session. The first exec assumes the role; the rest reuse
 the cached session.
+
+The software-token setup runs in-process (the same `cli`, through Click's runner,
+in that same administrator's environment) on a clock 28 s behind real time, so
+the codes that enable the device belong to the previous 30 s TOTP window (the
+sandbox, like AWS, accepts one step of drift either side) and the first exec,
+on the real clock, can use the current window at once instead of waiting for
+the next one. (In the last 2 s of a window the enable codes are the current
+window's, and the first exec waits for the next, less than 2 s away.)
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.sandbox import Sandbox
+from tests.realclock import setup_behind
 
 pytestmark = [pytest.mark.e2e]
 
@@ -75,10 +83,15 @@ def admin_env(sb: Sandbox, home: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def role_arn(admin_env: dict[str, str]) -> str:
-    """`sts-mfa setup --software-token`, once for the module."""
-    result = sts_mfa(admin_env, "setup", "--software-token", "--json")
-    assert result.returncode == 0, result.stderr
-    return str(json.loads(result.stdout)["role_arn"])
+    """`sts-mfa setup --software-token --json`, once for the module, in-process on a clock behind real time.
+
+    The environment is exactly the administrator's (`admin_env`): every AWS/sts-mfa
+    variable of this process is removed for the run and those of `admin_env` set.
+    """
+    state = Path(admin_env["STS_MFA_STATE"])
+    out = setup_behind(state, admin_env)
+    assert json.loads(state.read_text())["session"] is None
+    return str(out["role_arn"])
 
 
 def sts_mfa(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -100,7 +113,7 @@ def test_the_aws_cli_under_exec_is_the_assumed_role(
 ) -> None:
     """`sts-mfa exec -- aws sts get-caller-identity` prints the role session's identity, not the admin's.
 
-    The first run assumes the role (waiting for a TOTP window); a second run
+    The first run assumes the role (the cache is empty after setup); a second run
     reuses the cached session: one AssumeRole for both.
     """
     before = sb.count("AssumeRole", status=200)

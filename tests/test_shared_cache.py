@@ -1,8 +1,7 @@
 """One cached role session, shared by every process that asks; and `--json` on every data command.
 
-Against a strict `Sandbox` on the real clock, with a software-token setup made by
-the installed console script. The helper's callers have no AWS keys of their own:
-only the state file, the endpoint and a region.
+Against a strict `Sandbox`, with a software-token setup. The helper's callers
+have no AWS keys of their own: only the state file, the endpoint and a region.
 
 - Eight `assume --format process` started at once on an empty cache all get the
   same session, and AWS sees ONE AssumeRole (the others wait on the state lock
@@ -13,9 +12,23 @@ only the state file, the endpoint and a region.
 - Every command that prints data accepts `--json` and prints exactly one JSON
   document on stdout.
 
-Real TOTP windows are paid for the first assume and for each renewal by the
-software token; `sts-mfa demo --json` (its own embedded sandbox and its own TOTP
-wait) runs in the background meanwhile.
+No test waits for a real 30 s TOTP window:
+
+- Setup runs in-process (the same `cli`, through Click's runner, in the
+  administrator's environment) on a clock 28 s behind real time, so the codes
+  that enable the device belong to the previous window (the sandbox, like AWS,
+  accepts one step of drift either side) and the first assume, in real processes
+  on the real clock, can use the current window at once. (In the last 2 s of a
+  window the enable codes are the current window's: that assume waits < 2 s.)
+- The sandbox's clock is real time until a renewal test lets the software token
+  wait: those renewals (`--force`, a larger margin, the step after a typed code)
+  run in-process on the sandbox's own clock, whose `sleep` moves it (and so the
+  sandbox) on at once. They come after every test whose real processes need a
+  TOTP step, and leave a valid session cached, so the real processes after them
+  only read the cache.
+- `sts-mfa demo --json` (its own embedded sandbox) runs in the background in a
+  process of its own whose TOTP wait moves its clock on instead of sleeping; the
+  installed console script's demo, with its real wait, is `tests/test_e2e.py`'s.
 """
 
 from __future__ import annotations
@@ -35,6 +48,8 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
+from tests.conftest import Cli, FakeClock
+from tests.realclock import NO_WAIT_STS_MFA, SETUP_BEHIND, ShiftedClock, exactly
 
 pytestmark = [pytest.mark.e2e]
 
@@ -54,6 +69,13 @@ def clean_env(home: Path) -> dict[str, str]:
         NO_COLOR="1",
     )
     return env
+
+
+def in_process(clock: FakeClock, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`sts-mfa ARGS` through Click's runner on `clock`, in `env`; stdout and stderr kept apart."""
+    with exactly(env):
+        result = Cli(state=Path(env["STS_MFA_STATE"]), clock=clock, app_kwargs={})(*args)
+    return subprocess.CompletedProcess(["sts-mfa", *args], result.exit_code, result.stdout, result.stderr)
 
 
 def sts_mfa(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -81,9 +103,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_run(home: Path) -> Iterator[subprocess.Popen[str]]:
-    """`sts-mfa demo --json`, started first so its TOTP wait overlaps this module's own."""
+    """`sts-mfa demo --json` (with no real TOTP wait), started first so that it runs meanwhile."""
     proc = subprocess.Popen(
-        [STS_MFA, "demo", "--json"],
+        [sys.executable, "-c", NO_WAIT_STS_MFA, "demo", "--json"],
         env=clean_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -97,8 +119,14 @@ def demo_run(home: Path) -> Iterator[subprocess.Popen[str]]:
 
 
 @pytest.fixture(scope="module")
-def sb(demo_run: subprocess.Popen[str]) -> Iterator[Sandbox]:
-    with Sandbox(sample_buckets=("reports", "logs")) as sandbox:
+def sandbox_clock() -> ShiftedClock:
+    """The sandbox's clock: real time, until an in-process renewal's TOTP wait moves it on."""
+    return ShiftedClock()
+
+
+@pytest.fixture(scope="module")
+def sb(demo_run: subprocess.Popen[str], sandbox_clock: ShiftedClock) -> Iterator[Sandbox]:
+    with Sandbox(clock=sandbox_clock, sample_buckets=("reports", "logs")) as sandbox:
         yield sandbox
 
 
@@ -120,8 +148,10 @@ def helper_env(sb: Sandbox, home: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def setup_doc(admin_env: dict[str, str]) -> dict[str, Any]:
-    """`sts-mfa setup --software-token --json`, once for the module."""
-    doc = one_document(sts_mfa(admin_env, "setup", "--software-token", "--json"))
+    """`sts-mfa setup --software-token --json`, once for the module: in-process, on a clock behind."""
+    doc = one_document(
+        in_process(ShiftedClock(-SETUP_BEHIND), admin_env, "setup", "--software-token", "--json")
+    )
     assert isinstance(doc, dict)
     return doc
 
@@ -141,6 +171,11 @@ def assume(env: dict[str, str], *args: str) -> dict[str, Any]:
     return process_document(sts_mfa(env, "assume", "--format", "process", *args))
 
 
+def assume_on(clock: ShiftedClock, env: dict[str, str], *args: str) -> dict[str, Any]:
+    """`assume`, in-process on `clock` (the sandbox's): a TOTP wait moves both on at once."""
+    return process_document(in_process(clock, env, "assume", "--format", "process", *args))
+
+
 # ----------------------------------------------------------------------- the shared cache
 
 
@@ -149,9 +184,10 @@ def test_eight_helpers_at_once_on_an_empty_cache_make_one_assume_role(
 ) -> None:
     """Eight `assume --format process` started together: all exit 0 with one session; ONE AssumeRole.
 
-    The first to take the state lock waits for the TOTP window and assumes the
-    role; the others wait on the lock, re-read the state inside it and find the
-    session cached. No code is spent twice, no process fails.
+    The first to take the state lock assumes the role with the software token's
+    code for the current window; the others wait on the lock, re-read the state
+    inside it and find the session cached. No code is spent twice, no process
+    fails.
     """
     assert json.loads(Path(helper_env["STS_MFA_STATE"]).read_text())["session"] is None
     before = sb.count("AssumeRole")
@@ -192,56 +228,77 @@ def test_the_cache_is_reused_while_more_than_the_margin_remains(
 
 
 def test_force_gets_a_new_session_and_caches_it(
-    sb: Sandbox, setup_doc: dict[str, Any], helper_env: dict[str, str]
+    sb: Sandbox, setup_doc: dict[str, Any], helper_env: dict[str, str], sandbox_clock: ShiftedClock
 ) -> None:
-    """`--force` assumes again even though the cache is valid; later callers get the new session."""
+    """`--force` assumes again even though the cache is valid; later callers get the new session.
+
+    The forced assume runs in-process on the sandbox's clock, in the helper's
+    environment: its software token waits for the next TOTP window (the cached
+    session used the current one) by moving that clock on. The caller after it,
+    a real process on the real clock, is answered from the cache.
+    """
     old = assume(helper_env)
     before = sb.count("AssumeRole", status=200)
-    forced = assume(helper_env, "--force")  # the software token waits for the next TOTP window
+    forced = assume_on(sandbox_clock, helper_env, "--force")
     assert forced["AccessKeyId"] != old["AccessKeyId"]
     assert sb.count("AssumeRole", status=200) == before + 1
     assert assume(helper_env)["AccessKeyId"] == forced["AccessKeyId"]
 
 
-def next_window_code(state_file: Path) -> str:
-    """The software token's code for the NEXT 30 s window (the sandbox accepts one step ahead)."""
+def next_window_code(state_file: Path, now: float) -> str:
+    """The software token's code for the window after `now`'s (the sandbox accepts one step ahead)."""
     seed = json.loads(state_file.read_text())["seed"]
-    return str(pyotp.TOTP(seed).at(time.time() + 30))
+    return str(pyotp.TOTP(seed).at(now + 30))
 
 
 def test_a_margin_larger_than_what_remains_renews(
-    sb: Sandbox, setup_doc: dict[str, Any], helper_env: dict[str, str]
+    sb: Sandbox, setup_doc: dict[str, Any], helper_env: dict[str, str], sandbox_clock: ShiftedClock
 ) -> None:
     """`STS_MFA_REFRESH_MARGIN=3600` on a session with < 3600 s left: renewed, not reused.
 
-    The code is passed with `--code` (the next window's, computed from the seed)
-    so that this renewal costs no TOTP wait.
+    In-process on the sandbox's clock, in the helper's environment plus the
+    variable. The code is passed with `--code` (the next window's, computed from
+    the seed) so that this renewal costs no TOTP wait.
     """
     old = assume(helper_env)
     before = sb.count("AssumeRole", status=200)
     env_margin = {**helper_env, "STS_MFA_REFRESH_MARGIN": "3600"}
-    renewed = assume(env_margin, "--code", next_window_code(Path(helper_env["STS_MFA_STATE"])))
+    code = next_window_code(Path(helper_env["STS_MFA_STATE"]), sandbox_clock.now())
+    renewed = assume_on(sandbox_clock, env_margin, "--code", code)
     assert renewed["AccessKeyId"] != old["AccessKeyId"]
     assert sb.count("AssumeRole", status=200) == before + 1
 
 
 def test_the_software_token_never_resends_a_step_a_typed_code_used(
-    sb: Sandbox, setup_doc: dict[str, Any], helper_env: dict[str, str]
+    sb: Sandbox, setup_doc: dict[str, Any], helper_env: dict[str, str], sandbox_clock: ShiftedClock
 ) -> None:
     """After a typed code (previous test), the software token must pick a later window, not replay it.
 
-    The previous test sent the next window's code by hand; the software token
-    only remembers the steps IT sent, so its next code is for a step AWS has
-    already accepted, and AWS refuses it (exit 5). `assume --help` promises the
-    token "waits for the next 30-second window rather than resend one".
+    The previous test sent the next window's code by hand. A software token that
+    only remembered the steps IT sent would now wait for that very step and send
+    it, and AWS, which accepted it already, refuses it (exit 5). `assume --help`
+    promises the token "waits for the next 30-second window rather than resend
+    one". In-process on the sandbox's clock, so the wait (into the window after
+    the typed code's) moves that clock on instead of taking up to a minute; the
+    step the sandbox accepted for the typed code is read from the sandbox itself.
     """
     state_file = Path(helper_env["STS_MFA_STATE"])
-    if json.loads(state_file.read_text())["totp"].get(setup_doc["mfa_serial"], {}).get("last_code") is None:
-        assume(helper_env, "--force", "--code", next_window_code(state_file))
-    before = sb.count("AssumeRole", status=200)
-    renewed = sts_mfa(helper_env, "assume", "--format", "process", "--force")
+    serial = setup_doc["mfa_serial"]
+    if json.loads(state_file.read_text())["totp"].get(serial, {}).get("last_code") is None:
+        assume_on(
+            sandbox_clock, helper_env, "--force", "--code", next_window_code(state_file, sandbox_clock.now())
+        )
+    typed_step = sb.last_accepted_step(serial)
+    assert typed_step is not None
+    before, calls_before = sb.count("AssumeRole", status=200), sb.count("AssumeRole")
+    renewed = in_process(sandbox_clock, helper_env, "assume", "--format", "process", "--force")
     assert renewed.returncode == 0, renewed.stderr
     assert sb.count("AssumeRole", status=200) == before + 1
+    assert sb.count("AssumeRole") == calls_before + 1, "an AssumeRole was refused"
+    sent = json.loads(state_file.read_text())["totp"][serial]["last_step"]
+    accepted = sb.last_accepted_step(serial)
+    assert accepted is not None
+    assert sent == accepted > typed_step, "the token's step is recorded, and after the typed one"
 
 
 # ------------------------------------------------------------------------- --json everywhere

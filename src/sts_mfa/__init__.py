@@ -7,3 +7,4 @@ The package is split so that the paths a person waits on stay light: `state`,
 
 __version__ = "0.1.0"
 TOOL_NAME = "sts-mfa"
+DEFAULT_STATE_FILE = "sts-mfa-state.json"

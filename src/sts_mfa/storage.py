@@ -17,7 +17,6 @@ from sts_mfa.errors import StateError
 PathLike = Union[str, "os.PathLike[str]"]
 
 SCHEMA_VERSION = 2
-DEFAULT_STATE_FILE = "sts-mfa-state.json"
 
 
 def _check_private(path: PathLike, st: os.stat_result) -> None:

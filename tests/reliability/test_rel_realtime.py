@@ -5,6 +5,10 @@ from this process on the real clock (small propagation delays slow setup down so
 kills land at different points). After every kill or interrupt, a `sts-mfa teardown`
 subprocess must leave nothing behind, and the state file must never have been seen
 torn: a watcher thread parses it continuously while setup runs.
+
+The two racing `assume`s are processes of their own too, through the same Click
+group, but on a clock whose TOTP wait moves it on instead of sleeping (see
+`NO_WAIT_STS_MFA`), so the race costs no real 30 s window.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,8 +29,8 @@ import pytest
 from sts_mfa.errors import StateError
 from sts_mfa.sandbox import Faults, Sandbox
 from sts_mfa.state import load
-from sts_mfa.totp import step_at
-from tests.conftest import Cli, FakeClock
+from tests.conftest import Cli
+from tests.realclock import NO_WAIT_STS_MFA, SETUP_BEHIND, ShiftedClock
 from tests.reliability.rel_support import STS_MFA, TRACEBACK, clean_env, is_clean, residue
 
 if TYPE_CHECKING:
@@ -194,30 +199,36 @@ def test_ctrl_c_of_setup_exits_130_with_one_line_and_teardown_leaves_nothing(
     assert is_clean(found), found
 
 
-@pytest.mark.slow
 def test_two_assume_processes_at_the_same_moment_never_send_the_same_step(
     live: Sandbox, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two `assume --force` processes started together: each gets a session, AWS (the sandbox, which
-    refuses a reused step) accepted both, and no AssumeRole was refused. One waits for the next
-    30 s window: the lock covers choosing the step.
+    refuses a reused step) accepted both, and no AssumeRole was refused: two different steps, both
+    after the enable codes'. The second to take the lock waits for the next 30 s window: the lock
+    covers choosing the step (outside it, both would pick the current window and one be refused).
 
-    Setup runs in-process on a clock 30 s behind, so the enable codes use the previous window
-    and the race costs at most one real window, not two.
+    Setup runs in-process on a clock 28 s behind, so the enable codes (normally) use the previous
+    window. The two processes wait on the real state lock, but their TOTP wait moves their clock
+    on instead of sleeping: the second sends the next window's step at once, which the sandbox
+    (on the real clock) accepts as one step ahead, as AWS does. So the race waits for no window
+    (at most 2 s when setup ran in the last 2 s of one).
     """
     for name, value in live.env(0).items():
         monkeypatch.setenv(name, value)
     state_path = Path(env["STS_MFA_STATE"])
-    setup = Cli(state=state_path, clock=FakeClock(time.time() - 30), app_kwargs={})(
+    setup = Cli(state=state_path, clock=ShiftedClock(-SETUP_BEHIND), app_kwargs={})(
         "setup", "--software-token"
     )
     assert setup.exit_code == 0, setup.output
+    enabled = load(state_path)
+    assert enabled is not None and enabled.mfa_device is not None and enabled.mfa_device.serial is not None
+    enable_step = live.last_accepted_step(enabled.mfa_device.serial)
+    assert enable_step is not None
     live.reset_log()
 
-    assert STS_MFA
     procs = [
         subprocess.Popen(
-            [STS_MFA, "assume", "--force", "--format", "json"],
+            [sys.executable, "-c", NO_WAIT_STS_MFA, "assume", "--force", "--format", "json"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -232,12 +243,13 @@ def test_two_assume_processes_at_the_same_moment_never_send_the_same_step(
 
     calls = [r for r in live.requests if r.action == "AssumeRole"]
     assert [r.status for r in calls] == [200, 200], calls
-    assert len({step_at(r.time) for r in calls}) == 2
     state = load(state_path)
     assert state is not None and state.mfa_device is not None and state.mfa_device.serial is not None
     serial = state.mfa_device.serial
-    assert (
-        state.totp[serial].last_step == live.last_accepted_step(serial) == max(step_at(r.time) for r in calls)
-    )
+    # The sandbox accepts a step only once and only after the last it accepted: two 200s are two
+    # steps after the enable's, the later one what both the tool and the sandbox recorded last.
+    last = live.last_accepted_step(serial)
+    assert last is not None
+    assert state.totp[serial].last_step == last >= enable_step + 2
     assert sts_mfa(env, "teardown").returncode == 0
     assert is_clean(residue(live))

@@ -48,7 +48,7 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
     if fmt not in FAST_FORMATS:
         return None
     if not state:
-        from sts_mfa.storage import DEFAULT_STATE_FILE
+        from sts_mfa import DEFAULT_STATE_FILE
 
         state = DEFAULT_STATE_FILE
     import time

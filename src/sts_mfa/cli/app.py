@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from sts_mfa.errors import ExitCode, StateError, StsMfaError
-from sts_mfa.storage import DEFAULT_STATE_FILE
+from sts_mfa import DEFAULT_STATE_FILE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
 
     from sts_mfa.aws import Aws, Keys
     from sts_mfa.clock import Clock
+    from sts_mfa.errors import StsMfaError
     from sts_mfa.scenario import Context
     from sts_mfa.state import State, Transaction
 
@@ -236,6 +236,7 @@ class App:
     # -- state ---------------------------------------------------------------
 
     def load_state(self) -> State:
+        from sts_mfa.errors import StateError
         from sts_mfa.state import load
 
         state = load(self.state_path)
@@ -249,6 +250,8 @@ class App:
 
     def check_matches(self, state: State) -> None:
         """Refuse to use a state file against another endpoint than the one it was made on."""
+        from sts_mfa.errors import StateError
+
         current = self.effective_endpoint()
         if (state.endpoint or None) != current:
             raise StateError(
@@ -316,10 +319,6 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except StsMfaError as e:
-            if debug:
-                raise
-            _fail(e)
         except KeyboardInterrupt:
             if debug:
                 raise
@@ -328,6 +327,10 @@ class LazyGroup(click.Group):
         except Exception as e:
             if debug:
                 raise
+            from sts_mfa.errors import ExitCode, StsMfaError  # only a failing run pays for it
+
+            if isinstance(e, StsMfaError):
+                _fail(e)
             if type(e).__module__.startswith("botocore"):
                 from sts_mfa.aws import translate
 

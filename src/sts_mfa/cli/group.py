@@ -12,9 +12,8 @@ import sys
 
 import click
 
-from sts_mfa import __version__
+from sts_mfa import DEFAULT_STATE_FILE, __version__
 from sts_mfa.cli.app import App, LazyGroup, complete_profile
-from sts_mfa.storage import DEFAULT_STATE_FILE
 
 EXIT_CODES = """\b
 Exit codes:
