@@ -321,3 +321,120 @@ def test_delete_a_policy_still_attached(target: Aws) -> None:
     result = outcome(iam.delete_policy, PolicyArn=arn)
 
     expect(target, result, ("DeleteConflict", "Cannot delete a policy attached to entities."))
+
+
+def test_delete_user_still_in_a_group(target: Aws) -> None:
+    iam = target.iam()
+    iam.create_user(UserName="u")
+    iam.create_group(GroupName="g")
+    iam.add_user_to_group(GroupName="g", UserName="u")
+
+    result = outcome(iam.delete_user, UserName="u")
+
+    expect(target, result, ("DeleteConflict", "Cannot delete entity, must remove users from group first."))
+
+
+def test_delete_user_with_a_login_profile(target: Aws) -> None:
+    iam = target.iam()
+    iam.create_user(UserName="u")
+    iam.create_login_profile(UserName="u", Password="Sandbox-Passw0rd!")
+
+    result = outcome(iam.delete_user, UserName="u")
+
+    expect(target, result, ("DeleteConflict", "Cannot delete entity, must delete login profile first."))
+
+
+# --- trust-policy conditions and explicit Deny -------------------------------------------------------
+
+
+def _trust(*statements: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_an_explicit_deny_in_the_trust_policy_wins(target: Aws) -> None:
+    user = create_mfa_user(target)
+    allow = {"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole"}
+    deny = {"Effect": "Deny", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole"}
+    role = create_role(target, "denied", _trust(allow, deny))
+    target.advance(30)
+
+    result = outcome(assume, aws=target, user=user, role_arn=role, mfa=True)
+
+    expect(target, result, not_authorized(user.arn, role))
+
+
+def test_mfa_age_exists_only_when_mfa_was_used(target: Aws) -> None:
+    """NumericLessThan on aws:MultiFactorAuthAge: without MFA the key is absent, so no match."""
+    user = create_mfa_user(target)
+    condition = {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}
+    role = create_role(target, "recent-mfa", trust_policy(user.arn, condition=condition))
+
+    result = outcome(assume, aws=target, user=user, role_arn=role)
+
+    expect(target, result, not_authorized(user.arn, role))
+
+
+def test_a_wrong_external_id(target: Aws) -> None:
+    user = create_mfa_user(target)
+    condition = {"StringEquals": {"sts:ExternalId": "expected"}}
+    role = create_role(target, "external", trust_policy(user.arn, condition=condition))
+
+    result = outcome(assume, aws=target, user=user, role_arn=role, ExternalId="something-else")
+
+    expect(target, result, not_authorized(user.arn, role))
+
+
+def test_an_operator_the_sandbox_does_not_know_fails_closed(target: Aws) -> None:
+    """AWS would evaluate DateGreaterThan; the sandbox never grants on what it cannot evaluate."""
+    user = create_mfa_user(target)
+    condition = {"DateGreaterThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}}
+    role = create_role(target, "dated", trust_policy(user.arn, condition=condition))
+
+    result = outcome(assume, aws=target, user=user, role_arn=role)
+
+    expect(target, result, not_authorized(user.arn, role))
+
+
+def test_a_code_two_windows_old(target: Aws) -> None:
+    """One 30 s step of clock drift either side is accepted; two steps back is not."""
+    user = create_mfa_user(target)
+    role = create_role(target, "mfa-only", trust_policy(user.arn))
+    target.advance(90)
+    stale = target.code(user.seed, -2)
+
+    result = outcome(assume, aws=target, user=user, role_arn=role, SerialNumber=user.serial, TokenCode=stale)
+
+    expect(target, result, INVALID_CODE)
+
+
+# --- permissions -------------------------------------------------------------------------------------
+
+
+def test_the_users_own_key_cannot_list_buckets(target: Aws) -> None:
+    user = create_mfa_user(target)
+
+    result = outcome(target.client("s3", user.creds).list_buckets)
+
+    expect(target, result, ("AccessDenied", "Access Denied"))
+
+
+def test_a_role_session_cannot_do_what_the_role_does_not_allow(target: Aws) -> None:
+    user = create_mfa_user(target)
+    role = create_role(target, "mfa-only", trust_policy(user.arn))
+    target.advance(30)
+    session = Creds.of_session(assume(target, user, role, mfa=True)["Credentials"])
+
+    result = outcome(target.client("iam", session).create_user, UserName="escalation")
+
+    caller = f"arn:aws:sts::{ACCOUNT_1}:assumed-role/mfa-only/demo"
+    target_arn = f"arn:aws:iam::{ACCOUNT_1}:user/escalation"
+    expect(
+        target,
+        result,
+        (
+            "AccessDenied",
+            f"User: {caller} is not authorized to perform: iam:CreateUser on resource: {target_arn}",
+        ),
+    )
