@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from sts_mfa.cli import cli
 from sts_mfa.cli.app import App
+from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
@@ -100,6 +101,59 @@ class Cli:
 @pytest.fixture
 def run(tmp_path: Path, clock: FakeClock) -> Cli:
     return Cli(state=tmp_path / "state.json", clock=clock, app_kwargs={})
+
+
+def isolated_env(home: Path | None = None, **extra: str) -> dict[str, str]:
+    """This machine's environment minus every AWS/sts-mfa setting, for a subprocess.
+
+    With `home`, no real AWS config or credentials file can be read either.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
+    if home is not None:
+        env.update(
+            HOME=str(home),
+            AWS_CONFIG_FILE=str(home / "no-config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(home / "no-credentials"),
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+    env.update(NO_COLOR="1", **extra)
+    return env
+
+
+def complete_state(
+    now: float,
+    *,
+    prefix: str = "sts-mfa-0a1b2c3d",
+    account: str = "111111111111",
+    session: Session | None = None,
+) -> State:
+    """A finished phone-mode setup made at `now` (with `session` cached, if given).
+
+    Phone mode: with no software token, nothing can be renewed silently, so a
+    test that gets credentials from it proves they came from the cache.
+    """
+    arn = f"arn:aws:iam::{account}"
+    return State(
+        prefix=prefix,
+        iam_path="/sts-mfa/",
+        mode="phone",
+        region="us-east-1",
+        account=account,
+        role_account=account,
+        created_at=now,
+        user=Resource(f"{prefix}-user", f"{arn}:user/sts-mfa/{prefix}-user", now),
+        mfa_device=MfaDevice(f"{prefix}-device", f"{arn}:mfa/sts-mfa/{prefix}-device", True, now),
+        access_key=AccessKey("AKIAEXAMPLEUSERKEY", "user-secret", now),
+        policy=Resource(f"{prefix}-list-buckets", f"{arn}:policy/sts-mfa/{prefix}-list-buckets", now),
+        role=Resource(f"{prefix}-role", role_arn(prefix, account), now),
+        policy_attached=True,
+        user_policy=InlinePolicy(f"{prefix}-assume-role", True, now),
+        session=session,
+    )
+
+
+def role_arn(prefix: str = "sts-mfa-0a1b2c3d", account: str = "111111111111") -> str:
+    return f"arn:aws:iam::{account}:role/sts-mfa/{prefix}-role"
 
 
 def no_traceback(result: Result) -> bool:

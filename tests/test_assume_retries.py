@@ -18,43 +18,21 @@ from sts_mfa.aws import Aws, AwsConfig
 from sts_mfa.errors import PropagationTimeout
 from sts_mfa.report import RecordingReporter
 from sts_mfa.scenario import Context, assume
-from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, State, transaction, write_atomic
-from tests.conftest import FakeClock
-
-ROLE = "arn:aws:iam::111111111111:role/sts-mfa/sts-mfa-0a1b2c3d-role"
-
-
-def fresh_state(now: float) -> State:
-    """A complete setup made a moment ago (so a refusal may be propagation), phone mode."""
-    return State(
-        prefix="sts-mfa-0a1b2c3d",
-        iam_path="/sts-mfa/",
-        mode="phone",
-        account="111111111111",
-        role_account="111111111111",
-        user=Resource("u", "arn:aws:iam::111111111111:user/sts-mfa/u", now),
-        mfa_device=MfaDevice("d", "arn:aws:iam::111111111111:mfa/sts-mfa/d", True, now),
-        access_key=AccessKey("AKIAEXAMPLE", "secret", now),
-        policy=Resource("p", "arn:aws:iam::111111111111:policy/sts-mfa/p", now),
-        role=Resource("r", ROLE, now),
-        policy_attached=True,
-        user_policy=InlinePolicy("i", True, now),
-    )
+from sts_mfa.state import dump, transaction, write_atomic
+from tests.conftest import FakeClock, complete_state, role_arn
 
 
 def test_a_typed_code_is_retried_once_not_in_a_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
     path = tmp_path / "state.json"
-    from sts_mfa.state import dump
-
-    write_atomic(path, dump(fresh_state(clock.now())))
+    write_atomic(path, dump(complete_state(clock.now())))  # just made: a refusal may be propagation
     sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
     stubber = Stubber(sts)
     for _ in range(5):  # more refusals than the tool may ever use
         stubber.add_client_error(
             "assume_role",
             service_error_code="AccessDenied",
-            service_message=f"User: u is not authorized to perform: sts:AssumeRole on resource: {ROLE}",
+            service_message=f"User: u is not authorized to perform: sts:AssumeRole on resource: {role_arn()}",
             http_status_code=403,
         )
     aws = Aws(AwsConfig(region="us-east-1"), now=clock.now)

@@ -34,6 +34,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
+from tests.conftest import isolated_env
 from tests.realclock import setup_behind
 
 pytestmark = [pytest.mark.e2e]
@@ -47,16 +48,7 @@ BUCKETS = sorted(f"{name}-{ACCOUNT}" for name in ("reports", "logs"))
 
 def base_env(tmp: Path) -> dict[str, str]:
     """The caller's environment minus every AWS/sts-mfa variable; no real config can be read."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        HOME=str(tmp),
-        AWS_CONFIG_FILE=str(tmp / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp / "no-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        NO_COLOR="1",
-    )
-    return env
+    return isolated_env(tmp, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def run(

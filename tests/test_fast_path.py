@@ -15,29 +15,17 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.cli import cached_answer
-from sts_mfa.state import Resource, Session, State, dump
+from sts_mfa.state import Session, dump
 from sts_mfa.storage import write_atomic
-from tests.conftest import Cli
+from tests.conftest import Cli, complete_state, role_arn
 
 
 @pytest.fixture
 def cached(tmp_path: Path) -> Path:
     path = tmp_path / "state.json"
-    state = State(
-        prefix="sts-mfa-0a1b2c3d",
-        iam_path="/sts-mfa/",
-        mode="phone",
-        role=Resource("r", "arn:aws:iam::111111111111:role/sts-mfa/r"),
-        session=Session(
-            "ASIAFAST",
-            "fast/secret",
-            "fast-token",
-            time.time() + 3600,
-            "arn:aws:iam::111111111111:role/sts-mfa/r",
-            "arn:aws:sts::111111111111:assumed-role/r/s",
-        ),
-    )
-    write_atomic(path, dump(state))
+    now = time.time()
+    session = Session("ASIAFAST", "fast/secret", "fast-token", now + 3600, role_arn(), None, now)
+    write_atomic(path, dump(complete_state(now, session=session)))
     return path
 
 

@@ -34,7 +34,6 @@ No test waits for a real 30 s TOTP window:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -48,7 +47,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from tests.conftest import Cli, FakeClock
+from tests.conftest import Cli, FakeClock, isolated_env
 from tests.realclock import NO_WAIT_STS_MFA, SETUP_BEHIND, ShiftedClock, exactly
 
 pytestmark = [pytest.mark.e2e]
@@ -60,15 +59,7 @@ CONCURRENT = 8
 
 
 def clean_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
-    env.update(
-        HOME=str(home),
-        AWS_CONFIG_FILE=str(home / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "no-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        NO_COLOR="1",
-    )
-    return env
+    return isolated_env(home)
 
 
 def in_process(clock: FakeClock, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
