@@ -79,10 +79,10 @@ def obtain(
         cached = read_cached(app.state_file, app.clock.now(), margin, app.effective_endpoint())
         if cached is not None:
             return cached, True
-    from sts_mfa import scenario
-
     with app.transaction() as txn:
-        state = txn.require()
+        state = txn.require()  # a missing state file is said before boto3 is even imported
+        from sts_mfa import scenario
+
         ctx = app.context_for(state)
         try:
             result = scenario.assume(
