@@ -22,16 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from sts_mfa.state import (
-    AccessKey,
-    InlinePolicy,
-    MfaDevice,
-    Resource,
-    Session,
-    State,
-    dump,
-    write_atomic,
-)
+from sts_mfa.state import Session, dump, write_atomic
+from tests.conftest import complete_state, role_arn
 
 WATCHED = ("boto3", "botocore", "moto", "rich")
 
@@ -56,7 +48,8 @@ main()
 """
 
 ACCOUNT = "111111111111"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/sts-mfa/sts-mfa-light-role"
+PREFIX = "sts-mfa-light"
+ROLE_ARN = role_arn(PREFIX, ACCOUNT)
 
 
 def cached_state(path: Path, *, remaining: float = 3600.0) -> Session:
@@ -75,28 +68,7 @@ def cached_state(path: Path, *, remaining: float = 3600.0) -> Session:
         assumed_role_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/sts-mfa-light-role/s",
         obtained_at=now,
     )
-    state = State(
-        prefix="sts-mfa-light",
-        iam_path="/sts-mfa/",
-        mode="phone",
-        region="us-east-1",
-        endpoint=None,
-        account=ACCOUNT,
-        created_at=now,
-        user=Resource("sts-mfa-light-user", f"arn:aws:iam::{ACCOUNT}:user/sts-mfa/sts-mfa-light-user", now),
-        mfa_device=MfaDevice(
-            "sts-mfa-light-device", f"arn:aws:iam::{ACCOUNT}:mfa/sts-mfa/sts-mfa-light-device", True, now
-        ),
-        access_key=AccessKey("AKIALIGHTPATHUSER", "user-secret", now),
-        policy=Resource(
-            "sts-mfa-light-list-buckets", f"arn:aws:iam::{ACCOUNT}:policy/sts-mfa/sts-mfa-light-list-buckets"
-        ),
-        role=Resource("sts-mfa-light-role", ROLE_ARN, now),
-        policy_attached=True,
-        user_policy=InlinePolicy("sts-mfa-light-assume-role", True, now),
-        session=session,
-    )
-    write_atomic(path, dump(state))
+    write_atomic(path, dump(complete_state(now, prefix=PREFIX, account=ACCOUNT, session=session)))
     return session
 
 
