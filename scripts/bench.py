@@ -101,30 +101,36 @@ def cached_state(path: Path) -> None:
 
     now = time.time()
     acct = "111111111111"
-    role = f"arn:aws:iam::{acct}:role/sts-mfa/sts-mfa-bench-role"
+    prefix = "sts-mfa-be4c0000"
+    iam = f"arn:aws:iam::{acct}"
+    role = f"{iam}:role/sts-mfa/{prefix}-role"
     state = State(
-        prefix="sts-mfa-bench",
+        prefix="sts-mfa-be4c0000",
         iam_path="/sts-mfa/",
         mode="phone",
         region="us-east-1",
         account=acct,
         created_at=now,
-        user=Resource("sts-mfa-bench-user", f"arn:aws:iam::{acct}:user/sts-mfa/sts-mfa-bench-user", now),
-        mfa_device=MfaDevice(
-            "sts-mfa-bench-device", f"arn:aws:iam::{acct}:mfa/sts-mfa/sts-mfa-bench-device", True, now
+        user=Resource(
+            "sts-mfa-be4c0000-user", f"arn:aws:iam::{acct}:user/sts-mfa/sts-mfa-be4c0000-user", now
         ),
+        mfa_device=MfaDevice(f"{prefix}-device", f"{iam}:mfa/sts-mfa/{prefix}-device", True, now),
         access_key=AccessKey("AKIABENCHUSER", "bench-user-secret", now),
-        policy=Resource("sts-mfa-bench-list-buckets", f"arn:aws:iam::{acct}:policy/sts-mfa/bench", now),
-        role=Resource("sts-mfa-bench-role", role, now),
+        policy=Resource(
+            "sts-mfa-be4c0000-list-buckets",
+            f"arn:aws:iam::{acct}:policy/sts-mfa/sts-mfa-be4c0000-list-buckets",
+            now,
+        ),
+        role=Resource("sts-mfa-be4c0000-role", role, now),
         policy_attached=True,
-        user_policy=InlinePolicy("sts-mfa-bench-assume-role", True, now),
+        user_policy=InlinePolicy("sts-mfa-be4c0000-assume-role", True, now),
         session=Session(
             access_key_id="ASIABENCHCACHED",
             secret_access_key="bench-session-secret",  # noqa: S106 - a placeholder
             session_token="bench-session-token",  # noqa: S106 - a placeholder
             expiration=now + 3600,
             role_arn=role,
-            assumed_role_arn=f"arn:aws:sts::{acct}:assumed-role/sts-mfa-bench-role/bench",
+            assumed_role_arn=f"arn:aws:sts::{acct}:assumed-role/sts-mfa-be4c0000-role/bench",
             obtained_at=now,
         ),
     )

@@ -41,12 +41,18 @@ def main(argv: list[str] | None = None) -> int:
             AWS_SHARED_CREDENTIALS_FILE=str(Path(home) / "credentials"),
         )
         env.pop("NO_COLOR", None)  # the picture is in colour
+        fresh = Path(home) / "demo.svg"  # demo --svg writes only a new file
         result = subprocess.run(
-            [program, "demo", "--svg", str(out)], env=env, stdin=subprocess.DEVNULL, check=False, timeout=300
+            [program, "demo", "--svg", str(fresh)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+            timeout=300,
         )
-    if result.returncode != 0:
-        print(f"sts-mfa demo failed (exit {result.returncode})", file=sys.stderr)
-        return result.returncode
+        if result.returncode != 0:
+            print(f"sts-mfa demo failed (exit {result.returncode})", file=sys.stderr)
+            return result.returncode
+        shutil.copyfile(fresh, out)
     if not out.exists() or not out.read_text().lstrip().startswith("<svg"):
         print(f"sts-mfa demo exited 0 but {out} is not an SVG", file=sys.stderr)
         return 1

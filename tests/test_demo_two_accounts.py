@@ -27,7 +27,7 @@ def test_the_user_in_one_account_the_role_in_the_other(tmp_path: Path) -> None:
     assert sorted(summary["buckets"]) == ["logs-222222222222", "reports-222222222222"]
     assert summary["resources_deleted"] == 5
     assert "is not authorized to perform: sts:AssumeRole" in summary["denial_message"]
-    assert summary["requests"] <= 30
+    assert summary["requests"] <= 34  # 30, plus teardown reading the role side's marks and account
 
 
 def test_two_accounts_is_for_the_sandbox(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ main()
 """
 
 ACCOUNT = "111111111111"
-PREFIX = "sts-mfa-light"
+PREFIX = "sts-mfa-11647700"
 ROLE_ARN = role_arn(PREFIX, ACCOUNT)
 
 
@@ -65,7 +65,7 @@ def cached_state(path: Path, *, remaining: float = 3600.0) -> Session:
         session_token="cached-token",
         expiration=now + remaining,
         role_arn=ROLE_ARN,
-        assumed_role_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/sts-mfa-light-role/s",
+        assumed_role_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/{PREFIX}-role/s",
         obtained_at=now,
     )
     write_atomic(path, dump(complete_state(now, prefix=PREFIX, account=ACCOUNT, session=session)))

@@ -1,4 +1,7 @@
-"""The policy documents, and the trust-policy check behind check-deny."""
+"""The policy documents the tool writes, seen through the trust analysis behind check-deny.
+
+The analysis itself is tested in depth by `test_trust_analysis.py` and its corpus.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sts_mfa import policies
+from sts_mfa import policies, trust
 
 USER = "arn:aws:iam::123456789012:user/sts-mfa/u"
 
@@ -20,7 +23,7 @@ def test_trust_policy_names_only_the_user_and_requires_mfa() -> None:
         "Action": "sts:AssumeRole",
         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
     }
-    assert policies.trust_policy_findings(doc) == []
+    assert trust.analyse(doc).verdict == "requires-mfa"
 
 
 def test_user_policy_allows_assume_role_on_that_role_only() -> None:
@@ -42,16 +45,19 @@ def allow(condition: Any = None, action: Any = "sts:AssumeRole", principal: Any 
     [
         (allow(), "no condition"),
         (allow({"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}), "BoolIfExists"),
-        (allow({"StringEquals": {"sts:ExternalId": "x"}}), "do not require MFA"),
-        (allow({"Bool": {"aws:MultiFactorAuthPresent": "false"}}), "do not require MFA"),
+        (allow({"StringEquals": {"sts:ExternalId": "x"}}), "ExternalId"),
+        (allow({"Bool": {"aws:MultiFactorAuthPresent": "false"}}), "MultiFactorAuthPresent"),
         (allow(action="sts:*"), "no condition"),
         (allow(action="*"), "no condition"),
-        (allow(principal="*"), "allows * with no condition"),
+        (allow(principal="*"), "no condition"),
     ],
 )
 def test_allows_without_mfa_are_findings(doc: dict[str, Any], finding: str) -> None:
-    findings = policies.trust_policy_findings(doc)
-    assert len(findings) == 1 and finding in findings[0]
+    analysis = trust.analyse(doc)
+    assert analysis.verdict == "open"
+    opened = [f for f in analysis.findings if f.kind == "open"]
+    assert opened and all(f.statement == 1 for f in opened)
+    assert any(finding.lower() in str(f).lower() for f in opened), [str(f) for f in opened]
 
 
 @pytest.mark.parametrize(
@@ -65,7 +71,7 @@ def test_allows_without_mfa_are_findings(doc: dict[str, Any], finding: str) -> N
     ],
 )
 def test_conditions_that_require_mfa(condition: dict[str, Any]) -> None:
-    assert policies.trust_policy_findings(allow(condition)) == []
+    assert trust.analyse(allow(condition)).verdict == "requires-mfa"
 
 
 def test_a_deny_catching_every_request_without_mfa_covers_the_allows() -> None:
@@ -78,7 +84,7 @@ def test_a_deny_catching_every_request_without_mfa_covers_the_allows() -> None:
             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
         }
     )
-    assert policies.trust_policy_findings(doc) == []
+    assert trust.analyse(doc).verdict == "requires-mfa"
 
 
 def test_a_deny_with_plain_bool_false_misses_long_term_keys() -> None:
@@ -92,16 +98,17 @@ def test_a_deny_with_plain_bool_false_misses_long_term_keys() -> None:
             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
         }
     )
-    assert policies.trust_policy_findings(doc) != []
+    assert trust.analyse(doc).verdict != "requires-mfa"
 
 
 def test_statements_for_other_actions_are_ignored() -> None:
     doc = allow(action="sts:TagSession")
-    assert policies.trust_policy_findings(doc) == []
+    assert trust.analyse(doc).verdict == "requires-mfa"
 
 
-def test_unreadable_documents_are_findings() -> None:
-    assert policies.trust_policy_findings("{not json") == ["the trust policy is not valid JSON"]
+def test_unreadable_documents_are_undecided() -> None:
+    analysis = trust.analyse("{not json")
+    assert analysis.verdict == "undecided" and analysis.findings
 
 
 def test_a_deny_with_not_principal_does_not_cover_the_allows() -> None:
@@ -115,4 +122,4 @@ def test_a_deny_with_not_principal_does_not_cover_the_allows() -> None:
             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
         }
     )
-    assert policies.trust_policy_findings(doc) != []
+    assert trust.analyse(doc).verdict != "requires-mfa"

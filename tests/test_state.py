@@ -201,7 +201,7 @@ V1_DOCUMENT = {
     "max_session_duration": 3600,
     "user": {
         "name": "sts-mfa-0a1b2c3d-user",
-        "arn": "arn:aws:iam::111111111111:user/sts-mfa/u",
+        "arn": "arn:aws:iam::111111111111:user/sts-mfa/sts-mfa-0a1b2c3d-user",
         "created_at": 1.0,
     },
     "mfa_device": None,
@@ -222,10 +222,10 @@ def test_a_version_1_file_is_migrated_its_role_in_the_identity_account(tmp_path:
     write_atomic(path, json.dumps(V1_DOCUMENT))
     state = load(path)
     assert state is not None
-    assert state.version == SCHEMA_VERSION == 2
+    assert state.version == SCHEMA_VERSION == 3
     assert state.role_account == "111111111111"
     assert state.role_profile is None and state.role_endpoint is None
     assert state.user is not None and state.user.arn == V1_DOCUMENT["user"]["arn"]  # type: ignore[index]
     with transaction(path) as txn:
         txn.save()  # the next save writes the new version
-    assert json.loads(path.read_text())["version"] == 2
+    assert json.loads(path.read_text())["version"] == 3

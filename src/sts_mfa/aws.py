@@ -25,6 +25,7 @@ path never load boto3.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -197,6 +198,7 @@ class Aws:
         _install_retry_policy(client, self.config.max_attempts, spends_mfa_code=spends_mfa_code)
         client.meta.events.register("before-send", self._count)
         client.meta.events.register("before-parse", self._read_date)
+        client.meta.events.register("before-parse", self._looks_like_aws)
         return client
 
     def admin(self, service: str) -> Any:
@@ -246,6 +248,26 @@ class Aws:
             return
         self.clock_skew = server - self._now()
 
+    def _looks_like_aws(self, response_dict: Any = None, operation_model: Any = None, **_: Any) -> None:
+        """Refuse a successful answer that is not AWS's (an empty page, HTML from a web server).
+
+        botocore would otherwise hand back an empty result, or fail deep in its parser
+        with an error that is not one of its own. Only answers below 300 are judged:
+        errors and 5xx go to botocore's own handling (and its retries).
+        """
+        if not response_dict or operation_model is None or response_dict.get("status_code", 0) >= 300:
+            return
+        problem = not_aws_problem(
+            operation_model.metadata.get("protocol", ""), operation_model.name, response_dict.get("body")
+        )
+        if problem is not None:
+            where = self.config.endpoint_url or "the endpoint"
+            raise AwsError(
+                f"{where} does not look like an AWS endpoint: {operation_model.name} was answered with "
+                f"{problem} (HTTP {response_dict.get('status_code')})",
+                hint="check --endpoint-url / AWS_ENDPOINT_URL",
+            )
+
     def skew_warning(self) -> str | None:
         skew = self.clock_skew
         if skew is None or abs(skew) < SKEW_WARNING_SECONDS:
@@ -259,6 +281,32 @@ class Aws:
     @property
     def total_requests(self) -> int:
         return sum(self.requests.values())
+
+
+# ------------------------------------------------------------ not-AWS answers
+
+_FIRST_TAG = re.compile(
+    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<![Dd][Oo][Cc][Tt][Yy][Pp][Ee][^>]*>\s*)*<([A-Za-z_][\w:.-]*)",
+    re.S,
+)
+
+
+def not_aws_problem(protocol: str, operation: str, body: bytes | None) -> str | None:
+    """What is wrong with a successful response body for `protocol`, or None if it looks like AWS's."""
+    if protocol not in ("query", "rest-xml"):
+        return None
+    body = body or b""
+    if not body.strip():
+        return None if protocol == "rest-xml" else "an empty body"
+    match = _FIRST_TAG.match(body[:4096])
+    if match is None:
+        return "a body that is not XML"
+    root = match.group(1).decode("ascii", "replace")
+    if root.lower() in ("html", "head", "body"):
+        return "an HTML page"
+    if protocol == "query" and not root.endswith("Response"):
+        return f"an XML document <{root}> that is not an AWS response"
+    return None
 
 
 # --------------------------------------------------------------- error mapping
@@ -281,9 +329,18 @@ def translate(e: BaseException, doing: str) -> StsMfaError:
     if isinstance(e, StsMfaError):
         return e
     if isinstance(e, bx.ClientError):
-        code = error_code(e) or "Unknown"
-        msg = error_message(e)
+        status = str(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        code = error_code(e) or status or "Unknown"
+        msg = error_message(e) if error_code(e) else (_reason(status) or error_message(e))
         op = e.operation_name
+        if code.isdigit():  # botocore's generic error: an HTTP status with no AWS error in the body
+            return AwsError(
+                f"{doing}: the endpoint answered HTTP {code} ({msg}) without an AWS error; "
+                "it does not look like an AWS endpoint",
+                code=code,
+                operation=op,
+                hint="check --endpoint-url / AWS_ENDPOINT_URL",
+            )
         if code in CREDENTIAL_ERROR_CODES:
             return CredentialsError(f"{doing}: AWS rejected the credentials ({code}: {msg})")
         return AwsError(f"{doing}: {code}: {msg}", code=code, operation=op)
@@ -308,14 +365,36 @@ def translate(e: BaseException, doing: str) -> StsMfaError:
         return AwsError(f"{doing}: invalid request: {e}")
     if isinstance(e, bx.BotoCoreError):
         return AwsError(f"{doing}: {e}")
+    if _is_parser_error(e):
+        return AwsError(
+            f"{doing}: the endpoint's answer could not be read: it does not look like an AWS endpoint",
+            hint="check --endpoint-url / AWS_ENDPOINT_URL",
+        )
     raise e
+
+
+def _reason(status: str) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(int(status)).phrase
+    except ValueError:
+        return ""
+
+
+def _is_parser_error(e: BaseException) -> bool:
+    from botocore.parsers import ResponseParserError
+
+    return isinstance(e, ResponseParserError)
 
 
 @contextmanager
 def translate_errors(doing: str) -> Iterator[None]:
+    from botocore.parsers import ResponseParserError
+
     try:
         yield
-    except (bx.BotoCoreError, bx.ClientError) as e:
+    except (bx.BotoCoreError, bx.ClientError, ResponseParserError) as e:
         raise translate(e, doing) from e
 
 

@@ -25,20 +25,48 @@ FORMATS = ("text", "json", "env", "process")
 DEFAULT_REFRESH_MARGIN = 300.0  # seconds: a cached session with less left is renewed
 MAX_REFRESH_MARGIN = 3600.0
 LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z: what datetime (and so iso8601) can show
-# What `exec` removes so the child cannot fall back on other credentials.
+# What `exec` removes from the child's environment: every variable that can supply
+# credentials or point at something that does, so the child can only act as the role.
 SCRUBBED_VARS = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
+    # credentials themselves (AWS_ACCESS_KEY/AWS_SECRET_KEY: the Java SDK's older names)
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    # profiles, and the files that hold them (keys, credential_process, SSO, role_arn)
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    # web identity, IAM Roles Anywhere, SSO
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_SSO_SESSION",
+    # the instance metadata service, which hands out an instance role's credentials
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    # aws-vault's markers of a session it serves
+    "AWS_VAULT",
 )
+# Whole families: container credentials endpoints (AWS_CONTAINER_CREDENTIALS_FULL_URI,
+# ..._RELATIVE_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]) and sts-mfa's own settings,
+# which include an MFA code (STS_MFA_CODE), a state file holding an access key
+# (STS_MFA_STATE) and the sandbox's admin keys (STS_MFA_SANDBOX_*).
+SCRUBBED_PREFIXES = ("AWS_CONTAINER_", "STS_MFA_", "_STS_MFA_")
+# Set in the child: with no other source left, an SDK would next ask the instance
+# metadata service; it must not fall back to an instance role.
+CHILD_SETTINGS = {"AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def scrubbed(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` without any variable that supplies or points at credentials (see SCRUBBED_VARS)."""
+    return {
+        k: v for k, v in environ.items() if k not in SCRUBBED_VARS and not k.startswith(SCRUBBED_PREFIXES)
+    }
 
 
 class Cached:

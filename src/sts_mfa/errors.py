@@ -63,6 +63,10 @@ class UsageError(StsMfaError):
     exit_code = ExitCode.USAGE
 
 
+class WouldOverwrite(UsageError):
+    """A file the tool was asked to write already exists: it never overwrites one (exit 2)."""
+
+
 class NoCode(UsageError):
     """An MFA code is needed and there is no way to get one (no code given, no terminal)."""
 
@@ -83,6 +87,14 @@ class CodeRefused(StsMfaError):
     """The MFA code was refused (by AWS, or locally because it was already used)."""
 
     exit_code = ExitCode.CODE_REFUSED
+
+
+class CommandFailed(StsMfaError):
+    """`exec`: the command could not be run; the shell's codes (127 not found, 126 not runnable)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class CredentialsError(StsMfaError):

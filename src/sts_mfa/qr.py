@@ -7,9 +7,10 @@ means the terminal and the PNG show exactly the same thing).
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import io
 import os
+import stat
 from pathlib import Path
 
 ISSUER = "sts-mfa"
@@ -37,18 +38,67 @@ def terminal_qr(uri: str) -> str:
     return buf.getvalue()
 
 
-def write_png(uri: str, path: Path) -> None:
-    """Write the QR code as a PNG readable only by its owner (mode 0600 from creation)."""
+def png_bytes(uri: str) -> bytes:
     image = _make(uri).make_image()
     data = io.BytesIO()
     image.save(data, format="PNG")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o600)
+    return data.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def absolute(path: Path | str) -> str:
+    """Where `path` is, independent of the working directory: its directory resolved, its name kept."""
+    text = os.fspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(text) or "."), os.path.basename(text))
+
+
+def write_png(uri: str, path: str, *, replace_sha256: str | None = None) -> str:
+    """Write the QR code as a new PNG readable only by its owner; return its SHA-256.
+
+    Never overwrites a file, except the PNG an earlier run wrote there and recorded
+    (`replace_sha256`), which is replaced only while it is still exactly that file.
+    """
+    from sts_mfa.storage import write_new
+
+    if replace_sha256 is not None:
+        remove_if_ours(path, replace_sha256)
+    data = png_bytes(uri)
+    write_new(path, data, what="--qr-png")
+    return sha256(data)
+
+
+def remove_if_ours(path: str | None, expected_sha256: str | None) -> str:
+    """Delete the QR code PNG at `path` only if it is exactly what sts-mfa wrote; say what happened."""
+    if path is None:
+        return "no QR code PNG was recorded"
+    if expected_sha256 is None or not os.path.isabs(path):
+        return (
+            f"left {path} in place: an older sts-mfa recorded it without what it wrote, so it cannot "
+            "tell the file there now is its QR code (if it is, delete it: it holds the MFA seed)"
+        )
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.getvalue())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return f"the QR code {path} was already gone"
+    except OSError as e:
+        return f"left {path} in place: cannot open it ({e.strerror or e})"
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_size > 1 << 20:
+            return f"left {path} in place: it is not the file sts-mfa wrote"
+        if sha256(f.read()) != expected_sha256:
+            return f"left {path} in place: its content is not the QR code sts-mfa wrote"
+        try:
+            now = os.lstat(path)
+            if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+                return f"left {path} in place: it was replaced while being checked"
+            os.unlink(path)
+        except FileNotFoundError:
+            return f"the QR code {path} was already gone"
+        except OSError as e:
+            return f"could not remove {path} ({e.strerror or e}): delete it, it holds the MFA seed"
+    return f"Removed {path}: it held the device's seed"

@@ -13,16 +13,13 @@ of starting over; every create tolerates "already exists" for its own
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from sts_mfa import TOOL_NAME, policies, totp
+from sts_mfa import policies, totp, trust
 from sts_mfa.aws import (
     CREDENTIAL_ERROR_CODES,
     Aws,
@@ -42,6 +39,17 @@ from sts_mfa.errors import (
     StateError,
     UsageError,
 )
+from sts_mfa.marks import (
+    IAM_PATH,
+    PREFIX_TAG_KEY,
+    TAG_KEY,
+    TAG_VALUE,
+    Names,
+    is_ours,
+    missing_marks,
+    new_prefix,
+    split_arn,
+)
 from sts_mfa.report import Reporter
 from sts_mfa.state import (
     AccessKey,
@@ -59,11 +67,8 @@ if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import TagTypeDef
 
     from sts_mfa.credentials import AnySession
+    from sts_mfa.trust import Analysis
 
-IAM_PATH = "/sts-mfa/"
-TAG_KEY = "created-by"
-PREFIX_TAG_KEY = "sts-mfa:prefix"
-NAME_PREFIX = "sts-mfa-"
 DEFAULT_DURATION = 3600
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -88,31 +93,8 @@ class Context:
         return self.role_aws or self.aws
 
 
-@dataclass(frozen=True)
-class Names:
-    user: str
-    device: str
-    role: str
-    policy: str
-    user_policy: str
-
-    @classmethod
-    def for_prefix(cls, prefix: str) -> Names:
-        return cls(
-            user=f"{prefix}-user",
-            device=f"{prefix}-device",
-            role=f"{prefix}-role",
-            policy=f"{prefix}-list-buckets",
-            user_policy=f"{prefix}-assume-role",
-        )
-
-
-def new_prefix() -> str:
-    return NAME_PREFIX + secrets.token_hex(4)
-
-
 def tags(state: State) -> list[TagTypeDef]:
-    return [{"Key": TAG_KEY, "Value": TOOL_NAME}, {"Key": PREFIX_TAG_KEY, "Value": state.prefix}]
+    return [{"Key": TAG_KEY, "Value": TAG_VALUE}, {"Key": PREFIX_TAG_KEY, "Value": state.prefix}]
 
 
 def account_of(arn: str) -> str:
@@ -200,6 +182,9 @@ def setup(
         # credentials then leave no state file behind, and the account is known.
         with translate_errors("setup"):
             account = str(ctx.aws.admin_sts().get_caller_identity()["Account"])
+            # The role side too: a mistyped --role-profile must fail here, before anything
+            # exists that only a teardown with that profile could remove.
+            role_account = _role_account(ctx, account)
         state = State(
             prefix=new_prefix(),
             iam_path=IAM_PATH,
@@ -211,6 +196,7 @@ def setup(
             role_profile=role_profile,
             role_endpoint=role_endpoint,
             account=account,
+            role_account=role_account,
         )
         txn.state = state
         txn.save()
@@ -240,7 +226,7 @@ def setup(
     with translate_errors("setup"):
         _ensure_user(ctx, txn, state, names, result)
         if state.role_account is None:
-            state.role_account = _role_account(ctx, state)
+            state.role_account = _role_account(ctx, state.account)
             txn.save()
         _ensure_access_key(ctx, txn, state, result)
         _ensure_device(ctx, txn, state, names, phone, result)
@@ -274,12 +260,12 @@ def _ensure_user(ctx: Context, txn: Transaction, state: State, names: Names, res
     result.created.append(user["Arn"])
 
 
-def _role_account(ctx: Context, state: State) -> str | None:
+def _role_account(ctx: Context, identity_account: str | None) -> str | None:
     """The account the role goes to: the identity account, or the role profile's."""
     if ctx.role_aws is None:
-        return state.account
+        return identity_account
     account = str(ctx.role_aws.admin_sts().get_caller_identity()["Account"])
-    if account == state.account:
+    if account == identity_account:
         ctx.report.info(f"--role-profile is for the same account {account}: a same-account setup")
     return account
 
@@ -548,13 +534,18 @@ class CheckDenyResult:
     denied: bool
     error_code: str | None
     message: str
-    findings: list[str]
-    trust_policy: dict[str, Any]
+    analysis: Analysis
+    trust_policy: Any
+
+    @property
+    def findings(self) -> list[str]:
+        """Every way in without MFA, and everything the analysis could not decide, one line each."""
+        return [str(f) for f in self.analysis.findings]
 
     @property
     def proven(self) -> bool:
-        """The denial is proof only if the trust policy requires MFA on every Allow."""
-        return self.denied and not self.findings
+        """The denial is proof only if the trust policy requires MFA on every way in."""
+        return self.denied and self.analysis.requires_mfa
 
 
 def _young(ctx: Context, *created: float | None) -> bool:
@@ -608,19 +599,14 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
             ) from None
         raise translate(e, "check-deny: reading the role's trust policy") from e
     document: Any = role.get("AssumeRolePolicyDocument", {})
-    if isinstance(document, str):
-        import json
-        from urllib.parse import unquote
-
-        document = json.loads(unquote(document))
     return CheckDenyResult(
         role_arn=role_arn,
         user_arn=state.user.arn,
         denied=denied,
         error_code=code,
         message=message,
-        findings=policies.trust_policy_findings(document),
-        trust_policy=dict(document),
+        analysis=trust.analyse(document),
+        trust_policy=document,
     )
 
 
@@ -856,6 +842,7 @@ def list_buckets(ctx: Context, state: State, session: AnySession) -> list[Bucket
 class TeardownResult:
     deleted: list[str] = field(default_factory=list)
     nothing_to_do: bool = False
+    qr_png: str | None = None  # what happened to a QR code PNG left by an unfinished setup
 
 
 def _gone(e: ClientError) -> bool:
@@ -863,18 +850,29 @@ def _gone(e: ClientError) -> bool:
 
 
 def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
-    """Delete everything the state records, in AWS's order, asking AWS what is attached."""
+    """Delete everything the state records, in AWS's order, asking AWS what is attached.
+
+    A state file is input: before anything is deleted, every recorded resource that
+    exists is checked for the tool's three marks (path, name prefix, tag), and the
+    whole teardown is refused if one lacks any (exit 4, naming it).
+    """
     result = TeardownResult()
     state = txn.state
     if state is None:
         result.nothing_to_do = True
         return result
+    identity_side = any((state.user, state.mfa_device, state.access_key, state.user_policy))
+    # The role side is reached only when something is recorded there: a state whose
+    # --role-profile was mistyped (so nothing was made there) clears without it.
+    role_side = state.role is not None or state.policy is not None
     with translate_errors("teardown"):
-        _check_account(ctx.aws, state.account, "the user")
-        if ctx.role_aws is not None:
+        if identity_side:
+            _check_account(ctx.aws, state.account, "the user")
+        if role_side and ctx.role_aws is not None:
             _check_account(ctx.roles, state.role_account, "the role")
-        iam = ctx.aws.iam()
-        if state.user is not None:
+        _refuse_what_is_not_ours(ctx, state, identity_side=identity_side, role_side=role_side)
+        iam = ctx.aws.iam() if identity_side else None
+        if state.user is not None and iam is not None:
             serial = state.mfa_device.serial if state.mfa_device else None
             if serial is None and state.mfa_device and state.account:
                 serial = mfa_serial(state.account, state.iam_path, state.mfa_device.name)
@@ -884,30 +882,93 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
             state.totp = {}
             state.session = None
             txn.save()
-        elif state.mfa_device is not None and state.mfa_device.serial:
+        elif state.mfa_device is not None and state.mfa_device.serial and iam is not None:
             delete_virtual_device(iam, state.mfa_device.serial, ctx.report, result.deleted)
             state.mfa_device = None
             txn.save()
-        role_iam = ctx.roles.iam()
-        if state.role is not None:
-            delete_role(role_iam, state.role.name, ctx.report, result.deleted)
-            state.role = None
-            state.policy_attached = False
-            state.session = None
-            txn.save()
-        if state.policy is not None:
-            arn = state.policy.arn
-            if arn is None and state.role_account:
-                arn = policy_arn(state.role_account, state.iam_path, state.policy.name)
-            if arn is not None:
-                delete_policy(role_iam, arn, ctx.report, result.deleted)
-            state.policy = None
-            txn.save()
+        if role_side:
+            role_iam = ctx.roles.iam()
+            if state.role is not None:
+                delete_role(role_iam, state.role.name, ctx.report, result.deleted)
+                state.role = None
+                state.policy_attached = False
+                state.session = None
+                txn.save()
+            if state.policy is not None:
+                arn = state.policy.arn
+                if arn is None and state.role_account:
+                    arn = policy_arn(state.role_account, state.iam_path, state.policy.name)
+                if arn is not None:
+                    delete_policy(role_iam, arn, ctx.report, result.deleted)
+                state.policy = None
+                txn.save()
     if state.qr_png:  # a QR code PNG from an unfinished phone setup: it holds the seed
-        with contextlib.suppress(OSError):
-            os.unlink(state.qr_png)
+        from sts_mfa.qr import remove_if_ours
+
+        result.qr_png = remove_if_ours(state.qr_png, state.qr_png_sha256)
+        ctx.report.info(result.qr_png)
     txn.delete()
     return result
+
+
+def _marks_problem(
+    kind: str, label: str, describe: Callable[[], tuple[str, str, Any]], prefix: str
+) -> str | None:
+    """Why the existing resource is not the tool's, or None (also None when it is gone).
+
+    `describe()` asks AWS for the resource's (name, path, tags).
+    """
+    try:
+        name, path, tag_list = describe()
+    except ClientError as e:
+        if _gone(e):
+            return None
+        raise
+    missing = missing_marks(name, path, tag_list, prefix=prefix)
+    return f"{kind} {label}: {'; '.join(missing)}" if missing else None
+
+
+def _refuse_what_is_not_ours(ctx: Context, state: State, *, identity_side: bool, role_side: bool) -> None:
+    """Raise StateError, before anything is deleted, if a recorded resource lacks the tool's marks."""
+    checks: list[tuple[str, str, Callable[[], tuple[str, str, Any]]]] = []
+    if identity_side and state.user is not None:
+        iam, user = ctx.aws.iam(), state.user.name
+
+        # GetUser, GetRole and GetPolicy return the tags too (AWS omits `Tags` when there are none).
+        def user_marks() -> tuple[str, str, Any]:
+            found = iam.get_user(UserName=user)["User"]
+            return found["UserName"], found["Path"], found.get("Tags", [])
+
+        checks.append(("user", user, user_marks))
+    if role_side:
+        role_iam = ctx.roles.iam()
+        if state.role is not None:
+            role = state.role.name
+
+            def role_marks() -> tuple[str, str, Any]:
+                found = role_iam.get_role(RoleName=role)["Role"]
+                return found["RoleName"], found["Path"], found.get("Tags", [])
+
+            checks.append(("role", role, role_marks))
+        arn = state.policy.arn if state.policy is not None else None
+        if arn is not None:
+            policy = arn
+
+            def policy_marks() -> tuple[str, str, Any]:
+                found = role_iam.get_policy(PolicyArn=policy)["Policy"]
+                return found["PolicyName"], found["Path"], found.get("Tags", [])
+
+            checks.append(("policy", arn, policy_marks))
+    problems = [
+        p for kind, label, describe in checks if (p := _marks_problem(kind, label, describe, state.prefix))
+    ]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise StateError(
+            f"teardown refused, nothing was deleted: the state file names {problems[0]}{more}",
+            hint="sts-mfa deletes only what carries all its marks: the path /sts-mfa/, its name prefix "
+            "and the tag created-by=sts-mfa",
+        )
 
 
 def _check_account(aws: Aws, expected: str | None, owner: str) -> None:
@@ -954,7 +1015,10 @@ def delete_user_tree(
     for serial in serials:
         _tolerate_gone(iam.deactivate_mfa_device, UserName=user, SerialNumber=serial)
         report.step(f"Deactivated MFA device {serial}")
-        if ":mfa/" in serial:
+        parts = split_arn(serial)
+        # A virtual device is deleted only if it is the tool's too (path and prefix; a
+        # hardware or someone else's device is deactivated from this user, nothing more).
+        if parts is not None and is_ours(parts[3], parts[2], None, tags_known=False):
             delete_virtual_device(iam, serial, report, deleted)
     if extra_serial and extra_serial not in serials:
         delete_virtual_device(iam, extra_serial, report, deleted)
@@ -1180,13 +1244,6 @@ class SweepResult:
     deleted: list[str] = field(default_factory=list)
 
 
-def _ours(name: str, path: str, tag_list: list[dict[str, str]] | None) -> bool:
-    """The tool's mark: its IAM path, its name prefix, and (where AWS keeps tags) its tag."""
-    if path != IAM_PATH or not name.startswith(NAME_PREFIX):
-        return False
-    return tag_list is None or {"Key": TAG_KEY, "Value": TOOL_NAME} in tag_list
-
-
 def _tags(call: Callable[..., Any], **kwargs: str) -> list[dict[str, str]]:
     try:
         return list(call(**kwargs).get("Tags", []))
@@ -1208,7 +1265,7 @@ def find_leftovers(aws: Aws) -> list[Leftover]:
         for page in pages("list_users", PathPrefix=IAM_PATH):
             for user in page["Users"]:
                 tag_list = _tags(iam.list_user_tags, UserName=user["UserName"])
-                if _ours(user["UserName"], user["Path"], tag_list):
+                if is_ours(user["UserName"], user["Path"], tag_list):
                     found.append(Leftover("user", user["UserName"], user["Arn"]))
         our_users = {u.arn for u in found}
         for page in pages("list_virtual_mfa_devices", AssignmentStatus="Any"):
@@ -1218,17 +1275,18 @@ def find_leftovers(aws: Aws) -> list[Leftover]:
                 owner = device.get("User", {}).get("Arn")
                 # MFA devices carry tags on AWS but not on every emulator: path and prefix
                 # decide, and a device enabled for someone else's user is never ours.
-                if _ours(name, path + "/", None) and (owner is None or owner in our_users):
+                ours = is_ours(name, path + "/", None, tags_known=False)
+                if ours and (owner is None or owner in our_users):
                     found.append(Leftover("mfa_device", name, serial))
         for page in pages("list_roles", PathPrefix=IAM_PATH):
             for role in page["Roles"]:
                 tag_list = _tags(iam.list_role_tags, RoleName=role["RoleName"])
-                if _ours(role["RoleName"], role["Path"], tag_list):
+                if is_ours(role["RoleName"], role["Path"], tag_list):
                     found.append(Leftover("role", role["RoleName"], role["Arn"]))
         for page in pages("list_policies", Scope="Local", PathPrefix=IAM_PATH):
             for policy in page["Policies"]:
                 tag_list = _tags(iam.list_policy_tags, PolicyArn=policy["Arn"])
-                if _ours(policy["PolicyName"], policy["Path"], tag_list):
+                if is_ours(policy["PolicyName"], policy["Path"], tag_list):
                     found.append(Leftover("policy", policy["PolicyName"], policy["Arn"]))
     return found
 

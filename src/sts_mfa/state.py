@@ -28,6 +28,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
@@ -35,9 +37,19 @@ from typing import Any, Literal
 
 from sts_mfa import TOOL_NAME
 from sts_mfa.errors import StateError
+from sts_mfa.marks import IAM_PATH, PREFIX_PATTERN, Names, split_arn
 
 # The file I/O lives in storage (light, for the cached-credentials path).
-from sts_mfa.storage import SCHEMA_VERSION, read_text, write_atomic
+from sts_mfa.storage import (
+    SCHEMA_VERSION,
+    check_path,
+    os_problem,
+    read_text,
+    remove_stale_temp_files,
+    write_atomic,
+)
+
+__all__ = ["SCHEMA_VERSION", "remove_stale_temp_files", "write_atomic"]
 
 # assume may hold the lock through a TOTP window and a propagation wait, setup
 # through a person typing two codes: wait long before calling it stuck.
@@ -139,7 +151,10 @@ class State:
     seed: str | None = field(
         default=None, repr=False
     )  # software-token mode; phone mode only until the device is enabled
-    qr_png: str | None = None  # a QR code PNG written by setup, removed once the device is enabled
+    # A QR code PNG written by setup (absolute path, and the SHA-256 of what was written):
+    # removed once the device is enabled, but only if it is still exactly that file.
+    qr_png: str | None = None
+    qr_png_sha256: str | None = None
     totp: dict[str, TotpRecord] = field(default_factory=dict)
     session: Session | None = None
     version: int = SCHEMA_VERSION
@@ -284,6 +299,7 @@ def _validate(data: object) -> State:
         "role_endpoint",
         "seed",
         "qr_png",
+        "qr_png_sha256",
     ):
         _expect(data.get(key), (str, type(None)), key, "a string or null")
     _expect(data.get("created_at"), (int, float, type(None)), "created_at", "a number or null")
@@ -316,12 +332,68 @@ def _validate(data: object) -> State:
         user_policy=_optional(InlinePolicy, data, "user_policy"),
         seed=data.get("seed"),
         qr_png=data.get("qr_png"),
+        qr_png_sha256=data.get("qr_png_sha256"),
         totp=totp,
         session=_optional(Session, data, "session"),
     )
     if state.mode == "software" and state.mfa_device and state.mfa_device.serial and not state.seed:
         raise _Invalid("seed", "missing: software-token mode keeps the device seed here")
+    _check_names(state)
     return state
+
+
+def _check_arn(where: str, arn: str | None, kind: str, name: str, account: str | None) -> None:
+    if arn is None:
+        return
+    parts = split_arn(arn)
+    if parts is None or parts[1] != kind or parts[2] != IAM_PATH or parts[3] != name:
+        raise _Invalid(where, f"expected the ARN of {kind} {IAM_PATH}{name}, got {arn!r}")
+    if account is not None and parts[0] != account:
+        raise _Invalid(where, f"the ARN is in account {parts[0]}, but the state says {account}")
+
+
+def _check_names(state: State) -> None:
+    """Every name and ARN must follow from the state's own prefix and path.
+
+    A state file is input: one edited to name someone else's user or role must
+    not lead `teardown` to it.
+    """
+    if not PREFIX_PATTERN.fullmatch(state.prefix):
+        raise _Invalid("prefix", f"expected 'sts-mfa-' and 8 hex digits, got {state.prefix!r}")
+    if state.iam_path != IAM_PATH:
+        raise _Invalid("iam_path", f"expected {IAM_PATH!r}, got {state.iam_path!r}")
+    for key in ("account", "role_account"):
+        value = getattr(state, key)
+        if value is not None and not (len(value) == 12 and value.isdigit() and value.isascii()):
+            raise _Invalid(key, f"expected a 12-digit account ID, got {value!r}")
+    names = Names.for_prefix(state.prefix)
+    recorded = (
+        ("user", state.user, names.user),
+        ("mfa_device", state.mfa_device, names.device),
+        ("role", state.role, names.role),
+        ("policy", state.policy, names.policy),
+        ("user_policy", state.user_policy, names.user_policy),
+    )
+    for key, item, expected in recorded:
+        if item is not None and item.name != expected:
+            raise _Invalid(f"{key}.name", f"expected {expected!r} (from the prefix), got {item.name!r}")
+    if state.user is not None:
+        _check_arn("user.arn", state.user.arn, "user", names.user, state.account)
+    if state.mfa_device is not None:
+        _check_arn("mfa_device.serial", state.mfa_device.serial, "mfa", names.device, state.account)
+    if state.role is not None:
+        _check_arn("role.arn", state.role.arn, "role", names.role, state.role_account)
+    if state.policy is not None:
+        _check_arn("policy.arn", state.policy.arn, "policy", names.policy, state.role_account)
+    if state.access_key is not None:
+        key_id = state.access_key.access_key_id
+        if not (0 < len(key_id) <= 128 and key_id.isalnum() and key_id.isascii()):
+            raise _Invalid("access_key.access_key_id", f"not an access key ID: {key_id[:40]!r}")
+    if state.qr_png_sha256 is not None:
+        if not re.fullmatch(r"[0-9a-f]{64}", state.qr_png_sha256):
+            raise _Invalid("qr_png_sha256", "expected 64 hex digits")
+        if state.qr_png is None or not os.path.isabs(state.qr_png):
+            raise _Invalid("qr_png", "expected the absolute path of the QR code PNG sts-mfa wrote")
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -338,7 +410,16 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 records the QR code PNG's content hash, so only that very file is ever deleted.
+
+    A version-2 `qr_png` (possibly relative, with no hash) is kept for the record but
+    is never deleted: nothing proves the file there now is the one sts-mfa wrote.
+    """
+    return {**data, "version": 3, "qr_png_sha256": None}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 """version N -> function turning a version-N document into a version-N+1 one."""
 
 
@@ -352,6 +433,8 @@ def parse(text: str, *, source: str = "state file") -> State:
         raise StateError(f"{source} is not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}") from None
     except RecursionError:
         raise StateError(f"{source} is not valid JSON: nested too deeply") from None
+    except ValueError:  # e.g. an integer longer than Python's integer-string limit
+        raise StateError(f"{source} holds a number far too long to be one sts-mfa wrote") from None
     if not isinstance(data, dict):
         raise StateError(f"{source} must hold a JSON object, not {_type_name(data)}")
     version = data.get("version")
@@ -420,20 +503,6 @@ class Transaction:
         self.deleted = True
 
 
-def remove_stale_temp_files(path: Path) -> list[Path]:
-    """Delete temp files left by writers killed mid-write (call with the lock held).
-
-    Each is a whole copy of the state, secrets included: it must not outlive
-    the crash that left it. Writers hold the lock, so none is in use now.
-    """
-    removed = []
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-            removed.append(stale)
-    return removed
-
-
 @contextlib.contextmanager
 def transaction(
     path: Path,
@@ -449,8 +518,16 @@ def transaction(
     from filelock import FileLock, Timeout  # 16 ms to import: only paths that write pay it
 
     lock_path = path.with_name(path.name + ".lock")
-    if not path.parent.exists():
+    try:
+        parent_is_dir = path.parent.is_dir()
+    except OSError as e:
+        raise StateError(f"cannot use state file {path}: {os_problem(e)}") from None
+    if not parent_is_dir:
         raise StateError(f"directory {path.parent} for the state file does not exist")
+    # Look before creating the lock: a refused path must not gain a lock file, and a
+    # lock path that is a symlink or someone else's file is never opened.
+    check_path(path)
+    check_path(lock_path, "lock file", private=False)
     lock = FileLock(lock_path, mode=0o600)
     try:
         lock.acquire(timeout=0)

@@ -1,67 +1,151 @@
-"""Reading and writing the state file's bytes: private, atomic, never torn.
+"""Reading and writing the tool's private files: regular, owned, private, atomic, never torn.
 
 Kept apart from the state model (`sts_mfa.state`) so that the cached-credentials
 path can read the file without building the model: it runs every time another
 program asks for credentials, and start-up time is what it costs.
+
+Every path the tool reads is input. A FIFO there would block `open()` forever
+(and with it every `credential_process` call), a device could be read without
+end, a symlink could point anywhere, and a file someone else owns may have been
+planted. So a file is opened without following symlinks and without blocking,
+checked with `fstat` on the open descriptor (no race between check and use),
+and refused unless it is a regular file of reasonable size, owned by this user,
+and private to them, as ssh refuses a private key.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import stat
 from typing import Union
 
-from sts_mfa.errors import StateError
+from sts_mfa.errors import StateError, WouldOverwrite
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# A state file is a few kilobytes; anything this big is not one (and is not read whole).
+MAX_FILE_BYTES = 1 << 20
+# Temporary files are named `.<name>.<16 hex>.tmp`: stale ones are matched exactly by this.
+_TEMP_HEX = 16
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, "a symbolic link"),
+)
 
 
-def _check_private(path: PathLike, st: os.stat_result) -> None:
+def kind_of(mode: int) -> str:
+    """'a FIFO (named pipe)', 'a directory'...: what a non-regular file is, for messages."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def check_file(path: PathLike, st: os.stat_result, what: str = "state file", *, private: bool = True) -> None:
+    """Refuse anything but a (private) regular file owned by this user, of sensible size."""
     if not stat.S_ISREG(st.st_mode):
-        raise StateError(f"state file {path} is not a regular file")
-    if st.st_mode & 0o077:
+        raise StateError(f"{what} {path} is {kind_of(st.st_mode)}, not a regular file")
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
         raise StateError(
-            f"state file {path} is accessible by other users (mode {stat.S_IMODE(st.st_mode):04o}); "
+            f"{what} {path} belongs to another user (uid {st.st_uid}); sts-mfa only uses files you own",
+            hint="use a file of your own (--state)",
+        )
+    if private and st.st_mode & 0o077:
+        raise StateError(
+            f"{what} {path} is accessible by other users (mode {stat.S_IMODE(st.st_mode):04o}); "
             "it holds an access key",
             hint=f"chmod 600 {path}",
         )
+    if st.st_size > MAX_FILE_BYTES:
+        raise StateError(f"{what} {path} is {st.st_size} bytes: far too big to be one sts-mfa wrote")
 
 
-def read_text(path: PathLike) -> str | None:
-    """The state file's text, or None if it does not exist. Refuses unsafe files."""
+def os_problem(e: OSError) -> str:
+    """An OSError as a short phrase ('File name too long'), never a traceback."""
+    if e.errno == errno.ELOOP:
+        return "it is a symbolic link (sts-mfa does not follow links to its private files)"
+    return e.strerror or str(e)
+
+
+def check_path(path: PathLike, what: str = "state file", *, private: bool = True) -> bool:
+    """Before creating anything next to `path` (its lock): is what is there acceptable?
+
+    Returns whether the file exists. Looks with `lstat`, so a FIFO is never opened
+    and a symlink never followed.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise StateError(f"cannot use {what} {path}: {os_problem(e)}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise StateError(f"{what} {path} is a symbolic link; sts-mfa does not follow links to its files")
+    check_file(path, st, what, private=private)
+    return True
+
+
+def read_text(path: PathLike, what: str = "state file", *, private: bool = True) -> str | None:
+    """The file's text, or None if it does not exist. Refuses unsafe files (see the module doc)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise StateError(f"state file {path} is a directory") from None
+        raise StateError(f"{what} {path} is a directory") from None
     except PermissionError:
-        raise StateError(f"cannot read state file {path}: permission denied") from None
+        raise StateError(f"cannot read {what} {path}: permission denied") from None
     except OSError as e:
-        raise StateError(f"cannot read state file {path}: {e.strerror}") from None
+        raise StateError(f"cannot read {what} {path}: {os_problem(e)}") from None
+    try:
+        check_file(path, os.fstat(fd), what, private=private)  # before fdopen: it refuses directories
+    except BaseException:
+        os.close(fd)
+        raise
     with os.fdopen(fd, "rb") as f:
-        _check_private(path, os.fstat(f.fileno()))
-        raw = f.read()
+        raw = f.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise StateError(f"{what} {path} is far too big to be one sts-mfa wrote")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise StateError(f"state file {path} is not UTF-8 text") from None
+        raise StateError(f"{what} {path} is not UTF-8 text") from None
 
 
-def write_atomic(path: PathLike, text: str) -> None:
-    """Write `text` to `path` atomically with mode 0600."""
-    import tempfile  # only writers pay for it
+def temp_name_pattern(path: PathLike) -> re.Pattern[str]:
+    """Exactly the names `write_atomic` gives its temporary files for `path`, and nothing else."""
+    return re.compile(rf"\.{re.escape(os.path.basename(path))}\.[0-9a-f]{{{_TEMP_HEX}}}\.tmp")
 
+
+def _new_temp(directory: str, name: str) -> tuple[int, str]:
+    import secrets  # only writers pay for it
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(_TEMP_HEX // 2)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
+
+
+def write_atomic(path: PathLike, text: str, what: str = "state file") -> None:
+    """Write `text` to `path` atomically with mode 0600 (a temp file in the same directory, renamed)."""
     directory = os.path.dirname(os.fspath(path)) or "."
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+        fd, tmp = _new_temp(directory, os.path.basename(path))
     except OSError as e:
-        raise StateError(f"cannot write state file in {directory}: {e.strerror}") from None
+        raise StateError(f"cannot write {what} in {directory}: {os_problem(e)}") from None
     try:
-        os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say so whatever the umask
+        os.fchmod(fd, 0o600)  # O_CREAT's mode is filtered by the umask; say it whatever the umask
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -70,7 +154,7 @@ def write_atomic(path: PathLike, text: str) -> None:
     except OSError as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise StateError(f"cannot write state file {path}: {e.strerror}") from None
+        raise StateError(f"cannot write {what} {path}: {os_problem(e)}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -81,3 +165,47 @@ def write_atomic(path: PathLike, text: str) -> None:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def write_new(path: PathLike, data: bytes, what: str = "file") -> None:
+    """Create `path` with mode 0600; refuse if anything is already there (never overwrite)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise WouldOverwrite(f"{what} {path} already exists; sts-mfa never overwrites a file") from None
+    except OSError as e:
+        raise StateError(f"cannot write {what} {path}: {os_problem(e)}") from None
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
+def remove_stale_temp_files(path: PathLike) -> list[str]:
+    """Delete temp files left by writers of `path` killed mid-write (call with the lock held).
+
+    Each is a whole copy of the state, secrets included: it must not outlive the
+    crash that left it. Only names `write_atomic` makes for this very path are
+    touched (so `prod` never reaches `prod.json`'s), and only regular files of ours.
+    """
+    directory = os.path.dirname(os.fspath(path)) or "."
+    pattern = temp_name_pattern(path)
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        with contextlib.suppress(OSError):
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
+                os.unlink(entry.path)
+                removed.append(entry.path)
+    return removed

@@ -32,10 +32,15 @@ class Tally:
     interrupts: list[str] = field(default_factory=list)
     interrupt_failures: list[str] = field(default_factory=list)
     bad_inputs: list[str] = field(default_factory=list)
+    bad_input_groups: dict[str, list[str]] = field(default_factory=dict)  # doc section -> case ids
+    wrong_exit_groups: dict[str, list[str]] = field(default_factory=dict)
     tracebacks: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     wrong_exit_codes: list[str] = field(default_factory=list)
     outputs: int = 0
+    trust_policies: list[str] = field(default_factory=list)
+    false_proofs: list[str] = field(default_factory=list)
+    wrong_verdicts: list[str] = field(default_factory=list)
     secret_scans: int = 0
     secret_leaks: list[str] = field(default_factory=list)
 
@@ -84,11 +89,22 @@ class Tally:
         if "internal error" in text:
             self.internal_errors.append(case)
 
-    def bad_input(self, case: str, *, exit_ok: bool, text: str, known_bug: bool = False) -> None:
+    def bad_input(
+        self, case: str, *, exit_ok: bool, text: str, known_bug: bool = False, group: str = "elsewhere"
+    ) -> None:
         self.bad_inputs.append(case)
+        self.bad_input_groups.setdefault(group, []).append(case)
         if not exit_ok:
             self.wrong_exit_codes.append(f"{case} [xfail]" if known_bug else case)
+            self.wrong_exit_groups.setdefault(group, []).append(case)
         self.output(case, text)
+
+    def trust_policy(self, case: str, *, false_proof: bool, wrong: bool) -> None:
+        self.trust_policies.append(case)
+        if false_proof:
+            self.false_proofs.append(case)
+        if wrong:
+            self.wrong_verdicts.append(case)
 
     def secrets_scanned(self, case: str, leaked: list[str]) -> None:
         self.secret_scans += 1
@@ -109,6 +125,7 @@ class Tally:
                 self.bad_inputs,
                 self.secret_scans,
                 self.outputs,
+                self.trust_policies,
             )
         )
 
@@ -131,15 +148,32 @@ class Tally:
             ("state file reads checked", self.state_reads, "torn", self.torn_state),
             ("Ctrl-C of setup", len(self.interrupts), "not exit 130 + one line", self.interrupt_failures),
             ("bad inputs", len(self.bad_inputs), "wrong exit codes", self.wrong_exit_codes),
+            *(
+                (
+                    f"  {_short(group)}",
+                    len(ids),
+                    "wrong exit codes",
+                    self.wrong_exit_groups.get(group, []),
+                )
+                for group, ids in self.bad_input_groups.items()
+            ),
             ("outputs checked for tracebacks", self.outputs, "tracebacks", self.tracebacks),
             ("outputs checked for crashes", self.outputs, "internal errors", self.internal_errors),
             ("secret scans of output", self.secret_scans, "secrets shown", self.secret_leaks),
+            ("trust policies in the corpus", len(self.trust_policies), "false proofs", self.false_proofs),
+            ("trust policies in the corpus", len(self.trust_policies), "wrong verdicts", self.wrong_verdicts),
         ]
         lines = []
         for label, tried, what, findings in rows:
             result = f"{self.stray_temp_files}" if what == "stray temp files" else found(findings)
             lines.append(f"{label:<32}{tried:>6}   {what}: {result}")
         return lines
+
+
+def _short(heading: str, width: int = 28) -> str:
+    """A docs/bad-inputs.md section heading cut at a word to fit the report's first column."""
+    text = heading.lower()
+    return text if len(text) <= width else text[: text.rfind(" ", 0, width)]
 
 
 TALLY = Tally()

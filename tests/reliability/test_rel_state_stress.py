@@ -57,7 +57,7 @@ SERIAL = "arn:aws:iam::111111111111:mfa/sts-mfa/sts-mfa-abcd1234-device"
 def full_state(padding: int = 0) -> State:
     """A finished software-token setup with a cached session: every optional part present."""
     return State(
-        prefix="sts-mfa-abcd1234" + "x" * padding,
+        prefix="sts-mfa-abcd1234",
         iam_path="/sts-mfa/",
         mode="software",
         region="us-east-1",
@@ -69,11 +69,16 @@ def full_state(padding: int = 0) -> State:
         ),
         mfa_device=MfaDevice("sts-mfa-abcd1234-device", SERIAL, True, 1700000001.0),
         access_key=AccessKey("AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 1700000002.0),
-        policy=Resource("sts-mfa-abcd1234-list-buckets", "arn:aws:iam::111111111111:policy/sts-mfa/p"),
-        role=Resource("sts-mfa-abcd1234-role", "arn:aws:iam::111111111111:role/sts-mfa/r"),
+        policy=Resource(
+            "sts-mfa-abcd1234-list-buckets",
+            "arn:aws:iam::111111111111:policy/sts-mfa/sts-mfa-abcd1234-list-buckets",
+        ),
+        role=Resource(
+            "sts-mfa-abcd1234-role", "arn:aws:iam::111111111111:role/sts-mfa/sts-mfa-abcd1234-role"
+        ),
         policy_attached=True,
         user_policy=InlinePolicy("sts-mfa-abcd1234-assume-role", True, 1700000003.0),
-        seed="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        seed="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" + "A" * padding,  # padding: documents of many sizes
         totp={SERIAL: TotpRecord(56666666, None, None)},
         session=Session("ASIAEXAMPLE", "sessionsecret", "sessiontoken", 1700003600.0, "arn:role", None, 1.0),
     )
@@ -103,7 +108,7 @@ for _ in sys.stdin:
                 with transaction(path, timeout=10) as txn:
                     state = txn.require()
                     state.max_session_duration += 1
-                    state.prefix = "p" * (1 + (state.max_session_duration * 7919) % 60000)
+                    state.seed = "A" * (1 + (state.max_session_duration * 7919) % 60000)
                     txn.save()
             i += 1
     print(pid, flush=True)
@@ -429,7 +434,12 @@ def test_every_command_refuses_a_future_state_file_and_leaves_it_alone(
     write_atomic(run.state, future)
     before = run.state.read_bytes()
     result = run(*args)
-    tally.bad_input(f"future-version: {' '.join(args)}", exit_ok=result.exit_code == 4, text=result.output)
+    tally.bad_input(
+        f"future-version: {' '.join(args)}",
+        exit_ok=result.exit_code == 4,
+        text=result.output,
+        group="Future schema versions",
+    )
     line = assert_one_error_line(result, 4)
     assert "newer sts-mfa" in line and "upgrade sts-mfa" in line, line
     assert run.state.read_bytes() == before

@@ -69,15 +69,48 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
         return None
 
 
-def main() -> None:
-    answer = cached_answer(sys.argv[1:], os.environ)
-    if answer is not None:
-        sys.stdout.write(answer + "\n")
-        sys.stdout.flush()
-        return
-    from sts_mfa.cli.group import main as click_main
+def _stdout_is_open() -> bool:
+    try:
+        return sys.stdout is not None and not sys.stdout.closed and os.fstat(sys.stdout.fileno()) is not None
+    except (OSError, ValueError, AttributeError):
+        return False
 
-    click_main()
+
+def main() -> None:
+    """Run `sts-mfa`: data on stdout, and one line on stderr if stdout cannot take it.
+
+    A closed stdout (`>&-`) is refused before anything is done: a credential helper
+    that exits 0 having printed nothing would hand its caller nothing. A reader
+    that goes away mid-output (`| head -1`) ends the run with one line and exit 1,
+    here or inside Click, never with Python's "Exception ignored" at exit.
+    """
+    if not _stdout_is_open():
+        from sts_mfa.cli.app import output_gone
+
+        output_gone()
+    code: int | str | None = 0
+    try:
+        answer = cached_answer(sys.argv[1:], os.environ)
+        if answer is not None:
+            sys.stdout.write(answer + "\n")
+        else:
+            from sts_mfa.cli.group import main as click_main
+
+            click_main()
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, (int, str)) or e.code is None else 1
+    except BrokenPipeError:
+        from sts_mfa.cli.app import output_gone
+
+        output_gone()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        from sts_mfa.cli.app import output_gone
+
+        output_gone()
+    if code not in (0, None):
+        sys.exit(code)
 
 
 def __getattr__(name: str) -> Any:

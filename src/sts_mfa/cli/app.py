@@ -52,6 +52,16 @@ def short_help(name: str) -> str:
     return COMMANDS[name][1]
 
 
+MIN_COLUMNS, MAX_COLUMNS = 40, 1000
+
+
+def sane_columns(value: str | None) -> int | None:
+    """A terminal width from COLUMNS: None if unusable (unset, 0, negative, junk), else clamped."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 6 or int(value) == 0:
+        return None
+    return max(MIN_COLUMNS, min(MAX_COLUMNS, int(value)))
+
+
 def aws_profile_names() -> list[str]:
     """Profile names from the AWS config and credentials files, read without boto3."""
     import configparser
@@ -139,7 +149,7 @@ class App:
                 AwsConfig(
                     profile=self.profile,
                     region=self.region,
-                    endpoint_url=self.endpoint_url,
+                    endpoint_url=self.effective_endpoint(),
                     admin_keys=self.admin_keys,
                     fallback_region=fallback_region,
                 ),
@@ -148,8 +158,22 @@ class App:
         return self._aws
 
     def effective_endpoint(self) -> str | None:
-        """The endpoint override in force: the flag, else the variable boto3 reads itself."""
-        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        """The endpoint override in force (the flag, else the variable boto3 reads itself), normalised.
+
+        A malformed AWS_ENDPOINT_URL is a usage error here, before boto3 trips on it.
+        """
+        from sts_mfa.endpoints import normalize
+        from sts_mfa.errors import UsageError
+
+        if self.endpoint_url:
+            return normalize(self.endpoint_url)
+        value = os.environ.get("AWS_ENDPOINT_URL") or None
+        if value is None:
+            return None
+        try:
+            return normalize(value)
+        except UsageError as e:
+            raise UsageError(f"AWS_ENDPOINT_URL: {e}") from None
 
     def context(
         self,
@@ -170,7 +194,7 @@ class App:
                 AwsConfig(
                     profile=role_profile,
                     region=self.region,
-                    endpoint_url=role_endpoint or self.endpoint_url,
+                    endpoint_url=role_endpoint or self.effective_endpoint(),
                     admin_keys=self.role_admin_keys,
                     fallback_region=fallback_region,
                 ),
@@ -250,10 +274,11 @@ class App:
 
     def check_matches(self, state: State) -> None:
         """Refuse to use a state file against another endpoint than the one it was made on."""
+        from sts_mfa.endpoints import same
         from sts_mfa.errors import StateError
 
         current = self.effective_endpoint()
-        if (state.endpoint or None) != current:
+        if not same(state.endpoint or None, current):
             raise StateError(
                 f"the state file {self.state_path} was made against "
                 f"{state.endpoint or 'AWS'}, but this run uses {current or 'AWS'}",
@@ -279,9 +304,43 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def one_line(text: str) -> str:
+    """`text` on one line: newlines, tabs and other control characters shown as escapes.
+
+    Messages quote input (paths, names, URLs); a newline or a terminal escape in it
+    must not break "one line on stderr", nor reach the terminal raw.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _fail(error: StsMfaError) -> NoReturn:
-    click.echo(f"sts-mfa: error: {error}", err=True)
+    click.echo(f"sts-mfa: error: {one_line(str(error))}", err=True)
     sys.exit(int(error.exit_code))
+
+
+INTERRUPTED = "sts-mfa: interrupted; the state file keeps what was done so far"
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C anywhere, or Ctrl-C/Ctrl-D at a prompt: one line, exit 130, state resumable."""
+    click.echo("", err=True)  # end the line the prompt or spinner was on
+    click.echo(INTERRUPTED, err=True)
+    sys.exit(130)
+
+
+def output_gone() -> NoReturn:
+    """stdout was closed, or its reader went away (`| head -1`): say so once, exit 1."""
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more can fail at exit's flush
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write("sts-mfa: error: standard output was closed before everything was written\n")
+        sys.stderr.flush()
+    os._exit(1)
 
 
 class LazyGroup(click.Group):
@@ -317,13 +376,14 @@ class LazyGroup(click.Group):
         debug = os.environ.get("STS_MFA_DEBUG", "") not in ("", "0")
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Exit, click.ClickException):
             raise
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.exceptions.Abort):  # Abort: Ctrl-C or Ctrl-D at a prompt
             if debug:
                 raise
-            click.echo("\nsts-mfa: interrupted; the state file keeps what was done so far", err=True)
-            sys.exit(130)
+            interrupted()
+        except BrokenPipeError:
+            output_gone()
         except Exception as e:
             if debug:
                 raise
@@ -336,7 +396,8 @@ class LazyGroup(click.Group):
 
                 _fail(translate(e, ctx.invoked_subcommand or "sts-mfa"))
             click.echo(
-                f"sts-mfa: internal error: {type(e).__name__}: {e} (set STS_MFA_DEBUG=1 for the traceback)",
+                f"sts-mfa: internal error: {type(e).__name__}: {one_line(str(e))} "
+                "(set STS_MFA_DEBUG=1 for the traceback)",
                 err=True,
             )
             sys.exit(int(ExitCode.ERROR))
@@ -360,9 +421,17 @@ def json_option(f: F) -> F:
     )(f)
 
 
+def _is_terminal(stream: Any) -> bool:
+    """Whether `stream` is an open terminal (a closed or missing stream is not)."""
+    try:
+        return stream is not None and not stream.closed and bool(stream.isatty())
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()
+    return _is_terminal(sys.stdin)
 
 
 def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
+    return _is_terminal(sys.stderr)

@@ -14,6 +14,7 @@ import click
 
 from sts_mfa import DEFAULT_STATE_FILE, __version__
 from sts_mfa.cli.app import App, LazyGroup, complete_profile
+from sts_mfa.cli.params import ENDPOINT_URL, FilePath
 
 EXIT_CODES = """\b
 Exit codes:
@@ -43,15 +44,20 @@ The steps one by one, against a local sandbox:
 
 
 def _terminal_width() -> int:
-    """What shutil.get_terminal_size() answers, without importing shutil (2 ms) on every run."""
+    """What shutil.get_terminal_size() answers, without importing shutil (2 ms) on every run.
+
+    COLUMNS of 0, negative, junk or absurd is ignored or clamped (see `sane_columns`).
+    """
+    from sts_mfa.cli.app import sane_columns
+
+    columns = sane_columns(os.environ.get("COLUMNS"))
+    if columns is not None:
+        return columns
     try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+        width = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
     except (AttributeError, ValueError, OSError):
         return 80
+    return sane_columns(str(width)) or 80
 
 
 @click.group(
@@ -66,7 +72,7 @@ def _terminal_width() -> int:
 @click.option(
     "--state",
     "state_path",
-    type=click.Path(dir_okay=False),
+    type=FilePath(),
     envvar="STS_MFA_STATE",
     default=DEFAULT_STATE_FILE,
     show_default=True,
@@ -82,6 +88,7 @@ def _terminal_width() -> int:
 @click.option(
     "--endpoint-url",
     metavar="URL",
+    type=ENDPOINT_URL,
     help="AWS endpoint override, e.g. a sandbox [env: AWS_ENDPOINT_URL, read by boto3 itself].",
 )
 @click.option("--json", "json_", is_flag=True, help="Machine-readable output: one JSON document on stdout.")

@@ -15,10 +15,29 @@ from rich.status import Status
 from rich.table import Table
 
 
+def _environment() -> dict[str, str]:
+    """The environment rich reads, with COLUMNS/LINES it cannot use removed or clamped."""
+    import os
+
+    from sts_mfa.cli.app import sane_columns
+
+    environ = dict(os.environ)
+    for name in ("COLUMNS", "LINES"):
+        if name in environ:
+            value = sane_columns(environ[name])
+            if value is None:
+                del environ[name]
+            else:
+                environ[name] = str(value)
+    return environ
+
+
 def make_console(*, stderr: bool, record: bool = False) -> Console:
     # soft_wrap: long ARNs stay on one line, so logs can be grepped.
     # A recording (demo --svg) wraps instead: the SVG export would crop long lines.
-    return Console(stderr=stderr, highlight=False, soft_wrap=not record, record=record)
+    return Console(
+        stderr=stderr, highlight=False, soft_wrap=not record, record=record, _environ=_environment()
+    )
 
 
 class CliReporter:
@@ -76,9 +95,10 @@ class CliReporter:
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
-    t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    """A plain table; every title, header and cell is text, never markup."""
+    t = Table(title=escape(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
     for c in columns:
-        t.add_column(c, overflow="fold")
+        t.add_column(escape(c), overflow="fold")
     for r in rows:
         t.add_row(*("-" if v is None else escape(str(v)) for v in r))
     return t

@@ -8,6 +8,10 @@ import click
 
 from sts_mfa.codes import code_problem, normalize_code
 
+# Longer paths and file names than Linux allows (PATH_MAX 4096, NAME_MAX 255 bytes).
+MAX_PATH_BYTES = 4095
+MAX_NAME_BYTES = 255
+
 
 class MfaCode(click.ParamType):  # type: ignore[type-arg]  # generic only in newer Click
     """Exactly six digits ('123 456' and '123-456' are accepted as typed from an app).
@@ -36,8 +40,70 @@ MFA_CODE_OR_STDIN = MfaCode(allow_stdin=True)
 
 def read_code_from_stdin(stream: Any) -> str:
     """One line from stdin, validated like --code; a usage error (exit 2) otherwise."""
-    line = stream.readline()
+    from sts_mfa.errors import NoCode
+
+    if stream is None or getattr(stream, "closed", False):
+        raise NoCode("--code -: standard input is closed, so there is no code to read")
+    try:
+        line = stream.readline(64)  # a code is 6 digits: never read (or echo) more than a line's worth
+    except (OSError, ValueError) as e:
+        raise NoCode(f"--code -: cannot read standard input: {e}") from None
     problem = code_problem(line.strip())
     if problem is not None:
         raise click.BadParameter(f"from stdin: {problem}", param_hint="'--code -'")
     return normalize_code(line.strip())
+
+
+class EndpointUrl(click.ParamType):  # type: ignore[type-arg]
+    """An http(s) endpoint URL, normalised (see `sts_mfa.endpoints`)."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from sts_mfa.endpoints import normalize
+        from sts_mfa.errors import UsageError
+
+        try:
+            return normalize(str(value))
+        except UsageError as e:
+            self.fail(str(e), param, ctx)
+
+
+def path_problem(text: str) -> str | None:
+    """Why `text` cannot name a file on this system, or None."""
+    import os
+
+    if not text:
+        return "the path is empty"
+    if "\x00" in text:
+        return "the path contains a NUL character"
+    raw = os.fsencode(text)
+    if len(raw) > MAX_PATH_BYTES:
+        return f"the path is {len(raw)} bytes long (at most {MAX_PATH_BYTES})"
+    if any(len(part) > MAX_NAME_BYTES for part in raw.split(b"/")):
+        return f"a name in the path is longer than {MAX_NAME_BYTES} bytes"
+    if text.endswith("/"):
+        return "the path ends in '/': it names a directory"
+    return None
+
+
+class FilePath(click.Path):
+    """A path to a file the tool will read or write: not empty, not too long, not a directory."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from sts_mfa.endpoints import shown
+
+        text = str(value)
+        problem = path_problem(text)
+        if problem is not None:
+            self.fail(f"{shown(text)}: {problem}", param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except OSError as e:  # e.g. a component that is not a directory
+            self.fail(f"{shown(text)}: {e.strerror or e}", param, ctx)
+
+
+ENDPOINT_URL = EndpointUrl()

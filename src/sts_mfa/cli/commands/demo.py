@@ -7,6 +7,7 @@ steps against the configured account. Teardown always runs (in `finally`).
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import tempfile
@@ -72,7 +73,7 @@ Examples:
 @click.option(
     "--svg",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Also save the narration as an SVG picture of the terminal.",
+    help="Also save the narration as an SVG picture of the terminal (a new file).",
 )
 @click.option(
     "--two-accounts",
@@ -88,12 +89,18 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
     is for the next 30-second TOTP window: AWS accepts each code once, and the
     two codes that enabled the device used the current window.
     """
+    from rich.markup import escape
+
     from sts_mfa.cli.output import CliReporter, make_console
 
     run = DemoRun()
     # The narration is progress: on stdout only when a person watches it there.
     # The summary is data: on stdout (or as JSON). A recording gets both.
     recording = svg is not None
+    if svg is not None and os.path.lexists(svg):  # before minutes of work, not after
+        from sts_mfa.errors import WouldOverwrite
+
+        raise WouldOverwrite(f"--svg {svg} already exists; sts-mfa never overwrites a file")
     console = make_console(stderr=app.json or not sys.stdout.isatty(), record=recording)
     summary_console = console if recording or console.is_terminal else app.out_console()
     app.use_reporter(CliReporter(console, quiet=app.quiet))
@@ -122,7 +129,7 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
             other = sandbox.accounts[1]
             app.role_admin_keys = Keys(other.access_key_id, other.secret_access_key)
             where = f"the user in account {admin.account_id}, the role in account {other.account_id}"
-        console.print(f"[bold]Sandbox[/] listening on {sandbox.endpoint}: {where}")
+        console.print(f"[bold]Sandbox[/] listening on {escape(sandbox.endpoint)}: {escape(where)}")
     try:
         with tempfile.TemporaryDirectory(prefix="sts-mfa-demo-") as tmp:
             app.state_file = str(Path(tmp) / "state.json")
@@ -142,7 +149,9 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
     )
     _print_summary(app, summary_console, run, summary)
     if svg is not None:
-        console.save_svg(str(svg), title="sts-mfa demo")
+        from sts_mfa.storage import write_new
+
+        write_new(svg, console.export_svg(title="sts-mfa demo").encode("utf-8"), what="--svg")
     if summary.get("error"):
         raise AwsError(f"the demo failed: {summary['error']}")
     if not summary.get("check_deny_proven"):
@@ -180,7 +189,7 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
             for finding in check.findings:
                 console.print(f"[yellow]finding:[/] {escape(finding)}")
             if check.proven:
-                console.print("The trust policy requires MFA on every Allow, so the refusal is proof.")
+                console.print("The trust policy requires MFA on every way in, so the refusal is proof.")
             t.outcome = "refused (proven)" if check.proven else "NOT PROVEN"
         summary["check_deny_proven"] = check.proven
         summary["denial_message"] = check.message
@@ -224,12 +233,23 @@ def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
 
 
 def _keep_state(app: App) -> Path:
-    """Copy the demo's state out of its temporary directory, which is about to go."""
-    from sts_mfa.storage import read_text, write_atomic
+    """Copy the demo's state out of its temporary directory, which is about to go.
 
-    kept = Path("sts-mfa-demo-state.json").resolve()
-    write_atomic(kept, read_text(app.state_path) or "")
-    return kept
+    Into a new file: the state an earlier failed run kept is never overwritten
+    (`sts-mfa-demo-state.json`, then `-2`, `-3`, ...).
+    """
+    from sts_mfa.errors import WouldOverwrite
+    from sts_mfa.storage import read_text, write_new
+
+    data = (read_text(app.state_path) or "").encode("utf-8")
+    for n in range(1, 1000):
+        kept = Path(f"sts-mfa-demo-state{'' if n == 1 else f'-{n}'}.json").resolve()
+        try:
+            write_new(kept, data, what="kept state file")
+        except WouldOverwrite:
+            continue
+        return kept
+    raise WouldOverwrite("could not keep the demo's state: sts-mfa-demo-state-2..999.json all exist")
 
 
 def _print_summary(app: App, console: Any, run: DemoRun, summary: dict[str, Any]) -> None:

@@ -10,12 +10,14 @@ import click
 from sts_mfa.cli.app import App, pass_app, short_help
 from sts_mfa.cli.commands.assume import margin_option, obtain
 from sts_mfa.cli.params import MFA_CODE_OR_STDIN
-from sts_mfa.credentials import SCRUBBED_VARS, environment
+from sts_mfa.credentials import CHILD_SETTINGS, environment, scrubbed
+from sts_mfa.errors import CommandFailed
 
 
 def child_environment(app: App, session_env: dict[str, str]) -> dict[str, str]:
     """The caller's environment minus every other source of AWS credentials, plus the session."""
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_VARS}
+    env = scrubbed(dict(os.environ))
+    env.update(CHILD_SETTINGS)
     env.update(session_env)
     endpoint = app.effective_endpoint()
     if endpoint:
@@ -52,6 +54,8 @@ def exec_(app: App, code: str | None, refresh_margin: float, command: tuple[str,
     AWS_PROFILE and any other AWS credentials are removed from the command's
     environment, so it can only act as the role.
     """
+    if not command[0]:
+        raise click.BadParameter("the command to run is empty", param_hint="'COMMAND'")
     session, _ = obtain(app, code=code, duration=None, force=False, margin=refresh_margin)
     env = child_environment(app, environment(session))
     sys.stdout.flush()
@@ -59,11 +63,8 @@ def exec_(app: App, code: str | None, refresh_margin: float, command: tuple[str,
     try:
         os.execvpe(command[0], list(command), env)  # noqa: S606 - replacing ourselves is the point
     except FileNotFoundError:
-        click.echo(f"sts-mfa: error: command not found: {command[0]}", err=True)
-        sys.exit(127)
+        raise CommandFailed(f"command not found: {command[0]}", 127) from None
     except PermissionError:
-        click.echo(f"sts-mfa: error: permission denied: {command[0]}", err=True)
-        sys.exit(126)
+        raise CommandFailed(f"permission denied: {command[0]}", 126) from None
     except OSError as e:  # not executable as it is (no shebang, a directory...): the shell's 126
-        click.echo(f"sts-mfa: error: cannot run {command[0]}: {e.strerror}", err=True)
-        sys.exit(126)
+        raise CommandFailed(f"cannot run {command[0]}: {e.strerror}", 126) from None

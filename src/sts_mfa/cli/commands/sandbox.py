@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from sts_mfa.cli.app import short_help
+from sts_mfa.cli.params import FilePath
 from sts_mfa.errors import AwsError
 
 READY = "# sts-mfa sandbox ready"
@@ -72,9 +73,15 @@ Two accounts (user in one, role in the other):
 )
 @click.option(
     "--credentials-file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FilePath(),
     help="Write profiles sandbox-identity and sandbox-resource there (0600) and export "
-    "AWS_SHARED_CREDENTIALS_FILE, for setup --role-profile sandbox-resource.",
+    "AWS_SHARED_CREDENTIALS_FILE, for setup --role-profile sandbox-resource. An existing "
+    "file is refused unless --merge.",
+)
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Add the sandbox profiles to an existing --credentials-file, keeping every other byte.",
 )
 @click.option("--background", is_flag=True, help="Print the exports, leave the server running, return.")
 def serve(
@@ -83,7 +90,8 @@ def serve(
     role_delay: float,
     principal_delay: float,
     throttle_rate: float,
-    credentials_file: Path | None,
+    credentials_file: str | None,
+    merge: bool,
     background: bool,
 ) -> None:
     """Run the sandbox; print `export NAME=value` lines for the admin identities.
@@ -92,12 +100,20 @@ def serve(
     The first account is the identity account (users, MFA devices); the
     second is for roles in another account (STS_MFA_SANDBOX_ROLE_* variables).
     """
+    if merge and credentials_file is None:
+        raise click.UsageError("--merge goes with --credentials-file")
+    if credentials_file is not None:
+        from sts_mfa.inifiles import check_writable
+
+        credentials_file = str(Path(credentials_file).absolute())
+        check_writable(credentials_file, merge_into=merge, what="--credentials-file")
     if background:
         _serve_in_background(
             [
                 *("--port", str(port), "--key-delay", str(key_delay), "--role-delay", str(role_delay)),
                 *("--principal-delay", str(principal_delay), "--throttle-rate", str(throttle_rate)),
-                *(("--credentials-file", str(credentials_file.resolve())) if credentials_file else ()),
+                *(("--credentials-file", credentials_file) if credentials_file else ()),
+                *(("--merge",) if merge else ()),
             ]
         )
         return
@@ -116,11 +132,16 @@ def serve(
     except OSError as e:
         raise AwsError(f"cannot start the sandbox on port {port}: {e.strerror or e}") from None
     env = sb.env(0)
+    if credentials_file is not None:
+        try:
+            _write_profiles(credentials_file, sb, merge=merge)
+        except BaseException:
+            sb.stop()
+            raise
     for name, value in env.items():
         click.echo(f"export {name}={shlex.quote(value)}")
     if credentials_file is not None:
-        _write_profiles(credentials_file, sb)
-        click.echo(f"export AWS_SHARED_CREDENTIALS_FILE={shlex.quote(str(credentials_file.resolve()))}")
+        click.echo(f"export AWS_SHARED_CREDENTIALS_FILE={shlex.quote(credentials_file)}")
     if len(sb.accounts) > 1:
         role = sb.accounts[1]
         click.echo(f"export STS_MFA_SANDBOX_ROLE_ACCESS_KEY_ID={shlex.quote(role.access_key_id)}")
@@ -138,18 +159,18 @@ def serve(
     click.echo("sts-mfa sandbox: stopped", err=True)
 
 
-def _write_profiles(path: Path, sb: Any) -> None:
-    """An AWS credentials file with one profile per sandbox account (it holds keys: 0600)."""
-    from sts_mfa.storage import write_atomic
+def _write_profiles(path: str, sb: Any, *, merge: bool) -> None:
+    """One credentials profile per sandbox account (they hold keys: 0600), merged or new."""
+    from sts_mfa.inifiles import section, write_sections
 
-    sections = []
-    for name, account in zip(("sandbox-identity", "sandbox-resource"), sb.accounts, strict=False):
-        sections.append(
-            f"[{name}]\n"
-            f"aws_access_key_id = {account.access_key_id}\n"
-            f"aws_secret_access_key = {account.secret_access_key}\n"
+    sections = {
+        name: section(
+            name,
+            {"aws_access_key_id": account.access_key_id, "aws_secret_access_key": account.secret_access_key},
         )
-    write_atomic(path, "\n".join(sections))
+        for name, account in zip(("sandbox-identity", "sandbox-resource"), sb.accounts, strict=False)
+    }
+    write_sections(path, sections, merge_into=merge, what="--credentials-file")
 
 
 def _serve_in_background(options: list[str]) -> None:

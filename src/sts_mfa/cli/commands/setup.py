@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
 import click
 
 from sts_mfa.cli.app import App, json_option, pass_app, short_help, stderr_is_terminal, stdin_is_terminal
-from sts_mfa.cli.params import MFA_CODE
+from sts_mfa.cli.params import ENDPOINT_URL, MFA_CODE
 from sts_mfa.errors import UsageError
 from sts_mfa.state import MfaMode, State, Transaction
 
@@ -37,13 +36,14 @@ class TerminalPhone:
         from sts_mfa import qr
 
         shown = False
-        if self.qr_png is not None:
-            qr.write_png(uri, self.qr_png)
-            if self.txn.state is not None:
-                self.txn.state.qr_png = str(self.qr_png)  # so a later run can remove it
+        state = self.txn.state
+        if self.qr_png is not None and state is not None:
+            path = qr.absolute(self.qr_png)  # a later run may start in another directory
+            ours = state.qr_png_sha256 if state.qr_png == path else None
+            state.qr_png_sha256 = qr.write_png(uri, path, replace_sha256=ours)
+            state.qr_png = path  # recorded with what was written, so only that file is ever removed
             click.echo(
-                f"Wrote the QR code to {self.qr_png} (mode 0600; removed once the device is enabled)",
-                err=True,
+                f"Wrote the QR code to {path} (mode 0600; removed once the device is enabled)", err=True
             )
             shown = True
         if stderr_is_terminal():
@@ -73,13 +73,11 @@ class TerminalPhone:
 
     def done(self) -> None:
         state = self.txn.state
-        path = state.qr_png if state is not None else None
-        if path:
-            with contextlib.suppress(FileNotFoundError):
-                Path(path).unlink()
-                click.echo(f"Removed {path}: it held the device's seed", err=True)
-            if state is not None:
-                state.qr_png = None
+        if state is not None and state.qr_png:
+            from sts_mfa.qr import remove_if_ours
+
+            click.echo(remove_if_ours(state.qr_png, state.qr_png_sha256), err=True)
+            state.qr_png = state.qr_png_sha256 = None
 
 
 @click.command(
@@ -123,6 +121,7 @@ Examples:
 @click.option(
     "--role-endpoint-url",
     metavar="URL",
+    type=ENDPOINT_URL,
     help="Endpoint for the role's account, if it differs from --endpoint-url.",
 )
 @click.option(

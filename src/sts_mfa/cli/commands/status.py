@@ -122,6 +122,8 @@ def _yes(value: bool | None) -> str:
 
 
 def _print(app: App, data: dict[str, Any]) -> None:
+    from rich.markup import escape
+
     from sts_mfa.cli.output import table
 
     out = app.out_console()
@@ -131,7 +133,7 @@ def _print(app: App, data: dict[str, Any]) -> None:
         accounts = f"user in account {data['account']}, role in account {data['role_account']}"
         if data["role_profile"]:
             accounts += f" (profile {data['role_profile']})"
-    out.print(f"State file {data['state_file']}: {data['prefix']}, {mode}, {accounts}")
+    out.print(escape(f"State file {data['state_file']}: {data['prefix']}, {mode}, {accounts}"))
     rows = []
     for kind, r in data["resources"].items():
         if r is None:
@@ -146,12 +148,14 @@ def _print(app: App, data: dict[str, Any]) -> None:
     out.print(table(None, ["resource", "name", "details", "exists"], rows))
     totp = data["totp"]
     if totp["last_step"] is not None:
-        out.print(f"Last TOTP time-step used: {totp['last_step']} (began {totp['last_step_started']})")
+        out.print(
+            escape(f"Last TOTP time-step used: {totp['last_step']} (began {totp['last_step_started']})")
+        )
     s = data["session"]
     if s is None:
         out.print("No cached role session.")
     else:
         state_word = f"valid for {s['remaining_seconds']} s" if s["valid"] else "EXPIRED"
-        out.print(f"Cached session {s['access_key_id']}: expires {s['expires']} ({state_word})")
+        out.print(escape(f"Cached session {s['access_key_id']}: expires {s['expires']} ({state_word})"))
     if "aws_check" in data:
-        out.print(f"[yellow]{data['aws_check']}[/]")
+        out.print(f"[yellow]{escape(data['aws_check'])}[/]")
