@@ -37,12 +37,8 @@ SETUP_MUTATIONS = [
 
 
 def is_mutating(record: RequestRecord) -> bool:
-    """The sandbox's own definition (see `sts_mfa.sandbox.faults.Faults.fail`)."""
-    if record.service == "iam":
-        return not record.action.startswith(READ_ONLY_PREFIXES)
-    if record.service == "s3":
-        return record.action.startswith(("Put", "Post", "Delete", "Create"))
-    return False
+    """The sandbox's own definition, recorded with each request (`WireRequest.mutating`)."""
+    return record.mutating
 
 
 def mutations(sb: Sandbox) -> list[str]:

@@ -2,9 +2,22 @@
 
 The point of the sandbox is that a tool's error handling meets what AWS really
 returns, so every refusal the sandbox makes is built here, in one place, with the
-wording AWS uses (see /work/shared/AWS-FACTS.md and the AWS API references). The
-wire formats are the two botocore parses: the Query protocol's `<ErrorResponse>` for
-IAM and STS, and S3's bare `<Error>`.
+code, message and HTTP status AWS uses for it (as the IAM, STS and S3 API
+references document them and AWS returns them). What a reader needs to know:
+
+* IAM and STS speak the Query protocol: an error is `<ErrorResponse>` holding
+  `<Error><Type>Sender|Receiver</Type><Code/><Message/></Error><RequestId/>`, in
+  the service's XML namespace, with the request ID also in `x-amzn-RequestId`.
+  `Sender` is the client's fault (throttling included), `Receiver` the service's
+  (an internal failure).
+* S3 answers a bare `<Error><Code/><Message/><RequestId/><HostId/></Error>` (request
+  ID in `x-amz-request-id`), uses its own codes where IAM/STS differ (an unknown key
+  is `InvalidAccessKeyId` there, `InvalidClientTokenId` at IAM/STS; throttling is
+  `SlowDown`, HTTP 503), and says only "Access Denied" when it refuses.
+* A response to HEAD has no body, so botocore falls back to the HTTP status.
+* IAM/STS refusals name the caller: "User: ARN is not authorized to perform:
+  ACTION on resource: RESOURCE" (HTTP 403), and constraint violations are one
+  `ValidationError` listing them all ("N validation errors detected: ...").
 """
 
 from __future__ import annotations

@@ -1,15 +1,39 @@
-"""Every read of moto's in-process models, in one place.
+"""Every lookup in moto's in-process models, in one place.
 
 The enforcement layer decides from moto's state (who owns an access key, which MFA
 devices a user has, what a role's trust policy says) but never changes it: all
 writes go through moto's own request handling, so moto stays the single source of
-truth. Keeping every attribute access here makes the dependency on moto's internals
-explicit and checkable: `RELIED_ON` lists them, `sts_mfa.sandbox.selftest` verifies
-each one on real objects, and `Sandbox.start()` refuses to run if one has moved.
+truth. Every lookup is a function here; the rule modules read the objects these
+return only through the attributes listed in `RELIED_ON`. That makes the
+dependency on moto's internals explicit and checkable: `sts_mfa.sandbox.selftest`
+verifies each one on real objects, and `Sandbox.start()` refuses to run if one has
+moved. What is read from moto 5.2.5 (pinned):
+
+* `moto.iam.models.iam_backends[account]["aws"]` (an `IAMBackend`, one per account
+  moto knows): `.users` (name -> User), `.roles` (id -> Role), `.groups` (name ->
+  Group), `.access_keys` (key id -> AccessKey, long-term and temporary alike; its
+  account is the key's account), `.virtual_mfa_devices` (serial ->
+  VirtualMfaDevice), `.managed_policies` (ARN -> ManagedPolicy),
+  `.instance_profiles` (name -> InstanceProfile).
+* `User`: `.name .arn .id .access_keys .mfa_devices .policies .managed_policies
+  .password` (the login profile) `.signing_certificates .ssh_public_keys`.
+  `AccessKey`: `.access_key_id .secret_access_key .status .user_name .role_arn`.
+  `Role`: `.name .arn .account_id .id .assume_role_policy_document .policies
+  .managed_policies .max_session_duration`. `Group`: `.arn .users .policies
+  .managed_policies`. `ManagedPolicy`: `.arn .versions`; `PolicyVersion`:
+  `.document .is_default`. `VirtualMfaDevice`: `.serial_number
+  .base32_string_seed .user .enable_date`. `InstanceProfile`: `.roles`.
+* `moto.sts.models.sts_backends[account]["aws"].assumed_roles` (list of
+  `AssumedRole`: `.access_key_id .secret_access_key .session_token .role_arn`);
+  `moto.s3.models.s3_backends.bucket_accounts` (bucket -> (partition, account)).
 
 The only writes are the bootstrap (admin identities and sample buckets, created
-through moto's backend methods before any request is served) and the global reset
-that isolates one sandbox from the next.
+with `IAMBackend.create_user/put_user_policy/create_access_key` and
+`S3Backend.create_bucket` before any request is served), the global reset that
+isolates one sandbox from the next (`BackendDict.reset()`,
+`moto.core.model_instances.reset_model_data()`), and
+`moto.settings.INITIAL_NO_AUTH_ACTION_COUNT`, forced to infinity while a sandbox
+runs so that moto's own IAM checks stay off.
 
 This module imports moto at import time; it is itself imported lazily.
 """
@@ -37,7 +61,8 @@ from moto.sts.models import AssumedRole, sts_backends
 
 PARTITION = "aws"
 
-# Attribute names, per moto class, that the enforcement layer reads.
+# Attribute names, per moto class, that the enforcement layer (or selftest's check of
+# what they mean) reads.
 RELIED_ON: dict[str, tuple[str, ...]] = {
     "IAMBackend": (
         "users",  # dict[name, User]
@@ -50,9 +75,7 @@ RELIED_ON: dict[str, tuple[str, ...]] = {
     ),
     "User": (
         "name",
-        "path",
         "arn",  # includes the path
-        "account_id",
         "id",
         "access_keys",  # list[AccessKey]
         "mfa_devices",  # dict[serial, MFADevice]: the devices enabled for the user
@@ -65,7 +88,6 @@ RELIED_ON: dict[str, tuple[str, ...]] = {
     "AccessKey": ("access_key_id", "secret_access_key", "status", "user_name", "role_arn"),
     "Role": (
         "name",
-        "path",
         "arn",
         "account_id",
         "id",
@@ -74,20 +96,14 @@ RELIED_ON: dict[str, tuple[str, ...]] = {
         "managed_policies",
         "max_session_duration",
     ),
-    "Group": ("name", "arn", "users", "policies", "managed_policies"),
-    "ManagedPolicy": ("arn", "versions"),
+    "Group": ("arn", "users", "policies", "managed_policies"),
+    "ManagedPolicy": ("arn", "versions"),  # arn: the key of User.managed_policies
     "PolicyVersion": ("document", "is_default"),
     "VirtualMfaDevice": ("serial_number", "base32_string_seed", "user", "enable_date"),
-    "InstanceProfile": ("name", "roles"),
+    "InstanceProfile": ("roles",),
     "STSBackend": ("assumed_roles",),
-    "AssumedRole": (
-        "access_key_id",
-        "secret_access_key",
-        "session_token",
-        "role_arn",
-        "session_name",
-        "account_id",
-    ),
+    # role_arn: selftest checks the session is the role's
+    "AssumedRole": ("access_key_id", "secret_access_key", "session_token", "role_arn"),
     "S3BackendDict": ("bucket_accounts",),  # dict[bucket name, (partition, account id)]
 }
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -207,42 +207,35 @@ def _applies(
     variables = version == "2012-10-17"
     context = _lower_keys(request.context)
 
-    if "Action" in statement:
-        if not any(
-            wildcard_match(p, request.action, ignore_case=True) for p in _as_strings(statement["Action"])
-        ):
-            return False
-    elif "NotAction" in statement:
-        if any(
-            wildcard_match(p, request.action, ignore_case=True) for p in _as_strings(statement["NotAction"])
-        ):
-            return False
-    else:
-        return False
+    def action_matches(pattern: str) -> bool:
+        return wildcard_match(pattern, request.action, ignore_case=True)
 
-    if "Resource" in statement:
-        if not any(
-            _match_with_variables(p, request.resource, context, variables, ignore_case=False)
-            for p in _as_strings(statement["Resource"])
-        ):
-            return False
-    elif "NotResource" in statement:
-        if any(
-            _match_with_variables(p, request.resource, context, variables, ignore_case=False)
-            for p in _as_strings(statement["NotResource"])
-        ):
-            return False
-    elif not trust:  # identity policies must say what they apply to; trust policies may not
-        return False
+    def resource_matches(pattern: str) -> bool:
+        return _match_with_variables(pattern, request.resource, context, variables, ignore_case=False)
 
+    if not _covers(statement, "Action", action_matches, required=True):
+        return False
+    # Identity policies must say what they apply to; trust policies may not.
+    if not _covers(statement, "Resource", resource_matches, required=not trust):
+        return False
     if trust:
         assert request.principal is not None
         if _principal_strength(statement, request.principal) is None:
             return False
-
     if "Condition" in statement:
         return _conditions_hold(statement["Condition"], context, variables, effect == "Deny")
     return True
+
+
+def _covers(
+    statement: Mapping[str, Any], element: str, matches: Callable[[str], bool], *, required: bool
+) -> bool:
+    """Whether `element` (Action/Resource) or its `Not...` form covers the request."""
+    if element in statement:
+        return any(matches(pattern) for pattern in _as_strings(statement[element]))
+    if f"Not{element}" in statement:
+        return not any(matches(pattern) for pattern in _as_strings(statement[f"Not{element}"]))
+    return not required
 
 
 def _principal_strength(statement: Mapping[str, Any], principal: Principal) -> TrustDecision | None:

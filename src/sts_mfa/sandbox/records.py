@@ -20,6 +20,13 @@ class RequestRecord:
     caller_arn: str | None
     status: int  # HTTP status sent
     error_code: str | None  # AWS error code sent, None on success
+    # Whether the request is one that changes state, by the sandbox's own definition
+    # (`WireRequest.mutating`: IAM writes, S3 PUT/POST/DELETE; never STS), whether or
+    # not it succeeded; `Faults.fail` counts those of them that reach moto.
+    mutating: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as `GET /_sandbox/requests` serves it (without `mutating`)."""
+        data = asdict(self)
+        del data["mutating"]
+        return data

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, cast
 
 PINNED_MOTO = "5.2.5"
@@ -232,97 +233,123 @@ class _StepClock:
         return self.now
 
 
+Client = Callable[..., Any]  # (service, key id, secret, token=None) -> a boto3 client
+
+
 def scenario_problems() -> list[str]:
     """Run the MFA scenario through a real Sandbox over HTTP with boto3."""
-    import boto3
-    import pyotp
-    from botocore.config import Config
-    from botocore.exceptions import ClientError
-
     from sts_mfa.sandbox.server import Sandbox
 
-    problems: list[str] = []
     clock = _StepClock()
-    config = Config(retries={"mode": "standard", "total_max_attempts": 1})
     with Sandbox(clock=clock, sample_buckets=()) as sb:
-        make_client = cast(Any, boto3.session.Session().client)
+        client = _client_factory(sb.endpoint, sb.region)
         admin = sb.accounts[0]
-
-        def client(service: str, key: str, secret: str, token: str | None = None) -> Any:
-            return make_client(
-                service,
-                endpoint_url=sb.endpoint,
-                region_name=sb.region,
-                aws_access_key_id=key,
-                aws_secret_access_key=secret,
-                aws_session_token=token,
-                config=config,
-            )
-
         iam = client("iam", admin.access_key_id, admin.secret_access_key)
-        user = iam.create_user(UserName="selftest", Path="/sts-mfa/")["User"]
-        device = iam.create_virtual_mfa_device(VirtualMFADeviceName="selftest")
-        serial = device["VirtualMFADevice"]["SerialNumber"]
-        totp = pyotp.TOTP(device["VirtualMFADevice"]["Base32StringSeed"].decode())
-        iam.enable_mfa_device(
-            UserName="selftest",
-            SerialNumber=serial,
-            AuthenticationCode1=totp.at(clock.now - 30),
-            AuthenticationCode2=totp.at(clock.now),
-        )
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": user["Arn"]},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
-                }
-            ],
-        }
-        role = iam.create_role(RoleName="selftest", AssumeRolePolicyDocument=json.dumps(trust))
-        role_arn = role["Role"]["Arn"]
-        key = iam.create_access_key(UserName="selftest")["AccessKey"]
+        serial, seed, role_arn, key = _create_mfa_user_and_role(iam, clock)
         sts = client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+        return _assume_role_problems(client, sts, clock, serial, seed, role_arn)
 
-        def refused(label: str, expected: str, **kwargs: str) -> None:
-            try:
-                sts.assume_role(RoleArn=role_arn, RoleSessionName="selftest", **kwargs)
-            except ClientError as exc:
-                message = exc.response["Error"]["Message"]
-                if exc.response["Error"]["Code"] != "AccessDenied" or expected not in message:
-                    problems.append(f"{label}: refused with an unexpected error: {message}")
-            else:
-                problems.append(f"{label}: AssumeRole SUCCEEDED; the sandbox must refuse it")
 
-        refused("AssumeRole without MFA", "is not authorized to perform: sts:AssumeRole")
-        clock.now += 30  # the enabling codes used this window; wait for the next
-        wrong = f"{(int(totp.at(clock.now)) + 1) % 1_000_000:06d}"
-        refused(
-            "AssumeRole with a wrong code",
-            "invalid MFA one time pass code",
-            SerialNumber=serial,
-            TokenCode=wrong,
+def _client_factory(endpoint: str, region: str) -> Client:
+    import boto3
+    from botocore.config import Config
+
+    make_client = cast(Any, boto3.session.Session().client)
+    config = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+    def client(service: str, key: str, secret: str, token: str | None = None) -> Any:
+        return make_client(
+            service,
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            config=config,
         )
+
+    return client
+
+
+def _create_mfa_user_and_role(iam: Any, clock: _StepClock) -> tuple[str, str, str, dict[str, Any]]:
+    """A user with an MFA device enabled with real codes, a role trusting it only with
+    MFA, and an access key for the user: (serial, seed, role ARN, access key)."""
+    import pyotp
+
+    user = iam.create_user(UserName="selftest", Path="/sts-mfa/")["User"]
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="selftest")
+    serial = device["VirtualMFADevice"]["SerialNumber"]
+    seed = device["VirtualMFADevice"]["Base32StringSeed"].decode()
+    totp = pyotp.TOTP(seed)
+    iam.enable_mfa_device(
+        UserName="selftest",
+        SerialNumber=serial,
+        AuthenticationCode1=totp.at(clock.now - 30),
+        AuthenticationCode2=totp.at(clock.now),
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": user["Arn"]},
+                "Action": "sts:AssumeRole",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="selftest", AssumeRolePolicyDocument=json.dumps(trust))
+    key = iam.create_access_key(UserName="selftest")["AccessKey"]
+    return serial, seed, role["Role"]["Arn"], key
+
+
+def _assume_role_problems(
+    client: Client, sts: Any, clock: _StepClock, serial: str, seed: str, role_arn: str
+) -> list[str]:
+    """AssumeRole without MFA and with a wrong code (refused), then with the right code."""
+    import pyotp
+    from botocore.exceptions import ClientError
+
+    problems: list[str] = []
+    totp = pyotp.TOTP(seed)
+
+    def refused(label: str, expected: str, **kwargs: str) -> None:
         try:
-            credentials = sts.assume_role(
-                RoleArn=role_arn,
-                RoleSessionName="selftest",
-                SerialNumber=serial,
-                TokenCode=totp.at(clock.now),
-            )["Credentials"]
+            sts.assume_role(RoleArn=role_arn, RoleSessionName="selftest", **kwargs)
         except ClientError as exc:
-            problems.append(f"AssumeRole with the right code was refused: {exc}")
+            message = exc.response["Error"]["Message"]
+            if exc.response["Error"]["Code"] != "AccessDenied" or expected not in message:
+                problems.append(f"{label}: refused with an unexpected error: {message}")
         else:
-            assumed = client(
-                "sts",
-                credentials["AccessKeyId"],
-                credentials["SecretAccessKey"],
-                credentials["SessionToken"],
-            ).get_caller_identity()
-            if ":assumed-role/selftest/selftest" not in assumed["Arn"]:
-                problems.append(f"the session is not the role's: {assumed['Arn']}")
+            problems.append(f"{label}: AssumeRole SUCCEEDED; the sandbox must refuse it")
+
+    refused("AssumeRole without MFA", "is not authorized to perform: sts:AssumeRole")
+    clock.now += 30  # the enabling codes used this window; wait for the next
+    wrong = f"{(int(totp.at(clock.now)) + 1) % 1_000_000:06d}"
+    refused(
+        "AssumeRole with a wrong code",
+        "invalid MFA one time pass code",
+        SerialNumber=serial,
+        TokenCode=wrong,
+    )
+    try:
+        credentials = sts.assume_role(
+            RoleArn=role_arn,
+            RoleSessionName="selftest",
+            SerialNumber=serial,
+            TokenCode=totp.at(clock.now),
+        )["Credentials"]
+    except ClientError as exc:
+        problems.append(f"AssumeRole with the right code was refused: {exc}")
+    else:
+        assumed = client(
+            "sts",
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials["SessionToken"],
+        ).get_caller_identity()
+        if ":assumed-role/selftest/selftest" not in assumed["Arn"]:
+            problems.append(f"the session is not the role's: {assumed['Arn']}")
     return problems
 
 

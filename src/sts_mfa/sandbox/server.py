@@ -232,7 +232,7 @@ class Sandbox:
     def _bootstrap(self) -> None:
         """Reset moto, then create admin identities and buckets through moto's backends."""
         from sts_mfa.sandbox import motoview
-        from sts_mfa.sandbox.enforcer import EnforcerState
+        from sts_mfa.sandbox.bookkeeping import EnforcerState
 
         enforcer = self._require_enforcer()
         with enforcer.lock:

@@ -1,5 +1,7 @@
 """SigV4 verification: recompute the signature the client should have sent.
 
+(Also the constant-time comparison of the other secrets a client presents.)
+
 The same approach as moto's `iam/access_control.py`: rebuild the request from the
 headers the client listed as signed, let botocore's `SigV4Auth`/`S3SigV4Auth`
 compute the signature with the secret the sandbox knows for that key, and compare.
@@ -39,3 +41,8 @@ def signature_matches(request: WireRequest, secret_access_key: str, token: str |
     string_to_sign = signer.string_to_sign(aws_request, canonical)
     expected = signer.signature(string_to_sign, aws_request)
     return hmac.compare_digest(expected, auth_header.signature)
+
+
+def secrets_equal(presented: str, expected: str) -> bool:
+    """Compare a secret the client presented (a session token, an MFA code) in constant time."""
+    return hmac.compare_digest(presented.encode(), expected.encode())

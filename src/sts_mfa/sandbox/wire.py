@@ -101,10 +101,6 @@ class WireRequest:
             return self.method in ("PUT", "POST", "DELETE")
         return False
 
-    @property
-    def presigned(self) -> bool:
-        return "X-Amz-Credential" in self.params or "X-Amz-Signature" in self.params
-
 
 def headers_from_environ(environ: dict[str, Any]) -> dict[str, str]:
     headers: dict[str, str] = {}
@@ -228,62 +224,69 @@ def _bucket_and_key(request: WireRequest) -> tuple[str | None, str | None]:
     return bucket, (key or None)
 
 
+# method -> operation, for a bucket request without a sub-resource, and for an object.
+_BUCKET_METHODS = {
+    "PUT": ("CreateBucket", "s3:CreateBucket"),
+    "DELETE": ("DeleteBucket", "s3:DeleteBucket"),
+    "HEAD": ("HeadBucket", "s3:ListBucket"),
+}
+_OBJECT_METHODS = {
+    "GET": ("GetObject", "s3:GetObject"),
+    "HEAD": ("HeadObject", "s3:GetObject"),
+    "PUT": ("PutObject", "s3:PutObject"),
+    "DELETE": ("DeleteObject", "s3:DeleteObject"),
+}
+# (method, query key) -> multipart-upload operation on an object
+_MULTIPART = {
+    ("POST", "uploads"): ("CreateMultipartUpload", "s3:PutObject"),
+    ("POST", "uploadId"): ("CompleteMultipartUpload", "s3:PutObject"),
+    ("PUT", "partNumber"): ("UploadPart", "s3:PutObject"),
+    ("DELETE", "uploadId"): ("AbortMultipartUpload", "s3:AbortMultipartUpload"),
+}
+
+
 def _resolve_s3(request: WireRequest) -> None:
     bucket, key = _bucket_and_key(request)
     request.bucket, request.key = bucket, key
-    method, q = request.method, request.params
     if bucket is None:
         request.action, request.iam_action = "ListBuckets", "s3:ListAllMyBuckets"
-        return
-    if key is None:
-        sub = next((s for s in _BUCKET_SUBRESOURCES if s in q), None)
-        if sub is not None and method in ("GET", "PUT", "DELETE"):
-            verb = method.capitalize()
-            name = _BUCKET_SUBRESOURCES[sub]
-            request.action = f"{verb}Bucket{name}"
-            request.iam_action = f"s3:{verb}Bucket{name}"
-            return
-        if method == "POST" and "delete" in q:
-            request.action, request.iam_action = "DeleteObjects", "s3:DeleteObject"
-            return
-        table = {
-            "PUT": ("CreateBucket", "s3:CreateBucket"),
-            "DELETE": ("DeleteBucket", "s3:DeleteBucket"),
-            "HEAD": ("HeadBucket", "s3:ListBucket"),
-        }
-        if method in table:
-            request.action, request.iam_action = table[method]
-        elif "versions" in q:
-            request.action, request.iam_action = "ListObjectVersions", "s3:ListBucketVersions"
-        elif "uploads" in q:
-            request.action = "ListMultipartUploads"
-            request.iam_action = "s3:ListBucketMultipartUploads"
-        else:
-            version = "V2" if q.get("list-type") == "2" else ""
-            request.action, request.iam_action = f"ListObjects{version}", "s3:ListBucket"
-        return
-    if "tagging" in q and method in ("GET", "PUT", "DELETE"):
-        verb = method.capitalize()
-        request.action, request.iam_action = f"{verb}ObjectTagging", f"s3:{verb}ObjectTagging"
-        return
-    if "acl" in q and method in ("GET", "PUT"):
-        verb = method.capitalize()
-        request.action, request.iam_action = f"{verb}ObjectAcl", f"s3:{verb}ObjectAcl"
-        return
-    if method == "POST" and "uploads" in q:
-        request.action, request.iam_action = "CreateMultipartUpload", "s3:PutObject"
-    elif method == "POST" and "uploadId" in q:
-        request.action, request.iam_action = "CompleteMultipartUpload", "s3:PutObject"
-    elif method == "PUT" and "partNumber" in q:
-        request.action, request.iam_action = "UploadPart", "s3:PutObject"
-    elif method == "DELETE" and "uploadId" in q:
-        request.action, request.iam_action = "AbortMultipartUpload", "s3:AbortMultipartUpload"
-    elif method == "PUT" and request.header("x-amz-copy-source"):
-        request.action, request.iam_action = "CopyObject", "s3:PutObject"
+    elif key is None:
+        request.action, request.iam_action = _bucket_operation(request.method, request.params)
     else:
-        request.action, request.iam_action = {
-            "GET": ("GetObject", "s3:GetObject"),
-            "HEAD": ("HeadObject", "s3:GetObject"),
-            "PUT": ("PutObject", "s3:PutObject"),
-            "DELETE": ("DeleteObject", "s3:DeleteObject"),
-        }.get(method, (f"{method.capitalize()}Object", f"s3:{method.capitalize()}Object"))
+        request.action, request.iam_action = _object_operation(request)
+
+
+def _bucket_operation(method: str, q: dict[str, str]) -> tuple[str, str]:
+    sub = next((s for s in _BUCKET_SUBRESOURCES if s in q), None)
+    if sub is not None and method in ("GET", "PUT", "DELETE"):
+        verb = method.capitalize()
+        name = _BUCKET_SUBRESOURCES[sub]
+        return f"{verb}Bucket{name}", f"s3:{verb}Bucket{name}"
+    if method == "POST" and "delete" in q:
+        return "DeleteObjects", "s3:DeleteObject"
+    if method in _BUCKET_METHODS:
+        return _BUCKET_METHODS[method]
+    if "versions" in q:
+        return "ListObjectVersions", "s3:ListBucketVersions"
+    if "uploads" in q:
+        return "ListMultipartUploads", "s3:ListBucketMultipartUploads"
+    version = "V2" if q.get("list-type") == "2" else ""
+    return f"ListObjects{version}", "s3:ListBucket"
+
+
+def _object_operation(request: WireRequest) -> tuple[str, str]:
+    method, q = request.method, request.params
+    for sub, name, methods in (
+        ("tagging", "Tagging", ("GET", "PUT", "DELETE")),
+        ("acl", "Acl", ("GET", "PUT")),
+    ):
+        if sub in q and method in methods:
+            verb = method.capitalize()
+            return f"{verb}Object{name}", f"s3:{verb}Object{name}"
+    multipart = next((op for (m, sub), op in _MULTIPART.items() if m == method and sub in q), None)
+    if multipart is not None:
+        return multipart
+    if method == "PUT" and request.header("x-amz-copy-source"):
+        return "CopyObject", "s3:PutObject"
+    fallback = (f"{method.capitalize()}Object", f"s3:{method.capitalize()}Object")
+    return _OBJECT_METHODS.get(method, fallback)
