@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sts_mfa.cli import cli
-from sts_mfa.cli.app import COMMANDS
+from sts_mfa.cli.lazy import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

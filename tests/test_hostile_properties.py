@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sts_mfa import endpoints, inifiles, storage
-from sts_mfa.cli.app import one_line
+from sts_mfa.cli.boundary import one_line
 from sts_mfa.cli.params import FilePath, path_problem
 from sts_mfa.errors import StsMfaError, UsageError
 

@@ -396,7 +396,3 @@ def translate_errors(doing: str) -> Iterator[None]:
         yield
     except (bx.BotoCoreError, bx.ClientError, ResponseParserError) as e:
         raise translate(e, doing) from e
-
-
-def is_error(e: BaseException, *codes: str) -> bool:
-    return error_code(e) in codes

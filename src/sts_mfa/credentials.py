@@ -16,15 +16,14 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Union
 
-from sts_mfa.storage import SCHEMA_VERSION, PathLike, read_text
+from sts_mfa.storage import LATEST_TIME, SCHEMA_VERSION, PathLike, read_text
 
 if TYPE_CHECKING:
-    from sts_mfa.state import Session
+    from sts_mfa.state import Session, State
 
 FORMATS = ("text", "json", "env", "process")
 DEFAULT_REFRESH_MARGIN = 300.0  # seconds: a cached session with less left is renewed
 MAX_REFRESH_MARGIN = 3600.0
-LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z: what datetime (and so iso8601) can show
 # What `exec` removes from the child's environment: every variable that can supply
 # credentials or point at something that does, so the child can only act as the role.
 SCRUBBED_VARS = (
@@ -96,6 +95,15 @@ class Cached:
 AnySession = Union["Session", Cached]
 
 
+def usable(session_role_arn: str, expiration: float, role_arn: str | None, now: float, margin: float) -> bool:
+    """The one rule for a cached session: it is the current role's and has more than `margin` s left.
+
+    Used on the raw document here (the cached-credentials path must not build the
+    state model) and on the model by `State.usable_session`.
+    """
+    return session_role_arn == role_arn and expiration - now > margin
+
+
 def iso8601(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -130,19 +138,14 @@ def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None)
         return None
     if not 0 <= expiration <= LATEST_TIME:  # also refuses NaN
         return None
-    if session["role_arn"] != role.get("arn") or expiration - now <= margin:
+    if not usable(session["role_arn"], expiration, role.get("arn"), now, margin):
         return None
     return Cached(session)
 
 
-def cached_session(state: Any, now: float, margin: float) -> Session | None:
+def cached_session(state: State | None, now: float, margin: float) -> Session | None:
     """From a loaded State: the session if it belongs to the current role and has > `margin` s left."""
-    if state is None or state.session is None or state.role is None:
-        return None
-    session: Session = state.session
-    if session.role_arn != state.role.arn or session.remaining(now) <= margin:
-        return None
-    return session
+    return None if state is None else state.usable_session(now, margin)
 
 
 def environment(session: AnySession) -> dict[str, str]:

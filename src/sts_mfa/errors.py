@@ -1,6 +1,6 @@
 """Typed errors that cross from the core into the CLI.
 
-Every expected failure is a `StsMfaError` carrying the exit code from DESIGN.md;
+Every expected failure is a `StsMfaError` carrying its exit code (the table in the README);
 the CLI prints `str(error)` as one line on stderr and exits with `error.exit_code`.
 Nothing here imports botocore: translation of botocore's exceptions lives in
 `sts_mfa.aws`, which is the only module that knows about them.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 class ExitCode:
-    """The exit codes of DESIGN.md (plain ints: an Enum would cost start-up time on every run)."""
+    """The exit codes the README documents (plain ints: an Enum would cost start-up time on every run)."""
 
     OK = 0
     ERROR = 1  # an AWS or environment error

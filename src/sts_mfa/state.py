@@ -27,17 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import os
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from sts_mfa import TOOL_NAME
+from sts_mfa.credentials import usable
 from sts_mfa.errors import StateError
-from sts_mfa.marks import IAM_PATH, PREFIX_PATTERN, Names, split_arn
 
 # The file I/O lives in storage (light, for the cached-credentials path).
 from sts_mfa.storage import (
@@ -126,6 +123,21 @@ class Session:
         return self.expiration - now
 
 
+Side = Literal["identity", "role"]
+RESOURCE_KINDS = ("user", "access_key", "mfa_device", "role", "policy", "user_policy")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One resource the state records: its kind, name, ARN (or serial), side, and whether it is done."""
+
+    kind: str  # one of RESOURCE_KINDS
+    name: str  # the access key's ID for an access key
+    arn: str | None
+    side: Side  # the identity account (user, key, device, inline policy) or the role's (role, policy)
+    done: bool  # created and confirmed (a device: enabled; the policy: attached too)
+
+
 @dataclass
 class State:
     prefix: str
@@ -165,34 +177,45 @@ class State:
     def totp_record(self, serial: str) -> TotpRecord:
         return self.totp.setdefault(serial, TotpRecord())
 
+    def resources(self) -> list[Recorded]:
+        """Everything the tool may have created, as the state records it (the one list)."""
+        found: list[Recorded] = []
+        if self.user is not None:
+            found.append(Recorded("user", self.user.name, self.user.arn, "identity", self.user.confirmed))
+        if self.access_key is not None:
+            found.append(Recorded("access_key", self.access_key.access_key_id, None, "identity", True))
+        if self.mfa_device is not None:
+            device = self.mfa_device
+            found.append(Recorded("mfa_device", device.name, device.serial, "identity", device.enabled))
+        if self.role is not None:
+            found.append(Recorded("role", self.role.name, self.role.arn, "role", self.role.confirmed))
+        if self.policy is not None:
+            done = self.policy.confirmed and self.policy_attached
+            found.append(Recorded("policy", self.policy.name, self.policy.arn, "role", done))
+        if self.user_policy is not None:
+            policy = self.user_policy
+            found.append(Recorded("user_policy", policy.name, None, "identity", policy.created))
+        return found
+
     def has_resources(self) -> bool:
         """True while anything the tool may have created is still recorded."""
-        return any(
-            (
-                self.user,
-                self.mfa_device,
-                self.access_key,
-                self.policy,
-                self.role,
-                self.user_policy,
-            )
-        )
+        return bool(self.resources())
+
+    def on_side(self, side: Side) -> bool:
+        """Is anything recorded on this side (the identity account, or the role's)?"""
+        return any(r.side == side for r in self.resources())
 
     def setup_complete(self) -> bool:
-        return bool(
-            self.user
-            and self.user.confirmed
-            and self.mfa_device
-            and self.mfa_device.enabled
-            and self.access_key
-            and self.policy
-            and self.policy.confirmed
-            and self.role
-            and self.role.confirmed
-            and self.policy_attached
-            and self.user_policy
-            and self.user_policy.created
-        )
+        recorded = self.resources()
+        return {r.kind for r in recorded} == set(RESOURCE_KINDS) and all(r.done for r in recorded)
+
+    def usable_session(self, now: float, margin: float) -> Session | None:
+        """The cached session, if it belongs to the current role and has more than `margin` s left."""
+        if self.session is None or self.role is None:
+            return None
+        if not usable(self.session.role_arn, self.session.expiration, self.role.arn, now, margin):
+            return None
+        return self.session
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -200,266 +223,14 @@ class State:
         return {"version": data.pop("version"), "tool": data.pop("tool"), **data}
 
 
-# ------------------------------------------------------------------ validation
-
-
-class _Invalid(Exception):
-    def __init__(self, where: str, what: str) -> None:
-        super().__init__(f"{where}: {what}")
-
-
-def _type_name(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )
-
-
-def _expect(value: object, kind: type | tuple[type, ...], where: str, what: str) -> None:
-    ok = isinstance(value, kind)
-    # bool is an int in Python, never in our schema.
-    if ok and isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        ok = False
-    if not ok:
-        raise _Invalid(where, f"expected {what}, got {_type_name(value)}")
-
-
-_FIELD_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
-    "str": ((str,), "a string"),
-    "str | None": ((str, type(None)), "a string or null"),
-    "float | None": ((int, float, type(None)), "a number or null"),
-    "float": ((int, float), "a number"),
-    "int": ((int,), "an integer"),
-    "int | None": ((int, type(None)), "an integer or null"),
-    "bool": ((bool,), "true or false"),
-}
-
-
-# Times (epoch seconds), time-steps and durations all fit well inside this; anything
-# bigger is a damaged file, and would overflow datetime or the TOTP counter later.
-NUMBER_LIMIT = 253402300799  # 9999-12-31T23:59:59Z, the last second datetime can show
-
-
-def _in_range(value: object, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _Invalid(where, f"expected a finite number, got {'NaN' if math.isnan(value) else value}")
-    if not -NUMBER_LIMIT <= value <= NUMBER_LIMIT:
-        raise _Invalid(where, "number out of range")
-
-
-def _build(cls: type[Any], data: object, where: str) -> Any:
-    """Build a flat dataclass from a JSON object, checking every field's type."""
-    _expect(data, dict, where, "an object")
-    assert isinstance(data, dict)
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise _Invalid(f"{where}.{unknown[0]}", "unknown field")
-    kwargs: dict[str, Any] = {}
-    for name, f in known.items():
-        if name not in data:
-            if f.default is MISSING and f.default_factory is MISSING:
-                raise _Invalid(f"{where}.{name}", "missing")
-            continue
-        kinds, what = _FIELD_KINDS[str(f.type)]
-        value = data[name]
-        _expect(value, kinds, f"{where}.{name}", what)
-        _in_range(value, f"{where}.{name}")
-        kwargs[name] = value
-    return cls(**kwargs)
-
-
-def _optional(cls: type[Any], data: dict[str, Any], key: str) -> Any:
-    value = data.get(key)
-    return None if value is None else _build(cls, value, key)
-
-
-def _validate(data: object) -> State:
-    _expect(data, dict, "document", "a JSON object")
-    assert isinstance(data, dict)
-    allowed = {f.name for f in fields(State)}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise _Invalid(unknown[0], "unknown field")
-    if data.get("tool", TOOL_NAME) != TOOL_NAME:
-        raise _Invalid("tool", f"expected {TOOL_NAME!r}, got {data.get('tool')!r}")
-    for key in ("prefix", "iam_path"):
-        if key not in data:
-            raise _Invalid(key, "missing")
-        _expect(data[key], str, key, "a string")
-    if data.get("mode") not in ("phone", "software"):
-        raise _Invalid("mode", f"expected 'phone' or 'software', got {data.get('mode')!r}")
-    for key in (
-        "region",
-        "endpoint",
-        "account",
-        "role_account",
-        "role_profile",
-        "role_endpoint",
-        "seed",
-        "qr_png",
-        "qr_png_sha256",
-    ):
-        _expect(data.get(key), (str, type(None)), key, "a string or null")
-    _expect(data.get("created_at"), (int, float, type(None)), "created_at", "a number or null")
-    _in_range(data.get("created_at"), "created_at")
-    msd = data.get("max_session_duration", 3600)
-    _expect(msd, int, "max_session_duration", "an integer")
-    _in_range(msd, "max_session_duration")
-    _expect(data.get("policy_attached", False), bool, "policy_attached", "true or false")
-    totp_raw = data.get("totp", {})
-    _expect(totp_raw, dict, "totp", "an object")
-    totp = {serial: _build(TotpRecord, rec, f"totp.{serial}") for serial, rec in totp_raw.items()}
-    state = State(
-        prefix=data["prefix"],
-        iam_path=data["iam_path"],
-        mode=data["mode"],
-        region=data.get("region"),
-        endpoint=data.get("endpoint"),
-        account=data.get("account"),
-        role_account=data.get("role_account"),
-        role_profile=data.get("role_profile"),
-        role_endpoint=data.get("role_endpoint"),
-        created_at=data.get("created_at"),
-        max_session_duration=msd,
-        user=_optional(Resource, data, "user"),
-        mfa_device=_optional(MfaDevice, data, "mfa_device"),
-        access_key=_optional(AccessKey, data, "access_key"),
-        policy=_optional(Resource, data, "policy"),
-        role=_optional(Resource, data, "role"),
-        policy_attached=data.get("policy_attached", False),
-        user_policy=_optional(InlinePolicy, data, "user_policy"),
-        seed=data.get("seed"),
-        qr_png=data.get("qr_png"),
-        qr_png_sha256=data.get("qr_png_sha256"),
-        totp=totp,
-        session=_optional(Session, data, "session"),
-    )
-    if state.mode == "software" and state.mfa_device and state.mfa_device.serial and not state.seed:
-        raise _Invalid("seed", "missing: software-token mode keeps the device seed here")
-    _check_names(state)
-    return state
-
-
-def _check_arn(where: str, arn: str | None, kind: str, name: str, account: str | None) -> None:
-    if arn is None:
-        return
-    parts = split_arn(arn)
-    if parts is None or parts[1] != kind or parts[2] != IAM_PATH or parts[3] != name:
-        raise _Invalid(where, f"expected the ARN of {kind} {IAM_PATH}{name}, got {arn!r}")
-    if account is not None and parts[0] != account:
-        raise _Invalid(where, f"the ARN is in account {parts[0]}, but the state says {account}")
-
-
-def _check_names(state: State) -> None:
-    """Every name and ARN must follow from the state's own prefix and path.
-
-    A state file is input: one edited to name someone else's user or role must
-    not lead `teardown` to it.
-    """
-    if not PREFIX_PATTERN.fullmatch(state.prefix):
-        raise _Invalid("prefix", f"expected 'sts-mfa-' and 8 hex digits, got {state.prefix!r}")
-    if state.iam_path != IAM_PATH:
-        raise _Invalid("iam_path", f"expected {IAM_PATH!r}, got {state.iam_path!r}")
-    for key in ("account", "role_account"):
-        value = getattr(state, key)
-        if value is not None and not (len(value) == 12 and value.isdigit() and value.isascii()):
-            raise _Invalid(key, f"expected a 12-digit account ID, got {value!r}")
-    names = Names.for_prefix(state.prefix)
-    recorded = (
-        ("user", state.user, names.user),
-        ("mfa_device", state.mfa_device, names.device),
-        ("role", state.role, names.role),
-        ("policy", state.policy, names.policy),
-        ("user_policy", state.user_policy, names.user_policy),
-    )
-    for key, item, expected in recorded:
-        if item is not None and item.name != expected:
-            raise _Invalid(f"{key}.name", f"expected {expected!r} (from the prefix), got {item.name!r}")
-    if state.user is not None:
-        _check_arn("user.arn", state.user.arn, "user", names.user, state.account)
-    if state.mfa_device is not None:
-        _check_arn("mfa_device.serial", state.mfa_device.serial, "mfa", names.device, state.account)
-    if state.role is not None:
-        _check_arn("role.arn", state.role.arn, "role", names.role, state.role_account)
-    if state.policy is not None:
-        _check_arn("policy.arn", state.policy.arn, "policy", names.policy, state.role_account)
-    if state.access_key is not None:
-        key_id = state.access_key.access_key_id
-        if not (0 < len(key_id) <= 128 and key_id.isalnum() and key_id.isascii()):
-            raise _Invalid("access_key.access_key_id", f"not an access key ID: {key_id[:40]!r}")
-    if state.qr_png_sha256 is not None:
-        if not re.fullmatch(r"[0-9a-f]{64}", state.qr_png_sha256):
-            raise _Invalid("qr_png_sha256", "expected 64 hex digits")
-        if state.qr_png is None or not os.path.isabs(state.qr_png):
-            raise _Invalid("qr_png", "expected the absolute path of the QR code PNG sts-mfa wrote")
-
-
-def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 2 records which account owns the role and policy (for cross-account setups).
-
-    A version-1 setup is single-account: its role lives in the identity account.
-    """
-    return {
-        **data,
-        "version": 2,
-        "role_account": data.get("account"),
-        "role_profile": None,
-        "role_endpoint": None,
-    }
-
-
-def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 3 records the QR code PNG's content hash, so only that very file is ever deleted.
-
-    A version-2 `qr_png` (possibly relative, with no hash) is kept for the record but
-    is never deleted: nothing proves the file there now is the one sts-mfa wrote.
-    """
-    return {**data, "version": 3, "qr_png_sha256": None}
-
-
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
-"""version N -> function turning a version-N document into a version-N+1 one."""
+# -------------------------------------------------------------------- file I/O
 
 
 def parse(text: str, *, source: str = "state file") -> State:
-    """Parse and validate a state document; raise StateError saying what and where."""
-    if not text.strip():
-        raise StateError(f"{source} is empty")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise StateError(f"{source} is not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}") from None
-    except RecursionError:
-        raise StateError(f"{source} is not valid JSON: nested too deeply") from None
-    except ValueError:  # e.g. an integer longer than Python's integer-string limit
-        raise StateError(f"{source} holds a number far too long to be one sts-mfa wrote") from None
-    if not isinstance(data, dict):
-        raise StateError(f"{source} must hold a JSON object, not {_type_name(data)}")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise StateError(f"{source}: version: expected an integer, got {_type_name(version)}")
-    if version > SCHEMA_VERSION:
-        raise StateError(
-            f"{source} was written by a newer sts-mfa (schema version {version}; "
-            f"this one reads up to {SCHEMA_VERSION})",
-            hint="upgrade sts-mfa",
-        )
-    if version < 1:
-        raise StateError(f"{source}: version: {version} is not a schema version")
-    while version < SCHEMA_VERSION:
-        data = MIGRATIONS[version](data)  # in memory: the file is rewritten by the next save
-        version = data["version"]
-    try:
-        return _validate(data)
-    except _Invalid as e:
-        raise StateError(f"{source}: {e}") from None
-    except (TypeError, ValueError) as e:  # defensive: never a traceback on a bad file
-        raise StateError(f"{source}: {e}") from None
+    """Parse and validate a state document (see `sts_mfa.schema`)."""
+    from sts_mfa import schema
 
-
-# -------------------------------------------------------------------- file I/O
+    return schema.parse(text, source=source)
 
 
 def load(path: Path) -> State | None:

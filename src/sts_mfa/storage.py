@@ -27,6 +27,7 @@ from sts_mfa.errors import StateError, WouldOverwrite
 PathLike = Union[str, "os.PathLike[str]"]
 
 SCHEMA_VERSION = 3
+LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z: the last second datetime (and so ISO 8601) can show
 # A state file is a few kilobytes; anything this big is not one (and is not read whole).
 MAX_FILE_BYTES = 1 << 20
 # Temporary files are named `.<name>.<16 hex>.tmp`: stale ones are matched exactly by this.

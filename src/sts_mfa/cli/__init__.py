@@ -85,7 +85,7 @@ def main() -> None:
     here or inside Click, never with Python's "Exception ignored" at exit.
     """
     if not _stdout_is_open():
-        from sts_mfa.cli.app import output_gone
+        from sts_mfa.cli.boundary import output_gone
 
         output_gone()
     code: int | str | None = 0
@@ -100,13 +100,13 @@ def main() -> None:
     except SystemExit as e:
         code = e.code if isinstance(e.code, (int, str)) or e.code is None else 1
     except BrokenPipeError:
-        from sts_mfa.cli.app import output_gone
+        from sts_mfa.cli.boundary import output_gone
 
         output_gone()
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError, OSError):
-        from sts_mfa.cli.app import output_gone
+        from sts_mfa.cli.boundary import output_gone
 
         output_gone()
     if code not in (0, None):

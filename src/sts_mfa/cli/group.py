@@ -7,14 +7,14 @@ completion cost about as much as Click itself.
 
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 
 from sts_mfa import DEFAULT_STATE_FILE, __version__
-from sts_mfa.cli.app import App, LazyGroup, complete_profile
+from sts_mfa.cli.app import App
+from sts_mfa.cli.completion import complete_profile
+from sts_mfa.cli.lazy import LazyGroup
 from sts_mfa.cli.params import ENDPOINT_URL, FilePath
+from sts_mfa.cli.terminal import terminal_width
 
 EXIT_CODES = """\b
 Exit codes:
@@ -43,29 +43,12 @@ The steps one by one, against a local sandbox:
 """
 
 
-def _terminal_width() -> int:
-    """What shutil.get_terminal_size() answers, without importing shutil (2 ms) on every run.
-
-    COLUMNS of 0, negative, junk or absurd is ignored or clamped (see `sane_columns`).
-    """
-    from sts_mfa.cli.app import sane_columns
-
-    columns = sane_columns(os.environ.get("COLUMNS"))
-    if columns is not None:
-        return columns
-    try:
-        width = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
-    except (AttributeError, ValueError, OSError):
-        return 80
-    return sane_columns(str(width)) or 80
-
-
 @click.group(
     cls=LazyGroup,
     context_settings={
         "help_option_names": ["-h", "--help"],
         "max_content_width": 100,
-        "terminal_width": _terminal_width(),
+        "terminal_width": terminal_width(),
     },
     epilog=EXAMPLES + "\n" + EXIT_CODES,
 )
@@ -113,14 +96,16 @@ def cli(
     gets the role with a TOTP code; list-buckets uses it; teardown removes it all.
     The steps share a JSON state file, so each runs on its own or in a script.
     """
-    app = ctx.obj if isinstance(ctx.obj, App) else App()
-    app.state_file = state_path
-    app.profile = profile or None
-    app.region = region or None
-    app.endpoint_url = endpoint_url or None
-    app.json = app.json or json_
-    app.quiet = quiet
-    app.verbose = verbose
+    app = App.from_options(
+        ctx.obj,  # a test's injected App, if any: its fields win
+        state_file=state_path,
+        profile=profile or None,
+        region=region or None,
+        endpoint_url=endpoint_url or None,
+        json=json_,
+        quiet=quiet,
+        verbose=verbose,
+    )
     ctx.obj = app
     ctx.call_on_close(app.show_requests)
 

@@ -19,7 +19,7 @@ def _environment() -> dict[str, str]:
     """The environment rich reads, with COLUMNS/LINES it cannot use removed or clamped."""
     import os
 
-    from sts_mfa.cli.app import sane_columns
+    from sts_mfa.cli.terminal import sane_columns
 
     environ = dict(os.environ)
     for name in ("COLUMNS", "LINES"):
@@ -64,7 +64,9 @@ class CliReporter:
             self._print(f"[dim]·[/] {escape(message)}")
 
     def warn(self, message: str) -> None:
-        self._print(f"[yellow]warning:[/] {escape(message)}")
+        from sts_mfa.cli.boundary import warning_text
+
+        self._print(escape(warning_text(message)))
 
     def _spin(self, text: str, key: str) -> None:
         if self.quiet:

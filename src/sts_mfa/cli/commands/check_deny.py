@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app, short_help
+from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.lazy import short_help
+from sts_mfa.cli.options import json_option
 from sts_mfa.errors import RoleExposed
 
 

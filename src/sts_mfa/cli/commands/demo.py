@@ -20,7 +20,9 @@ from typing import Any
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app, short_help
+from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.lazy import short_help
+from sts_mfa.cli.options import json_option
 from sts_mfa.errors import AwsError, RoleExposed, StsMfaError
 
 
@@ -89,51 +91,27 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
     is for the next 30-second TOTP window: AWS accepts each code once, and the
     two codes that enabled the device used the current window.
     """
-    from rich.markup import escape
-
     from sts_mfa.cli.output import CliReporter, make_console
 
     run = DemoRun()
-    # The narration is progress: on stdout only when a person watches it there.
-    # The summary is data: on stdout (or as JSON). A recording gets both.
-    recording = svg is not None
     if svg is not None and os.path.lexists(svg):  # before minutes of work, not after
         from sts_mfa.errors import WouldOverwrite
 
         raise WouldOverwrite(f"--svg {svg} already exists; sts-mfa never overwrites a file")
-    console = make_console(stderr=app.json or not sys.stdout.isatty(), record=recording)
-    summary_console = console if recording or console.is_terminal else app.out_console()
-    app.use_reporter(CliReporter(console, quiet=app.quiet))
-    sandbox = None
     if two_accounts and use_aws:
         raise click.UsageError("--two-accounts runs on the sandbox; for AWS use setup --role-profile")
-    if not use_aws:
-        try:
-            from sts_mfa.sandbox import Sandbox, SandboxUnavailable
-        except ImportError as e:  # pragma: no cover - the package ships the module
-            raise AwsError(f"the embedded sandbox is unavailable: {e}") from None
-        with console.status("Starting the embedded sandbox (moto + the checks AWS applies)"):
-            try:
-                sandbox = Sandbox(sample_buckets=("reports", "logs")).start()
-            except SandboxUnavailable as e:
-                raise AwsError(str(e), hint="or run `sts-mfa demo --aws` against a real account") from None
-        from sts_mfa.aws import Keys
-
-        admin = sandbox.accounts[0]
-        app.endpoint_url = sandbox.endpoint
-        app.region = sandbox.region
-        app.profile = None
-        app.admin_keys = Keys(admin.access_key_id, admin.secret_access_key)
-        where = f"account {admin.account_id}"
-        if two_accounts:
-            other = sandbox.accounts[1]
-            app.role_admin_keys = Keys(other.access_key_id, other.secret_access_key)
-            where = f"the user in account {admin.account_id}, the role in account {other.account_id}"
-        console.print(f"[bold]Sandbox[/] listening on {escape(sandbox.endpoint)}: {escape(where)}")
+    # The narration is progress: on stdout only when a person watches it there.
+    # The summary is data: on stdout (or as JSON). A recording gets both.
+    recording = svg is not None
+    console = make_console(stderr=app.json or not sys.stdout.isatty(), record=recording)
+    summary_console = console if recording or console.is_terminal else app.out_console()
+    narrated = app.derive(reporter=CliReporter(console, quiet=app.quiet))
+    sandbox = None if use_aws else _start_sandbox(console)
     try:
+        if sandbox is not None:
+            narrated = _bind_to(narrated, sandbox, console, two_accounts=two_accounts)
         with tempfile.TemporaryDirectory(prefix="sts-mfa-demo-") as tmp:
-            app.state_file = str(Path(tmp) / "state.json")
-            summary = _narrate(app, console, run)
+            summary = _narrate(narrated.derive(state_file=str(Path(tmp) / "state.json")), console, run)
     finally:
         if sandbox is not None:
             sandbox.stop()
@@ -158,78 +136,155 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
         raise RoleExposed(f"the demo's role {summary.get('role_arn')} was not proven to need MFA")
 
 
-def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
-    from rich.markup import escape
-    from rich.rule import Rule
-
-    from sts_mfa import scenario
-    from sts_mfa.cli.output import table
-    from sts_mfa.state import transaction
-
-    ctx = app.context()
-    summary: dict[str, Any] = {}
+def _start_sandbox(console: Any) -> Any:
     try:
-        console.print(Rule("1. setup: a user with no permissions, an MFA device, an MFA-only role"))
-        with run.step("setup", ctx) as t, transaction(app.state_path) as txn:
-            result = scenario.setup(ctx, txn, mode="software", phone=None, endpoint=app.effective_endpoint())
-            state = result.state
-            t.outcome = f"{len(result.created)} resources"
-        summary["role_arn"] = state.role.arn if state.role else None
-        summary["accounts"] = {"user": state.account, "role": state.role_account}
+        from sts_mfa.sandbox import Sandbox, SandboxUnavailable
+    except ImportError as e:  # pragma: no cover - the package ships the module
+        raise AwsError(f"the embedded sandbox is unavailable: {e}") from None
+    with console.status("Starting the embedded sandbox (moto + the checks AWS applies)"):
+        try:
+            return Sandbox(sample_buckets=("reports", "logs")).start()
+        except SandboxUnavailable as e:
+            raise AwsError(str(e), hint="or run `sts-mfa demo --aws` against a real account") from None
 
-        console.print(Rule("2. check-deny: AssumeRole with the user's key and no MFA"))
-        with run.step("check-deny", ctx) as t:
-            check = scenario.check_deny(ctx, state)
+
+def _bind_to(app: App, sandbox: Any, console: Any, *, two_accounts: bool) -> App:
+    """An App for the sandbox: its endpoint, region and admin keys (the caller's App is not changed)."""
+    from rich.markup import escape
+
+    from sts_mfa.aws import Keys
+
+    admin = sandbox.accounts[0]
+    where = f"account {admin.account_id}"
+    role_keys = None
+    if two_accounts:
+        other = sandbox.accounts[1]
+        role_keys = Keys(other.access_key_id, other.secret_access_key)
+        where = f"the user in account {admin.account_id}, the role in account {other.account_id}"
+    console.print(f"[bold]Sandbox[/] listening on {escape(sandbox.endpoint)}: {escape(where)}")
+    return app.derive(
+        endpoint_url=sandbox.endpoint,
+        region=sandbox.region,
+        profile=None,
+        admin_keys=Keys(admin.access_key_id, admin.secret_access_key),
+        role_admin_keys=role_keys,
+    )
+
+
+def _narrate(app: App, console: Any, run: DemoRun) -> dict[str, Any]:
+    """The five steps, each told as it happens; teardown always runs."""
+    story = _Story(app, console, run)
+    try:
+        state = story.setup()
+        story.check_deny(state)
+        session = story.assume()
+        story.list_buckets(state, session)
+    except StsMfaError as e:
+        story.summary["error"] = str(e)
+        story.ctx.report.warn(f"stopped: {e}")
+    finally:
+        story.teardown()
+    return story.summary
+
+
+class _Story:
+    """The demo's narration, one method per step, filling in the summary as it goes."""
+
+    def __init__(self, app: App, console: Any, run: DemoRun) -> None:
+        self.app, self.console, self.run = app, console, run
+        self.ctx = app.context()
+        self.summary: dict[str, Any] = {}
+
+    def chapter(self, title: str) -> None:
+        from rich.rule import Rule
+
+        self.console.print(Rule(title))
+
+    def setup(self) -> Any:
+        from sts_mfa import scenario
+        from sts_mfa.state import transaction
+
+        self.chapter("1. setup: a user with no permissions, an MFA device, an MFA-only role")
+        with self.run.step("setup", self.ctx) as t, transaction(self.app.state_path) as txn:
+            endpoint = self.app.effective_endpoint()
+            result = scenario.setup(self.ctx, txn, mode="software", phone=None, endpoint=endpoint)
+            t.outcome = f"{len(result.created)} resources"
+        state = result.state
+        self.summary["role_arn"] = state.role.arn if state.role else None
+        self.summary["accounts"] = {"user": state.account, "role": state.role_account}
+        return state
+
+    def check_deny(self, state: Any) -> None:
+        from rich.markup import escape
+
+        from sts_mfa import scenario
+
+        self.chapter("2. check-deny: AssumeRole with the user's key and no MFA")
+        with self.run.step("check-deny", self.ctx) as t:
+            check = scenario.check_deny(self.ctx, state)
             if check.denied:
-                console.print(
+                self.console.print(
                     f"AWS refused it, as it should: [bold]{check.error_code}[/]: {escape(check.message)}"
                 )
             else:
-                console.print("[bold red]AWS handed out credentials without MFA![/] (discarded)")
+                self.console.print("[bold red]AWS handed out credentials without MFA![/] (discarded)")
             for finding in check.findings:
-                console.print(f"[yellow]finding:[/] {escape(finding)}")
+                self.console.print(f"[yellow]finding:[/] {escape(finding)}")
             if check.proven:
-                console.print("The trust policy requires MFA on every way in, so the refusal is proof.")
+                self.console.print("The trust policy requires MFA on every way in, so the refusal is proof.")
             t.outcome = "refused (proven)" if check.proven else "NOT PROVEN"
-        summary["check_deny_proven"] = check.proven
-        summary["denial_message"] = check.message
+        self.summary["check_deny_proven"] = check.proven
+        self.summary["denial_message"] = check.message
 
-        console.print(Rule("3. assume: the same call with an MFA code from the software token"))
-        with run.step("assume", ctx) as t, transaction(app.state_path) as txn:
-            assumed = scenario.assume(ctx, txn, ask_code=None)
+    def assume(self) -> Any:
+        from rich.markup import escape
+
+        from sts_mfa import scenario
+        from sts_mfa.state import transaction
+
+        self.chapter("3. assume: the same call with an MFA code from the software token")
+        with self.run.step("assume", self.ctx) as t, transaction(self.app.state_path) as txn:
+            assumed = scenario.assume(self.ctx, txn, ask_code=None)
             t.waited = assumed.waited
-            console.print(
+            self.console.print(
                 f"AWS accepted code {assumed.code} (time-step {assumed.step}) and returned a session: "
                 f"{escape(assumed.session.assumed_role_arn or '')}"
             )
             t.outcome = f"code {assumed.code}"
-        summary["assumed_role_arn"] = assumed.session.assumed_role_arn
-        summary["code_step"] = assumed.step
+        self.summary["assumed_role_arn"] = assumed.session.assumed_role_arn
+        self.summary["code_step"] = assumed.step
+        return assumed.session
 
-        console.print(Rule("4. list-buckets: with the role session's temporary keys"))
-        with run.step("list-buckets", ctx) as t:
-            buckets = scenario.list_buckets(ctx, state, assumed.session)
-            console.print(table(None, ["bucket"], [[b.name] for b in buckets]))
+    def list_buckets(self, state: Any, session: Any) -> None:
+        from sts_mfa import scenario
+        from sts_mfa.cli.output import table
+
+        self.chapter("4. list-buckets: with the role session's temporary keys")
+        with self.run.step("list-buckets", self.ctx) as t:
+            buckets = scenario.list_buckets(self.ctx, state, session)
+            self.console.print(table(None, ["bucket"], [[b.name] for b in buckets]))
             t.outcome = f"{len(buckets)} buckets"
-        summary["buckets"] = [b.name for b in buckets]
-    except StsMfaError as e:
-        summary["error"] = str(e)
-        ctx.report.warn(f"stopped: {e}")
-    finally:
-        console.print(Rule("5. teardown: everything, in the order AWS requires"))
-        with run.step("teardown", ctx) as t, transaction(app.state_path) as txn:
+        self.summary["buckets"] = [b.name for b in buckets]
+
+    def teardown(self) -> None:
+        from sts_mfa import scenario
+        from sts_mfa.state import transaction
+
+        self.chapter("5. teardown: everything, in the order AWS requires")
+        with self.run.step("teardown", self.ctx) as t, transaction(self.app.state_path) as txn:
             try:
-                removed = scenario.teardown(ctx, txn)
+                removed = scenario.teardown(self.ctx, txn)
                 t.outcome = f"{len(removed.deleted)} deleted"
-                summary["resources_deleted"] = len(removed.deleted)
+                self.summary["resources_deleted"] = len(removed.deleted)
             except StsMfaError as e:
                 t.outcome = "FAILED"
-                summary.setdefault("error", f"teardown: {e}")
-                ctx.report.warn(f"teardown failed: {e}")
-                if app.endpoint_url is None or ctx.role_aws is not None:
-                    kept = _keep_state(app)
-                    ctx.report.warn(f"the state is kept in {kept}: run `sts-mfa --state {kept} teardown`")
-    return summary
+                self.summary.setdefault("error", f"teardown: {e}")
+                self.ctx.report.warn(f"teardown failed: {e}")
+                if self.app.endpoint_url is None or self.ctx.role_aws is not None:
+                    kept = _keep_state(self.app)
+                    self.ctx.report.warn(
+                        f"the state is kept in {kept}: run `sts-mfa --state {kept} teardown`"
+                    )
 
 
 def _keep_state(app: App) -> Path:

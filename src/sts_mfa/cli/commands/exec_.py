@@ -7,11 +7,13 @@ import sys
 
 import click
 
-from sts_mfa.cli.app import App, pass_app, short_help
-from sts_mfa.cli.commands.assume import margin_option, obtain
-from sts_mfa.cli.params import MFA_CODE_OR_STDIN
+from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.code_sources import from_flags, obtain
+from sts_mfa.cli.lazy import short_help
+from sts_mfa.cli.options import code_option, margin_option
 from sts_mfa.credentials import CHILD_SETTINGS, environment, scrubbed
 from sts_mfa.errors import CommandFailed
+from sts_mfa.session import Want
 
 
 def child_environment(app: App, session_env: dict[str, str]) -> dict[str, str]:
@@ -41,9 +43,7 @@ Examples:
 The command's exit code is passed through (127 if it cannot be found).
 """,
 )
-@click.option(
-    "--code", type=MFA_CODE_OR_STDIN, envvar="STS_MFA_CODE", help="MFA code if a new session is needed."
-)
+@code_option("MFA code if a new session is needed.")
 @margin_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @pass_app
@@ -56,8 +56,8 @@ def exec_(app: App, code: str | None, refresh_margin: float, command: tuple[str,
     """
     if not command[0]:
         raise click.BadParameter("the command to run is empty", param_hint="'COMMAND'")
-    session, _ = obtain(app, code=code, duration=None, force=False, margin=refresh_margin)
-    env = child_environment(app, environment(session))
+    got = obtain(app, Want(margin=refresh_margin), from_flags(app, code))
+    env = child_environment(app, environment(got.session))
     sys.stdout.flush()
     sys.stderr.flush()
     try:

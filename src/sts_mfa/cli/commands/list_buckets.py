@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app, short_help
-from sts_mfa.cli.commands.assume import LAST_RESORT_SECONDS, margin_option, obtain
-from sts_mfa.credentials import AnySession, cached_session, iso8601
-from sts_mfa.errors import CredentialsError
+from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.code_sources import obtain
+from sts_mfa.cli.lazy import short_help
+from sts_mfa.cli.options import json_option, margin_option
+from sts_mfa.credentials import iso8601
+from sts_mfa.errors import CredentialsError, StsMfaError
+from sts_mfa.session import Codes, Want
+
+
+def no_session(_state: object) -> StsMfaError:
+    """list-buckets never asks for a code: a software token renews, a phone setup says what to run."""
+    return CredentialsError("no valid role session is cached", hint="run `sts-mfa assume --code CODE` first")
 
 
 @click.command(
@@ -33,16 +41,7 @@ def list_buckets(app: App, refresh_margin: float) -> None:
 
     state = app.load_state()
     scenario.require_setup(state)
-    session: AnySession | None = cached_session(state, app.clock.now(), refresh_margin)
-    if session is None and state.mode == "software":
-        session, _ = obtain(app, code=None, duration=None, force=False, margin=refresh_margin)
-    elif session is None:
-        session = cached_session(state, app.clock.now(), LAST_RESORT_SECONDS)
-        if session is None:
-            raise CredentialsError(
-                "no valid role session is cached",
-                hint="run `sts-mfa assume --code CODE` first",
-            )
+    session = obtain(app, Want(margin=refresh_margin), Codes(missing=no_session)).session
     ctx = app.context_for(state)
     buckets = scenario.list_buckets(ctx, state, session)
     if app.json:

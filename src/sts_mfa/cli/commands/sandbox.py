@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from sts_mfa.cli.app import short_help
+from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.params import FilePath
 from sts_mfa.errors import AwsError
 

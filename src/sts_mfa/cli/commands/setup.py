@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app, short_help, stderr_is_terminal, stdin_is_terminal
+from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.lazy import short_help
+from sts_mfa.cli.options import json_option
 from sts_mfa.cli.params import ENDPOINT_URL, MFA_CODE
+from sts_mfa.cli.terminal import stderr_is_terminal, stdin_is_terminal
 from sts_mfa.errors import UsageError
 from sts_mfa.state import MfaMode, State, Transaction
 

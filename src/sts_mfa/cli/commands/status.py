@@ -6,24 +6,32 @@ from typing import Any
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app, short_help
+from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.lazy import short_help
+from sts_mfa.cli.options import json_option
 from sts_mfa.credentials import iso8601
 from sts_mfa.errors import StsMfaError
-from sts_mfa.state import State, load
+from sts_mfa.state import RESOURCE_KINDS, State, load
 from sts_mfa.totp import step_start
 
 
 def describe(state: State, now: float, exists: dict[str, bool | None] | None) -> dict[str, Any]:
     """The state as data for people and scripts: names, ARNs, times; secrets only as 'stored'."""
     exists = exists or {}
-
-    def res(kind: str, name: str | None, arn: str | None, **extra: Any) -> dict[str, Any] | None:
-        if name is None:
-            return None
-        return {"name": name, "arn": arn, "exists": exists.get(kind), **extra}
-
-    user, key, device = state.user, state.access_key, state.mfa_device
-    role, policy, inline = state.role, state.policy, state.user_policy
+    extras: dict[str, dict[str, Any]] = {
+        "access_key": {"secret": "stored in the state file"},
+        "mfa_device": {"enabled": bool(state.mfa_device and state.mfa_device.enabled)},
+        "policy": {"attached": state.policy_attached},
+    }
+    resources: dict[str, dict[str, Any] | None] = dict.fromkeys(RESOURCE_KINDS)
+    for r in state.resources():
+        resources[r.kind] = {
+            "name": r.name,
+            "arn": r.arn,
+            "exists": exists.get(r.kind),
+            **extras.get(r.kind, {}),
+        }
+    device = state.mfa_device
     record = state.totp.get(device.serial) if device and device.serial else None
     session = state.session
     return {
@@ -35,29 +43,7 @@ def describe(state: State, now: float, exists: dict[str, bool | None] | None) ->
         "region": state.region,
         "endpoint": state.endpoint,
         "setup_complete": state.setup_complete(),
-        "resources": {
-            "user": res("user", user.name if user else None, user.arn if user else None),
-            "access_key": res(
-                "access_key",
-                key.access_key_id if key else None,
-                None,
-                secret="stored in the state file" if key else None,
-            ),
-            "mfa_device": res(
-                "mfa_device",
-                device.name if device else None,
-                device.serial if device else None,
-                enabled=bool(device and device.enabled),
-            ),
-            "role": res("role", role.name if role else None, role.arn if role else None),
-            "policy": res(
-                "policy",
-                policy.name if policy else None,
-                policy.arn if policy else None,
-                attached=state.policy_attached,
-            ),
-            "user_policy": res("user_policy", inline.name if inline else None, None),
-        },
+        "resources": resources,
         "totp": {
             "seed_on_disk": state.seed is not None,
             "last_step": record.last_step if record else None,
@@ -105,7 +91,7 @@ def status(app: App, offline: bool) -> None:
             app.check_matches(state)
             from sts_mfa import scenario
 
-            exists = scenario.inspect(app.context_for(state), state)
+            exists = scenario.which_exist(app.context_for(state), state)
         except StsMfaError as e:
             problem = str(e)
     data = {"state_file": str(app.state_path), "exists": True, **describe(state, app.clock.now(), exists)}

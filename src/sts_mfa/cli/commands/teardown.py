@@ -6,7 +6,9 @@ from typing import Any
 
 import click
 
-from sts_mfa.cli.app import App, json_option, pass_app, short_help
+from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.lazy import short_help
+from sts_mfa.cli.options import json_option
 
 
 @click.command(
@@ -84,14 +86,4 @@ def teardown(app: App, sweep: bool, dry_run: bool, role_profile: str | None) -> 
 
 def _recorded(state: Any) -> list[dict[str, str | None]]:
     """What the state file says may exist (a dry run does not ask AWS what is attached)."""
-    items: list[dict[str, str | None]] = []
-    for kind, res in (("user", state.user), ("role", state.role), ("policy", state.policy)):
-        if res is not None:
-            items.append({"kind": kind, "name": res.name, "arn": res.arn})
-    if state.access_key is not None:
-        items.append({"kind": "access_key", "name": state.access_key.access_key_id, "arn": None})
-    if state.mfa_device is not None:
-        items.append({"kind": "mfa_device", "name": state.mfa_device.name, "arn": state.mfa_device.serial})
-    if state.user_policy is not None:
-        items.append({"kind": "user_policy", "name": state.user_policy.name, "arn": None})
-    return items
+    return [{"kind": r.kind, "name": r.name, "arn": r.arn} for r in state.resources()]

@@ -1,0 +1,55 @@
+"""Where a command's MFA code comes from, chosen from its flags and the terminal.
+
+The session policy (cache, lock, AssumeRole, last resort) is `sts_mfa.session`'s;
+here a command only says which code sources it offers, and its warnings are said.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from sts_mfa.cli.params import MFA_CODE, read_code_from_stdin
+from sts_mfa.cli.terminal import stderr_is_terminal, stdin_is_terminal
+from sts_mfa.errors import NoCode, StsMfaError
+from sts_mfa.session import Codes, Obtained, Want
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sts_mfa.cli.app import App
+    from sts_mfa.state import State
+
+
+def from_flags(app: App, code: str | None) -> Codes:
+    """--code CODE, --code - (stdin), STS_MFA_CODE; the software token; a prompt on a terminal."""
+    given: Callable[[], str] | None = None
+    if code == "-":
+        given = lambda: read_code_from_stdin(sys.stdin)  # noqa: E731
+    elif code is not None:
+        given = lambda: code  # noqa: E731
+    prompt: Callable[[], str] | None = None
+    if stdin_is_terminal() and stderr_is_terminal():
+        # Both: credential_process passes the terminal as stdin but hides stderr,
+        # and a prompt nobody sees is a hang.
+        def prompt() -> str:
+            return str(click.prompt("MFA code from your authenticator app", type=MFA_CODE, err=True))
+
+    def missing(state: State) -> StsMfaError:
+        return NoCode(
+            "no cached session with enough time left, no MFA code, and no terminal to ask for one: "
+            f"refresh it with `sts-mfa --state {app.state_path} assume --code CODE` "
+            "(or pass --code -, or set STS_MFA_CODE)"
+        )
+
+    return Codes(given=given, prompt=prompt, missing=missing)
+
+
+def obtain(app: App, want: Want, codes: Codes) -> Obtained:
+    """The session from `sts_mfa.session`, its warnings said once, here."""
+    got = app.sessions().get(want, codes)
+    for warning in got.warnings:
+        app.warn(warning)
+    return got

@@ -1,0 +1,52 @@
+"""Options several commands share, as decorators (one definition each)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(f: F) -> F:
+    """`--json` on a command, equivalent to the global one."""
+
+    def set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            from sts_mfa.cli.app import App
+
+            app = ctx.find_object(App)  # made by the group's callback, which runs first
+            if app is not None:
+                app.json = True
+        return value
+
+    return click.option(
+        "--json",
+        "json_flag",
+        is_flag=True,
+        expose_value=False,
+        callback=set_json,
+        help="Machine-readable output: one JSON document on stdout.",
+    )(f)
+
+
+def margin_option(f: F) -> F:
+    return click.option(
+        "--refresh-margin",
+        type=click.FloatRange(0, MAX_REFRESH_MARGIN),
+        default=DEFAULT_REFRESH_MARGIN,
+        show_default=True,
+        envvar="STS_MFA_REFRESH_MARGIN",
+        help="Renew a cached session with less than this many seconds left [env: STS_MFA_REFRESH_MARGIN].",
+    )(f)
+
+
+def code_option(help_text: str) -> Callable[[F], F]:
+    """`--code CODE | --code -`, also read from STS_MFA_CODE."""
+    from sts_mfa.cli.params import MFA_CODE_OR_STDIN
+
+    return click.option("--code", type=MFA_CODE_OR_STDIN, envvar="STS_MFA_CODE", help=help_text)

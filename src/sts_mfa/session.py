@@ -1,0 +1,150 @@
+""" "A usable role session, please": the one place the session policy lives.
+
+`Sessions.get` answers every command that needs the role's credentials (`assume`,
+`exec`, `list-buckets`) the same way:
+
+1. the cache, read lock-free straight from the state file (no boto3, no model:
+   the file is replaced atomically, so a read is never torn);
+2. on a miss, the state lock, then the cache again (another process may have
+   renewed it meanwhile: many callers, one AssumeRole);
+3. AssumeRole with a code from the caller's `Codes`, tried in order: a code given
+   explicitly (`--code`, `--code -`, `STS_MFA_CODE`), the software token, a prompt
+   (only when the caller has a terminal), else the caller's "no code" error;
+4. with no code to be had, a cached session with at least `LAST_RESORT_SECONDS`
+   left still beats none: it is returned with a warning saying what to run.
+
+Commands choose only the code sources and how to render; nothing here imports click
+or prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sts_mfa.credentials import AnySession, cached_session, read_cached
+from sts_mfa.errors import NoCode, StsMfaError
+
+if TYPE_CHECKING:
+    from sts_mfa.clock import Clock
+    from sts_mfa.scenario import Context
+    from sts_mfa.state import State, Transaction
+
+LAST_RESORT_SECONDS = 60.0  # a session this close to expiry is not handed out, even as a last resort
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Where an MFA code may come from, in the order `Sessions.get` tries them.
+
+    `given` is a code asked for explicitly (the value of `--code`, one read from stdin
+    for `--code -`, `STS_MFA_CODE`); then the software token, if the state keeps a
+    seed; then `prompt`, which a caller sets only when a person can answer it; and
+    else `missing(state)` is raised: the error that says what to run instead.
+    """
+
+    given: Callable[[], str] | None = None
+    prompt: Callable[[], str] | None = None
+    missing: Callable[[State], StsMfaError] | None = None
+
+    def asker(self, state: State) -> Callable[[], str] | None:
+        """The code source for this state (None: the software token makes the code)."""
+        if self.given is not None:
+            return self.given
+        if state.mode == "software" and state.seed:
+            return None
+        if self.prompt is not None:
+            return self.prompt
+        missing = self.missing or _no_code
+
+        def none_to_be_had() -> str:
+            raise _NoneToBeHad(missing(state))
+
+        return none_to_be_had
+
+
+class _NoneToBeHad(Exception):
+    """No code source can serve; carries the error the caller chose to say so."""
+
+    def __init__(self, error: StsMfaError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _no_code(state: State) -> StsMfaError:
+    return NoCode("an MFA code is needed and there is no way to get one here")
+
+
+@dataclass(frozen=True)
+class Want:
+    """What the caller needs: at least `margin` seconds left, a new session if `force`."""
+
+    margin: float
+    duration: int | None = None
+    force: bool = False
+
+
+@dataclass
+class Obtained:
+    session: AnySession
+    cached: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+class Sessions:
+    """Role sessions for one state file; see the module docstring for the policy."""
+
+    def __init__(
+        self,
+        *,
+        state_path: str,
+        endpoint: str | None,
+        clock: Clock,
+        transaction: Callable[[], AbstractContextManager[Transaction]],
+        context_for: Callable[[State], Context],
+    ) -> None:
+        self.state_path = state_path
+        self.endpoint = endpoint
+        self.clock = clock
+        self._transaction = transaction
+        self._context_for = context_for
+
+    def get(self, want: Want, codes: Codes) -> Obtained:
+        if not want.force:
+            cached = read_cached(self.state_path, self.clock.now(), want.margin, self.endpoint)
+            if cached is not None:
+                return Obtained(cached, cached=True)
+        with self._transaction() as txn:
+            state = txn.require()  # a missing state file is said before boto3 is even imported
+            from sts_mfa import scenario
+
+            ctx = self._context_for(state)
+            try:
+                result = scenario.assume(
+                    ctx,
+                    txn,
+                    ask_code=codes.asker(state),
+                    duration=want.duration,
+                    force=want.force,
+                    margin=want.margin,
+                )
+            except _NoneToBeHad as e:
+                return self._last_resort(state, want, e.error)
+            except NoCode as e:  # a code source that turned out to be empty (stdin closed)
+                return self._last_resort(state, want, e)
+        warnings = [w for w in (ctx.aws.skew_warning(),) if w]
+        return Obtained(result.session, cached=result.cached, warnings=warnings)
+
+    def _last_resort(self, state: State, want: Want, error: StsMfaError) -> Obtained:
+        """No code to be had: a session inside the refresh margin still beats none."""
+        session = None if want.force else cached_session(state, self.clock.now(), LAST_RESORT_SECONDS)
+        if session is None:
+            raise error
+        left = int(session.remaining(self.clock.now()))
+        warning = (
+            f"the cached session expires in {left} s and there is no MFA code to renew it; "
+            f"run `sts-mfa --state {self.state_path} assume --code CODE` in a terminal"
+        )
+        return Obtained(session, cached=True, warnings=[warning])
