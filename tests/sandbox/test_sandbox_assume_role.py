@@ -13,7 +13,9 @@ from datetime import datetime, timezone
 
 import pytest
 from botocore.config import Config
-from sandbox_helpers import (
+
+from sts_mfa.sandbox import Sandbox
+from tests.support.aws import (
     ACCOUNT_1,
     MFA_CONDITION,
     Aws,
@@ -28,7 +30,7 @@ from sandbox_helpers import (
     trust_policy,
 )
 
-from sts_mfa.sandbox import Sandbox
+pytestmark = pytest.mark.sandbox
 
 NOT_AUTHORIZED = "User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role}"
 INVALID_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."

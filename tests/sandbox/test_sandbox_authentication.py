@@ -12,7 +12,8 @@ import json
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
-from sandbox_helpers import (
+
+from tests.support.aws import (
     ACCOUNT_1,
     ACCOUNT_2,
     Aws,
@@ -24,6 +25,8 @@ from sandbox_helpers import (
     refused,
     trust_policy,
 )
+
+pytestmark = pytest.mark.sandbox
 
 INVALID_TOKEN = ("InvalidClientTokenId", "The security token included in the request is invalid.")
 S3_INVALID_KEY = (
@@ -158,9 +161,9 @@ def test_moto_account_header_cannot_choose_the_account(aws: Aws) -> None:
 
 
 def test_unsupported_services_and_actions_are_refused(aws: Aws) -> None:
-    error = refused(aws.client("sts").get_session_token)
+    error = refused(lambda: aws.client("sts").get_federation_token(Name="federated"))
     assert error["Code"] == "InvalidAction"
-    assert "GetSessionToken" in error["Message"]
+    assert "GetFederationToken" in error["Message"]
     assert refused(aws.client("ec2").describe_regions)["Code"] == "InvalidAction"
 
 

@@ -9,7 +9,8 @@ Deny in either wins. The session lives in the role's account and sees its bucket
 from __future__ import annotations
 
 import pytest
-from sandbox_helpers import (
+
+from tests.support.aws import (
     ACCOUNT_1,
     ACCOUNT_2,
     Aws,
@@ -23,6 +24,8 @@ from sandbox_helpers import (
     refused,
     trust_policy,
 )
+
+pytestmark = pytest.mark.sandbox
 
 
 def _message(user: MfaUser, role: str) -> str:

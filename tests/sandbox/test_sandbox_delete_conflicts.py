@@ -10,7 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import Aws, create_mfa_user, identity_policy, refused
+
+from tests.support.aws import Aws, create_mfa_user, identity_policy, refused
+
+pytestmark = pytest.mark.sandbox
 
 
 def _conflict(call: Callable[..., Any], **kwargs: Any) -> str:

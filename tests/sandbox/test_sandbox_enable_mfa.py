@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sandbox_helpers import ACCOUNT_1, Aws, refused
 
 from sts_mfa.sandbox import Sandbox
+from tests.support.aws import ACCOUNT_1, Aws, refused
+
+pytestmark = pytest.mark.sandbox
 
 INVALID = ("InvalidAuthenticationCode", "Authentication code for device is not valid.")
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sandbox_helpers import (
+
+from sts_mfa.sandbox import Faults, Sandbox
+from tests.support.aws import (
     ACCOUNT_1,
     Aws,
     Creds,
@@ -23,7 +25,7 @@ from sandbox_helpers import (
     trust_policy,
 )
 
-from sts_mfa.sandbox import Faults, Sandbox
+pytestmark = pytest.mark.sandbox
 
 
 def test_everything_is_off_by_default(sb: Sandbox) -> None:

@@ -13,9 +13,12 @@ import sys
 
 import pytest
 from botocore.exceptions import ClientError
-from sandbox_helpers import ACCOUNT_1, FakeClock, sandbox_aws
 
 from sts_mfa.sandbox import Sandbox, SandboxUnavailable, motoview, selftest
+from tests.support.aws import ACCOUNT_1, sandbox_aws
+from tests.support.clock import START, FakeClock
+
+pytestmark = pytest.mark.sandbox
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
@@ -47,7 +50,7 @@ def test_without_moto_start_explains_what_to_install() -> None:
 
 def test_defaults_give_two_accounts_with_admins_and_buckets() -> None:
     with Sandbox() as sb:
-        aws = sandbox_aws(sb, FakeClock())
+        aws = sandbox_aws(sb, FakeClock(START))
         assert [a.account_id for a in sb.accounts] == ["111111111111", "222222222222"]
         assert sb.accounts[0].arn == "arn:aws:iam::111111111111:user/sandbox/sandbox-admin"
         assert sb.endpoint.startswith("http://127.0.0.1:")
@@ -64,15 +67,15 @@ def test_one_sandbox_at_a_time() -> None:
 
 def test_consecutive_sandboxes_do_not_share_state() -> None:
     with Sandbox(sample_buckets=()) as first:
-        sandbox_aws(first, FakeClock()).iam().create_user(UserName="leftover")
+        sandbox_aws(first, FakeClock(START)).iam().create_user(UserName="leftover")
     with Sandbox(sample_buckets=()) as second:
-        users = sandbox_aws(second, FakeClock()).iam().list_users()["Users"]
+        users = sandbox_aws(second, FakeClock(START)).iam().list_users()["Users"]
         assert [u["UserName"] for u in users] == ["sandbox-admin"]
     assert motoview.known_accounts() == []  # stop() leaves moto empty
 
 
 def test_reset_issues_new_admin_keys_and_forgets_everything() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     with Sandbox(clock=clock, sample_buckets=()) as sb:
         old = sandbox_aws(sb, clock)
         old.iam().create_user(UserName="temporary")
@@ -100,7 +103,7 @@ def test_the_environment_and_moto_settings_are_restored(monkeypatch: pytest.Monk
         with Sandbox(sample_buckets=()) as sb:
             assert "MOTO_ACCOUNT_ID" not in os.environ
             assert motoview.moto_auth_count() == float("inf")
-            who = sandbox_aws(sb, FakeClock()).client("sts").get_caller_identity()
+            who = sandbox_aws(sb, FakeClock(START)).client("sts").get_caller_identity()
             assert who["Account"] == ACCOUNT_1
         assert os.environ["MOTO_ACCOUNT_ID"] == "999999999999"
         assert motoview.moto_auth_count() == 0

@@ -9,10 +9,11 @@ from xml.etree import ElementTree
 
 import boto3
 import pytest
-from sandbox_helpers import (
+
+from sts_mfa.sandbox import RequestRecord, Sandbox
+from tests.support.aws import (
     ACCOUNT_1,
     FORM,
-    START,
     Aws,
     assume,
     create_mfa_user,
@@ -21,8 +22,9 @@ from sandbox_helpers import (
     refused,
     trust_policy,
 )
+from tests.support.clock import START
 
-from sts_mfa.sandbox import RequestRecord, Sandbox
+pytestmark = pytest.mark.sandbox
 
 
 def _date_header(aws: Aws) -> float:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from sandbox_helpers import (
+
+from tests.support.aws import (
     ACCOUNT_1,
     ACCOUNT_2,
     Aws,
@@ -23,6 +24,8 @@ from sandbox_helpers import (
     refused,
     trust_policy,
 )
+
+pytestmark = pytest.mark.sandbox
 
 
 def _grant(aws: Aws, user: MfaUser, document: str, name: str = "grant") -> None:

@@ -19,6 +19,8 @@ from sts_mfa.sandbox.policy import (
     wildcard_match,
 )
 
+pytestmark = pytest.mark.sandbox
+
 USER = "arn:aws:iam::111111111111:user/sts-mfa/alice"
 ROLE = "arn:aws:iam::111111111111:role/mfa-only"
 ALICE = Principal(arn=USER, account="111111111111")

@@ -8,7 +8,10 @@ user not yet propagated) is `MalformedPolicyDocument` 'Invalid principal in poli
 from __future__ import annotations
 
 import pytest
-from sandbox_helpers import ACCOUNT_1, ACCOUNT_2, Aws, create_mfa_user, refused, trust_policy
+
+from tests.support.aws import ACCOUNT_1, ACCOUNT_2, Aws, create_mfa_user, refused, trust_policy
+
+pytestmark = pytest.mark.sandbox
 
 
 def _invalid(principal: str) -> tuple[str, str, str]:

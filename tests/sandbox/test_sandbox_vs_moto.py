@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
-from sandbox_helpers import (
+
+from sts_mfa.sandbox import Sandbox, motoview
+from tests.support.aws import (
     ACCOUNT_1,
     ACCOUNT_2,
-    START,
     Aws,
     Creds,
-    FakeClock,
     allow_assume,
     assume,
     create_mfa_user,
@@ -29,8 +29,9 @@ from sandbox_helpers import (
     sandbox_aws,
     trust_policy,
 )
+from tests.support.clock import START, FakeClock
 
-from sts_mfa.sandbox import Sandbox, motoview
+pytestmark = pytest.mark.sandbox
 
 SUCCEEDED = "succeeded"
 
@@ -76,14 +77,14 @@ def _plain_moto_state() -> list[Creds]:
 
 @pytest.fixture(scope="module", params=["plain moto", "sandbox"])
 def fresh_target(request: pytest.FixtureRequest) -> Iterator[Callable[[], Aws]]:
-    clock = FakeClock()
+    clock = FakeClock(START)
     if request.param == "plain moto":
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
 
         def fresh_moto() -> Aws:
-            clock.now = START
+            clock.t = START
             return Aws(
                 endpoint=f"http://{host}:{port}",
                 region="us-east-1",
@@ -101,7 +102,7 @@ def fresh_target(request: pytest.FixtureRequest) -> Iterator[Callable[[], Aws]]:
 
             def fresh_sandbox() -> Aws:
                 sandbox.reset()
-                clock.now = START
+                clock.t = START
                 return sandbox_aws(sandbox, clock)
 
             yield fresh_sandbox

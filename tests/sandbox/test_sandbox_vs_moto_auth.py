@@ -21,20 +21,21 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.server import ThreadedMotoServer
-from sandbox_helpers import (
+
+from sts_mfa.sandbox import motoview
+from tests.support.aws import (
     ACCOUNT_1,
-    START,
     Aws,
     Creds,
-    FakeClock,
     allow_assume,
     assume,
     create_mfa_user,
     create_role,
     trust_policy,
 )
+from tests.support.clock import START, FakeClock
 
-from sts_mfa.sandbox import motoview
+pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture

@@ -23,12 +23,14 @@ herself.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sandbox_helpers import (
+
+from sts_mfa.sandbox.policy import Principal, Request, TrustDecision, evaluate_trust
+from sts_mfa.trust import Analysis, analyse
+from tests.support.aws import (
     Aws,
     Creds,
     MfaUser,
@@ -38,24 +40,14 @@ from sandbox_helpers import (
     identity_policy,
     trust_policy,
 )
+from tests.support.corpus import documents, substitute
 
-from sts_mfa.sandbox.policy import Principal, Request, TrustDecision, evaluate_trust
-from sts_mfa.trust import Analysis, analyse
+pytestmark = pytest.mark.sandbox
 
-CORPUS = Path(__file__).resolve().parent.parent / "trust_corpus"
 EXTERNAL_ID = "sts-mfa-corpus"
 ROLE_NAME = "corpus-role"
 HELPER_NAME = "corpus-helper"
 
-# Open only to temporary credentials obtained without MFA (aws:MultiFactorAuthPresent
-# "false"). The sandbox's AssumeRole drops the calling session's MFA keys ("only this
-# request's own MFA counts"), where AWS keeps them, so a chained call without MFA looks
-# like context A there and these documents refuse it. Strict: fixing the sandbox makes
-# these pass, and then they must leave this list.
-SESSION_ONLY = {
-    "bool-true-or-false": "the sandbox drops aws:MultiFactorAuthPresent=false from chained sessions",
-    "null-present-false": "the sandbox drops aws:MultiFactorAuthPresent=false from chained sessions",
-}
 # Documents that require MFA but that a fresh MFA code cannot satisfy either.
 MFA_CANNOT_ENTER = {
     "numeric-greater-than-age-zero": "AssumeRole with a code of its own has aws:MultiFactorAuthAge 0",
@@ -64,31 +56,11 @@ MFA_CANNOT_ENTER = {
 
 def _corpus() -> list[Any]:
     params = []
-    for path in sorted(CORPUS.glob("*.json")):
-        entry = json.loads(path.read_text())
+    for name, entry in documents():
         if not entry["sandbox"]:
             continue
-        marks = []
-        if path.stem in SESSION_ONLY:
-            marks.append(
-                pytest.mark.xfail(raises=AssertionError, strict=True, reason=SESSION_ONLY[path.stem])
-            )
-        params.append(pytest.param(path.stem, entry, id=path.stem, marks=marks))
+        params.append(pytest.param(name, entry, id=name))
     return params
-
-
-def substitute(value: Any, user_arn: str, account: str, other_account: str) -> Any:
-    if isinstance(value, str):
-        return (
-            value.replace("{USER_ARN}", user_arn)
-            .replace("{OTHER_ACCOUNT}", other_account)
-            .replace("{ACCOUNT}", account)
-        )
-    if isinstance(value, list):
-        return [substitute(v, user_arn, account, other_account) for v in value]
-    if isinstance(value, dict):
-        return {k: substitute(v, user_arn, account, other_account) for k, v in value.items()}
-    return value
 
 
 def _gets_in(sts: Any, role_arn: str, **kwargs: Any) -> bool:

@@ -7,13 +7,16 @@ it (the global keys of the IAM policy reference that this scenario needs):
 * every caller: aws:PrincipalArn (a session's is its role's ARN), aws:PrincipalAccount,
   aws:PrincipalType, aws:CurrentTime, aws:EpochTime, aws:SecureTransport (the
   sandbox serves plain HTTP: "false") and aws:RequestedRegion;
-* an IAM user: aws:username and aws:userid;
-* an assumed-role session: aws:MultiFactorAuthPresent ("true" if MFA was used to
-  obtain the session, "false" if not) and, with MFA, aws:MultiFactorAuthAge (seconds
-  since the code was accepted). A long-term key carries neither, as on AWS.
+* an IAM user: aws:username and aws:userid (its GetSessionToken sessions too: they
+  act as the user);
+* session credentials (an assumed-role session, a GetSessionToken session):
+  aws:MultiFactorAuthPresent ("true" if MFA was used to obtain the session, "false"
+  if not) and, with MFA, aws:MultiFactorAuthAge (seconds since the code was
+  accepted). A long-term key carries neither, as on AWS.
 
 `require_identity` is the identity-policy half of authorization, which every action
-but GetCallerIdentity needs.
+but GetCallerIdentity needs; `require_allowed_caller` is what AWS refuses some
+credentials whatever the policies say (`Caller.refusal`).
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from sts_mfa.sandbox.callers import Caller, SessionCaller, UserCaller
 from sts_mfa.sandbox.faults import Faults
 from sts_mfa.sandbox.policy import Decision, Request, evaluate
 from sts_mfa.sandbox.wire import WireRequest
-
-MFA_KEYS = ("aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,16 @@ def request_context(caller: Caller, request: WireRequest, now: float) -> dict[st
     }
 
 
+def mfa_keys(caller: Caller, now: float) -> dict[str, str]:
+    """The MFA context the caller's credentials carry (none for a long-term key)."""
+    carried, mfa_at = caller.mfa_context
+    if not carried:
+        return {}
+    if mfa_at is None:
+        return {"aws:MultiFactorAuthPresent": "false"}
+    return {"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": str(max(0, int(now - mfa_at)))}
+
+
 @singledispatch
 def _principal_keys(caller: Caller, now: float) -> dict[str, str]:
     raise TypeError(f"no request context for {type(caller).__name__}")
@@ -71,20 +82,22 @@ def _principal_keys(caller: Caller, now: float) -> dict[str, str]:
 
 @_principal_keys.register
 def _user_keys(caller: UserCaller, now: float) -> dict[str, str]:
-    return {"aws:PrincipalType": "User", "aws:username": caller.user.name, "aws:userid": caller.user.id}
+    # A GetSessionToken session (a UserCaller too) adds the MFA context it carries.
+    user_keys = {"aws:PrincipalType": "User", "aws:username": caller.user.name, "aws:userid": caller.user.id}
+    return {**user_keys, **mfa_keys(caller, now)}
 
 
 @_principal_keys.register
 def _session_keys(caller: SessionCaller, now: float) -> dict[str, str]:
     # Session credentials carry whether MFA was used to get them.
-    mfa_at = caller.session.mfa_at
-    if mfa_at is None:
-        return {"aws:PrincipalType": "AssumedRole", "aws:MultiFactorAuthPresent": "false"}
-    return {
-        "aws:PrincipalType": "AssumedRole",
-        "aws:MultiFactorAuthPresent": "true",
-        "aws:MultiFactorAuthAge": str(max(0, int(now - mfa_at))),
-    }
+    return {"aws:PrincipalType": "AssumedRole", **mfa_keys(caller, now)}
+
+
+def require_allowed_caller(call: Call) -> None:
+    """Refuse what AWS never lets these credentials do (a GetSessionToken session's limits)."""
+    refusal = call.caller.refusal(call.request)
+    if refusal is not None:
+        raise refusal
 
 
 def require_identity(call: Call, resource: str) -> None:

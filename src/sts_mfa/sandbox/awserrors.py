@@ -166,6 +166,11 @@ def mfa_failed(message: str) -> AwsFault:
     return AwsFault("AccessDenied", message, 403)
 
 
+def session_credentials_refused(action: str) -> AwsFault:
+    """GetSessionToken (and GetFederationToken) take an IAM user's long-term key only."""
+    return AwsFault("AccessDenied", f"Cannot call {action} with session credentials", 403)
+
+
 # --- validation and entity state -------------------------------------------------------
 
 
@@ -209,7 +214,7 @@ def unsupported(service: str, action: str) -> AwsFault:
     return AwsFault(
         "InvalidAction",
         f"The sts-mfa sandbox does not serve {what}: it enforces IAM, STS (AssumeRole, "
-        "GetCallerIdentity, GetAccessKeyInfo) and S3 only.",
+        "GetSessionToken, GetCallerIdentity, GetAccessKeyInfo) and S3 only.",
         400,
     )
 

@@ -1,7 +1,8 @@
 """What the sandbox remembers that moto does not, and how a request updates it.
 
 moto holds every IAM/STS/S3 entity; the sandbox additionally remembers the sessions
-it issued (with their expiry and MFA time), when access keys, users and roles were
+it issued (with their expiry and MFA time; for GetSessionToken, whose keys moto does
+not keep, the credentials themselves), when access keys, users and roles were
 created (for the propagation delays of `Faults`), the last TOTP step accepted per
 MFA device (a code is accepted once), and the request log. Nothing here is written
 before moto has accepted the request: a rule that wants something remembered
@@ -14,9 +15,10 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
 from sts_mfa.sandbox.awserrors import HttpResponse
-from sts_mfa.sandbox.callers import Caller, IssuedSession
+from sts_mfa.sandbox.callers import Caller, IssuedSession, UserSession
 from sts_mfa.sandbox.records import RequestRecord
 from sts_mfa.sandbox.wire import WireRequest
 
@@ -26,6 +28,7 @@ class EnforcerState:
     """Everything the sandbox knows that moto does not (all reset with moto)."""
 
     sessions: dict[str, IssuedSession] = field(default_factory=dict)  # by access key id
+    user_sessions: dict[str, UserSession] = field(default_factory=dict)  # GetSessionToken's, by key id
     key_created: dict[str, float] = field(default_factory=dict)  # access key id -> time
     user_created: dict[str, float] = field(default_factory=dict)  # user ARN -> time
     role_created: dict[str, float] = field(default_factory=dict)  # role ARN -> time
@@ -39,7 +42,10 @@ class AfterSuccess:
 
     enable_step: tuple[str, int] | None = None  # (serial, step) EnableMFADevice spent
     session: IssuedSession | None = None  # the session AssumeRole is issuing
+    user_session: UserSession | None = None  # the session GetSessionToken is issuing
     forget_device: str | None = None  # the serial DeleteVirtualMFADevice removes
+    # GetCallerIdentity of a caller moto does not know: (UserId, Account, Arn) to answer
+    identity: tuple[str, str, str] | None = None
 
 
 NOTHING = AfterSuccess()
@@ -70,6 +76,11 @@ def record_success(
         state.last_step.pop(after.forget_device, None)
     if after.session is not None:
         return _issue_session(state, after.session, response)
+    if after.user_session is not None:
+        return _issue_user_session(state, after.user_session, response)
+    if after.identity is not None:
+        user_id, account, arn = after.identity
+        return _rewrite(response, {"UserId": user_id, "Account": account, "Arn": arn})
     return response
 
 
@@ -79,11 +90,30 @@ def _issue_session(state: EnforcerState, session: IssuedSession, response: HttpR
         session.access_key_id = key_id
         state.sessions[key_id] = session
     # moto stamps the expiry with the real time; the sandbox's clock is the truth.
-    text = re.sub(
-        r"<Expiration>[^<]*</Expiration>",
-        f"<Expiration>{iso8601(session.expires_at)}</Expiration>",
-        response.body.decode("utf-8"),
+    return _rewrite(response, {"Expiration": iso8601(session.expires_at)})
+
+
+def _issue_user_session(state: EnforcerState, session: UserSession, response: HttpResponse) -> HttpResponse:
+    """moto answers GetSessionToken with fixed example keys it keeps nowhere: the
+    sandbox's own credentials replace them (and the sandbox's clock the expiry)."""
+    state.user_sessions[session.access_key_id] = session
+    return _rewrite(
+        response,
+        {
+            "AccessKeyId": session.access_key_id,
+            "SecretAccessKey": session.secret_access_key,
+            "SessionToken": session.session_token,
+            "Expiration": iso8601(session.expires_at),
+        },
     )
+
+
+def _rewrite(response: HttpResponse, values: dict[str, str]) -> HttpResponse:
+    """`response` with the text of each `<tag>` of `values` replaced."""
+    text = response.body.decode("utf-8")
+    for tag, value in values.items():
+        element = f"<{tag}>{escape(value)}</{tag}>"
+        text = re.sub(rf"<{tag}>[^<]*</{tag}>", element.replace("\\", "\\\\"), text)
     return _replace_body(response, text.encode("utf-8"))
 
 

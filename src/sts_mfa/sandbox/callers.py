@@ -1,22 +1,38 @@
-"""Who is calling: the two kinds of principal an access key can authenticate as.
+"""Who is calling: the three kinds of principal an access key can authenticate as.
 
 A long-term access key belongs to an IAM user (`UserCaller`); a temporary key issued
-by AssumeRole belongs to an assumed-role session (`SessionCaller`). What differs
-between them, the rules ask the caller itself: which ARN names it in a policy, which
-identity policies apply to it, whether it can present an MFA device, and whether
-an AssumeRole made with its credentials is role chaining.
+by AssumeRole belongs to an assumed-role session (`SessionCaller`); a temporary key
+issued by GetSessionToken belongs to a session of an IAM user (`UserSessionCaller`),
+which acts as that user. What differs between them, the rules ask the caller
+itself: which ARN names it in a policy, which identity policies apply to it,
+whether it can present an MFA device, whether its credentials are session
+credentials (AssumeRole with them is role chaining: at most 1 hour), what MFA
+context they carry, and what such a session may not do at all (`refusal`).
+
+moto keeps the keys of the sessions AssumeRole issues, but not those of
+GetSessionToken (moto answers every GetSessionToken with the same example keys, kept
+nowhere): the sandbox issues those itself (`UserSession.issue`) and remembers them.
 """
 
 from __future__ import annotations
 
+import base64
+import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
 from moto.iam.models import User, VirtualMfaDevice
 
-from sts_mfa.sandbox import motoview
+from sts_mfa.sandbox import awserrors, motoview
+from sts_mfa.sandbox.awserrors import AwsFault
 from sts_mfa.sandbox.policy import Principal
+from sts_mfa.sandbox.wire import WireRequest
+
+_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # what AWS access key ids are made of
+# What a GetSessionToken session may call at STS (GetSessionToken itself is refused by
+# its own rule, with AWS's "Cannot call GetSessionToken with session credentials").
+_USER_SESSION_STS = frozenset({"AssumeRole", "GetCallerIdentity", "GetSessionToken"})
 
 
 @dataclass
@@ -35,6 +51,33 @@ class IssuedSession:
     mfa_at: float | None
 
 
+@dataclass
+class UserSession:
+    """A session GetSessionToken issued to an IAM user: its credentials are the sandbox's.
+
+    The user is remembered by name and unique ID (a user deleted and created again
+    under the same name is someone else); `mfa_at` is when the MFA code that
+    obtained the session was accepted (None: no MFA).
+    """
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    account: str
+    user_name: str
+    user_id: str
+    expires_at: float
+    mfa_at: float | None
+
+    @classmethod
+    def issue(cls, user: User, account: str, expires_at: float, mfa_at: float | None) -> UserSession:
+        """New random credentials shaped like AWS's (ASIA... key id, 40-character secret)."""
+        key_id = "ASIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
+        secret = base64.b64encode(secrets.token_bytes(30)).decode()
+        token = base64.b64encode(secrets.token_bytes(264)).decode()
+        return cls(key_id, secret, token, account, str(user.name), str(user.id), expires_at, mfa_at)
+
+
 @dataclass(frozen=True)
 class Caller(ABC):
     """An authenticated principal: its account, its ARN and the key it signed with."""
@@ -45,6 +88,22 @@ class Caller(ABC):
 
     # AssumeRole with this caller's credentials is role chaining (1-hour limit).
     role_chaining: ClassVar[bool]
+    # Temporary credentials (AWS's "session credentials"), which GetSessionToken refuses.
+    session_credentials: ClassVar[bool]
+
+    @property
+    def mfa_context(self) -> tuple[bool, float | None]:
+        """(whether the credentials carry MFA context at all, when MFA was accepted).
+
+        A long-term key carries none; session credentials carry whether MFA was used
+        to obtain them (aws:MultiFactorAuthPresent "true"/"false") and, with MFA, since
+        when (aws:MultiFactorAuthAge).
+        """
+        return False, None
+
+    def refusal(self, request: WireRequest) -> AwsFault | None:
+        """What AWS refuses these credentials outright, whatever the policies say."""
+        return None
 
     @property
     @abstractmethod
@@ -81,6 +140,7 @@ class UserCaller(Caller):
 
     user: User
     role_chaining: ClassVar[bool] = False
+    session_credentials: ClassVar[bool] = False
 
     @property
     def principal_arn(self) -> str:
@@ -110,6 +170,11 @@ class SessionCaller(Caller):
 
     session: IssuedSession
     role_chaining: ClassVar[bool] = True
+    session_credentials: ClassVar[bool] = True
+
+    @property
+    def mfa_context(self) -> tuple[bool, float | None]:
+        return True, self.session.mfa_at
 
     @property
     def principal_arn(self) -> str:
@@ -128,4 +193,32 @@ class SessionCaller(Caller):
 
     @property
     def user_arn(self) -> str | None:
+        return None
+
+
+@dataclass(frozen=True)
+class UserSessionCaller(UserCaller):
+    """An IAM user, signing with the temporary key GetSessionToken issued it.
+
+    It acts as the user (the user's ARN, identity policies and MFA devices) with the
+    limits AWS puts on such credentials: at STS only AssumeRole and GetCallerIdentity;
+    at IAM nothing unless the session was obtained with MFA (else the token is
+    "invalid", as AWS says); an AssumeRole with them is limited to 1 hour, like role
+    chaining. moto does not know its key (the sandbox issued it), so requests made
+    with it are presented to moto as the user's (`enforcer._present_to_moto`).
+    """
+
+    session: UserSession
+    role_chaining: ClassVar[bool] = True
+    session_credentials: ClassVar[bool] = True
+
+    @property
+    def mfa_context(self) -> tuple[bool, float | None]:
+        return True, self.session.mfa_at
+
+    def refusal(self, request: WireRequest) -> AwsFault | None:
+        if request.service == "sts" and request.action not in _USER_SESSION_STS:
+            return awserrors.access_denied("sts", self.arn, request.iam_action, "*")
+        if request.service == "iam" and self.session.mfa_at is None:
+            return awserrors.invalid_access_key("iam")
         return None

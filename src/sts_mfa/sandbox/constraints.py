@@ -79,6 +79,13 @@ ASSUME_ROLE: dict[str, Text | Integer] = {
     "ExternalId": Text("externalId", min_length=2, max_length=1224, pattern=r"[\w+=,.@:/-]*"),
 }
 
+# sts:GetSessionToken (900 s to 36 h for an IAM user).
+GET_SESSION_TOKEN: dict[str, Text | Integer] = {
+    "DurationSeconds": Integer("durationSeconds", minimum=900, maximum=129600),
+    "SerialNumber": ASSUME_ROLE["SerialNumber"],
+    "TokenCode": ASSUME_ROLE["TokenCode"],
+}
+
 # iam:EnableMFADevice's two codes. An empty code is reported for its length only.
 AUTHENTICATION_CODES = (
     Text("authenticationCode1", min_length=6, max_length=6, pattern=r"[\d]+", regex=_DIGITS),

@@ -24,11 +24,15 @@ The pipeline, one request at a time (`Enforcer.__call__`, `_serve`, `_handle`):
    other than those of `sts_rules.STS_RULES`;
 3. `_throttle`: fault injection (`Faults.throttle_rate`);
 4. `authenticate` (`authentication`): access key -> account, user or session;
-5. `_authorize`, by service (`AUTHORIZERS`: `iam_rules`, `sts_rules`, `s3_rules`):
-   identity policies with the request context of `authorization`, and AWS's own
-   rules for the action (AssumeRole's MFA and trust, IAM's entity state);
+5. `_authorize`: what AWS refuses the credentials outright (a GetSessionToken
+   session's limits, `Caller.refusal`), then by service (`AUTHORIZERS`:
+   `iam_rules`, `sts_rules`, `s3_rules`): identity policies with the request
+   context of `authorization`, and AWS's own rules for the action (AssumeRole's
+   MFA and trust, IAM's entity state);
 6. `_forward` to moto (with the injected `Faults.fail` failures around it) and,
-   after success, remember what moto does not (`bookkeeping.record_success`);
+   after success, remember what moto does not (`bookkeeping.record_success`). A
+   caller whose key moto does not know (a GetSessionToken session: the sandbox
+   issued it) is presented to moto as its user (`_present_to_moto`);
 7. record the request in the log (`bookkeeping.log_record`).
 
 Any refusal is answered in AWS's own shape (`awserrors`) without reaching moto.
@@ -39,15 +43,17 @@ so one lock serializes every request through the middleware, moto call included.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 from sts_mfa.sandbox import awserrors, control, iam_rules, s3_rules, sts_rules
 from sts_mfa.sandbox.authentication import authenticate
-from sts_mfa.sandbox.authorization import Call
+from sts_mfa.sandbox.authorization import Call, require_allowed_caller
 from sts_mfa.sandbox.awserrors import AwsFault, HttpResponse
 from sts_mfa.sandbox.bookkeeping import (
     AfterSuccess,
@@ -56,7 +62,7 @@ from sts_mfa.sandbox.bookkeeping import (
     moto_error_code,
     record_success,
 )
-from sts_mfa.sandbox.callers import Caller
+from sts_mfa.sandbox.callers import Caller, UserSessionCaller
 from sts_mfa.sandbox.faults import Faults, FaultState
 from sts_mfa.sandbox.wire import WireRequest, parse
 
@@ -152,6 +158,7 @@ class Enforcer:
 
     def _authorize(self, request: WireRequest, caller: Caller, now: float) -> AfterSuccess:
         call = Call(request, caller, now, self.state, self.fault_state.faults, self._accounts)
+        require_allowed_caller(call)
         return AUTHORIZERS[request.service](call)
 
     # --- forward to moto, remember what succeeded ------------------------------------------------
@@ -162,6 +169,7 @@ class Enforcer:
         fail = self.fault_state.next_mutation() if request.mutating else None
         if fail == "before":
             raise awserrors.injected(request.action, "before")
+        _present_to_moto(environ, request, caller)
         response = self._call_moto(environ)
         if response.status < 300:
             response = record_success(self.state, request, now, after, response)
@@ -200,6 +208,27 @@ def _refuse_unsupported(request: WireRequest) -> None:
         raise awserrors.unsupported(request.service, "")
     if request.service == "sts" and request.action not in sts_rules.STS_RULES:
         raise awserrors.unsupported("sts", request.action)
+
+
+def _present_to_moto(environ: dict[str, Any], request: WireRequest, caller: Caller) -> None:
+    """moto knows a caller by its access key. For a key it does not know (one the
+    sandbox issued for GetSessionToken) it would act in its default account as a
+    "default_user": name the account (moto's own X-Moto-Account-Id, which clients
+    cannot send) and, for IAM calls that default to the calling user, the user."""
+    if not isinstance(caller, UserSessionCaller):
+        return
+    environ["HTTP_X_MOTO_ACCOUNT_ID"] = caller.account
+    if request.service != "iam" or request.action not in iam_rules.SELF_USER_ACTIONS:
+        return
+    if "UserName" in request.params:
+        return
+    extra = urlencode({"UserName": caller.user.name})
+    query = str(environ.get("QUERY_STRING", ""))
+    if "Action" in parse_qs(query):  # a Query-protocol GET: the parameters are in the URL
+        environ["QUERY_STRING"] = f"{query}&{extra}"
+    else:
+        body = request.body + (b"&" if request.body else b"") + extra.encode()
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
 
 
 def http_date(timestamp: float) -> str:

@@ -12,13 +12,14 @@ control API as JSON) without the sandbox extra installed.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
 FailWhen = Literal["before", "after"]
 
-_FIELDS = ("key_delay", "role_delay", "principal_delay", "throttle_rate", "seed", "fail")
+_FIELDS = ("key_delay", "role_delay", "principal_delay", "throttle_rate", "seed", "fail", "session_seconds")
 
 
 @dataclass
@@ -45,6 +46,10 @@ class Faults:
         that leaves a resource behind. Counted are the
         mutating calls that pass the sandbox's own checks (a call refused for auth,
         permissions or a conflict, or throttled, never reaches moto either way).
+    session_seconds: when set, every session issued from then on (AssumeRole,
+        GetSessionToken) expires after this many seconds, whatever DurationSeconds
+        asked (its `Expiration` says so); for trying credential refresh without
+        waiting an hour. None (the default): sessions last as long as asked.
     All delays are measured with the sandbox's clock.
     """
 
@@ -54,12 +59,20 @@ class Faults:
     throttle_rate: float = 0.0
     seed: int = 0
     fail: dict[int, FailWhen] = field(default_factory=dict)
+    session_seconds: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("key_delay", "role_delay", "principal_delay"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"Faults.{name} must be a number of seconds >= 0, got {value!r}")
+        lifetime = self.session_seconds
+        if lifetime is not None and (
+            isinstance(lifetime, bool)
+            or not isinstance(lifetime, int | float)
+            or not (math.isfinite(lifetime) and lifetime >= 0)
+        ):
+            raise ValueError(f"Faults.session_seconds must be None or a finite number >= 0, got {lifetime!r}")
         if not isinstance(self.throttle_rate, int | float) or not 0 <= self.throttle_rate <= 1:
             raise ValueError(f"Faults.throttle_rate must be within 0..1, got {self.throttle_rate!r}")
         cleaned: dict[int, FailWhen] = {}

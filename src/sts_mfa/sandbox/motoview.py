@@ -26,6 +26,14 @@ moved. What is read from moto 5.2.5 (pinned):
 * `moto.sts.models.sts_backends[account]["aws"].assumed_roles` (list of
   `AssumedRole`: `.access_key_id .secret_access_key .session_token .role_arn`);
   `moto.s3.models.s3_backends.bucket_accounts` (bucket -> (partition, account)).
+* GetSessionToken: `STSBackend.get_session_token(duration)` returns a `Token` (only
+  an expiry) and moto's response carries fixed example credentials
+  (`AKIAIOSFODNN7EXAMPLE`, the same for every call) that it keeps nowhere: not in
+  `access_keys`, not in `assumed_roles`. So the sandbox issues the credentials of
+  those sessions itself (`callers.UserSession`) and writes them into moto's answer;
+  moto, which knows a request's account only from its access key, is told the
+  account of such a session with its own `X-Moto-Account-Id` header
+  (`BaseResponse.get_current_account`). The self-test checks both.
 
 The only writes are the bootstrap (admin identities and sample buckets, created
 with `IAMBackend.create_user/put_user_policy/create_access_key` and
@@ -101,7 +109,8 @@ RELIED_ON: dict[str, tuple[str, ...]] = {
     "PolicyVersion": ("document", "is_default"),
     "VirtualMfaDevice": ("serial_number", "base32_string_seed", "user", "enable_date"),
     "InstanceProfile": ("roles",),
-    "STSBackend": ("assumed_roles",),
+    # get_session_token: what moto's GetSessionToken calls; it must register nothing
+    "STSBackend": ("assumed_roles", "get_session_token"),
     # role_arn: selftest checks the session is the role's
     "AssumedRole": ("access_key_id", "secret_access_key", "session_token", "role_arn"),
     "S3BackendDict": ("bucket_accounts",),  # dict[bucket name, (partition, account id)]

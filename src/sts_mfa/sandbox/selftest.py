@@ -63,6 +63,7 @@ def structural_problems() -> list[str]:
 def _module_problems() -> list[str]:
     import moto.core.base_backend
     import moto.core.model_instances
+    import moto.core.responses
     import moto.iam.models
     import moto.moto_server.werkzeug_app
     import moto.s3.models
@@ -83,6 +84,9 @@ def _module_problems() -> list[str]:
         (moto.iam.models.IAMBackend, "put_user_policy"),
         (moto.iam.models.IAMBackend, "create_access_key"),
         (moto.s3.models.S3Backend, "create_bucket"),
+        # moto's own account header, with which the sandbox names a GetSessionToken
+        # session's account (moto knows accounts only from the keys it issued)
+        (moto.core.responses.BaseResponse, "get_current_account"),
     ]
     return [
         f"moto {getattr(owner, '__name__', owner)}.{name} is missing"
@@ -211,6 +215,10 @@ def _meaning_problems(objects: dict[str, Any]) -> list[str]:
         ),
         (isinstance(objects["STSBackend"].assumed_roles, list), "STSBackend.assumed_roles"),
         (
+            _session_token_registers_nothing(objects["STSBackend"], backend),
+            "moto's GetSessionToken now registers credentials; the sandbox issues its own",
+        ),
+        (
             isinstance(objects["S3BackendDict"].bucket_accounts, dict),
             "s3_backends.bucket_accounts is not a dict",
         ),
@@ -221,6 +229,13 @@ def _meaning_problems(objects: dict[str, Any]) -> list[str]:
     except Exception as exc:
         problems.append(f"VirtualMfaDevice.base32_string_seed is not a usable seed: {exc}")
     return problems
+
+
+def _session_token_registers_nothing(sts: Any, backend: Any) -> bool:
+    """moto's GetSessionToken keeps no credentials: the sandbox's own cannot collide."""
+    keys, roles = dict(backend.access_keys), list(sts.assumed_roles)
+    token = sts.get_session_token(duration=900)
+    return hasattr(token, "expiration") and backend.access_keys == keys and sts.assumed_roles == roles
 
 
 class _StepClock:
@@ -247,7 +262,9 @@ def scenario_problems() -> list[str]:
         iam = client("iam", admin.access_key_id, admin.secret_access_key)
         serial, seed, role_arn, key = _create_mfa_user_and_role(iam, clock)
         sts = client("sts", key["AccessKeyId"], key["SecretAccessKey"])
-        return _assume_role_problems(client, sts, clock, serial, seed, role_arn)
+        problems = _assume_role_problems(client, sts, clock, serial, seed, role_arn)
+        clock.now += 30  # the right code spent that window
+        return problems + _session_token_problems(client, sts, clock, serial, seed, role_arn)
 
 
 def _client_factory(endpoint: str, region: str) -> Client:
@@ -351,6 +368,30 @@ def _assume_role_problems(
         if ":assumed-role/selftest/selftest" not in assumed["Arn"]:
             problems.append(f"the session is not the role's: {assumed['Arn']}")
     return problems
+
+
+def _session_token_problems(
+    client: Client, sts: Any, clock: _StepClock, serial: str, seed: str, role_arn: str
+) -> list[str]:
+    """GetSessionToken with MFA: the sandbox's own credentials, acting as the user, whose
+    MFA lets AssumeRole in without a code of its own."""
+    import pyotp
+    from botocore.exceptions import ClientError
+
+    try:
+        credentials = sts.get_session_token(SerialNumber=serial, TokenCode=pyotp.TOTP(seed).at(clock.now))[
+            "Credentials"
+        ]
+        session = client(
+            "sts", credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+        )
+        arn = session.get_caller_identity()["Arn"]
+        session.assume_role(RoleArn=role_arn, RoleSessionName="selftest")
+    except ClientError as exc:
+        return [f"GetSessionToken with MFA, then AssumeRole with its credentials, failed: {exc}"]
+    if not arn.endswith(":user/sts-mfa/selftest"):
+        return [f"a GetSessionToken session is not its user: {arn}"]
+    return []
 
 
 def run() -> list[str]:

@@ -1,25 +1,40 @@
-"""STS: the actions the sandbox serves, and AWS's rules for AssumeRole.
+"""STS: the actions the sandbox serves, and AWS's rules for AssumeRole and GetSessionToken.
 
 `STS_RULES` is both the list of STS actions served (any other is refused as
 unsupported) and how each is authorized:
 
-* GetCallerIdentity: always allowed, even under an explicit Deny (as on AWS).
+* GetCallerIdentity: always allowed, even under an explicit Deny (as on AWS). For a
+  GetSessionToken session (whose key moto does not know) the sandbox answers the
+  user's identity itself.
 * GetAccessKeyInfo: the caller's identity policies, on resource `*`.
 * AssumeRole, in AWS's order:
   1. parameter constraints (`ValidationError`);
   2. MFA: SerialNumber and TokenCode together or neither; the device must be a
-     virtual MFA device enabled for the calling user (a session has none), the code
-     one of its current TOTP window and of a step not spent before (`totpwindow`;
-     else `AccessDenied` "MultiFactorAuthentication failed ..."). A valid code is
-     spent even if the call is refused afterwards;
+     virtual MFA device enabled for the calling user (a role session has none), the
+     code one of its current TOTP window and of a step not spent before
+     (`totpwindow`; else `AccessDenied` "MultiFactorAuthentication failed ..."). A
+     valid code is spent even if the call is refused afterwards;
   3. the role must exist and have propagated (`Faults.role_delay`);
-  4. trust policy and identity policies, evaluated with this request's own MFA:
-     an explicit Deny in either refuses; within one account a trust policy naming
-     the caller's own ARN is enough on its own; otherwise (only the account
-     trusted, or another account's role) the identity policies must allow
-     sts:AssumeRole on the role too. Every refusal here is the same `AccessDenied`;
-  5. DurationSeconds (default 3600) at most 1 hour when a session assumes a role
-     (role chaining), and at most the role's MaxSessionDuration.
+  4. trust policy and identity policies, evaluated with the caller's own MFA context
+     (session credentials carry theirs: a session obtained with MFA counts as MFA,
+     one obtained without has aws:MultiFactorAuthPresent "false") unless this
+     request brings a code of its own (then "true", age 0): an explicit Deny in
+     either refuses; within one account a trust policy naming the caller's own ARN
+     is enough on its own; otherwise (only the account trusted, or another
+     account's role) the identity policies must allow sts:AssumeRole on the role
+     too. Every refusal here is the same `AccessDenied`;
+  5. DurationSeconds (default 3600) at most 1 hour when session credentials assume a
+     role (role chaining, and GetSessionToken's sessions alike), and at most the
+     role's MaxSessionDuration.
+  The new session carries MFA from this request's code, else the caller's (with
+  the age since that original MFA).
+* GetSessionToken: constraints (DurationSeconds 900..129600, default 43200); only
+  an IAM user's long-term key ("Cannot call GetSessionToken with session
+  credentials"); MFA checked and spent exactly as for AssumeRole (one last step per
+  device for both). No policy governs it (AWS: "No permissions are required").
+
+`Faults.session_seconds`, when set, is how long every new session lives, whatever
+DurationSeconds asked (the response's Expiration says so).
 """
 
 from __future__ import annotations
@@ -29,14 +44,15 @@ from collections.abc import Callable
 from moto.iam.models import Role
 
 from sts_mfa.sandbox import awserrors, motoview
-from sts_mfa.sandbox.authorization import MFA_KEYS, Call, request_context, require_identity
+from sts_mfa.sandbox.authorization import Call, request_context, require_identity
 from sts_mfa.sandbox.bookkeeping import NOTHING, AfterSuccess
-from sts_mfa.sandbox.callers import IssuedSession
-from sts_mfa.sandbox.constraints import ASSUME_ROLE, validate
+from sts_mfa.sandbox.callers import IssuedSession, UserCaller, UserSession, UserSessionCaller
+from sts_mfa.sandbox.constraints import ASSUME_ROLE, GET_SESSION_TOKEN, validate
 from sts_mfa.sandbox.policy import Decision, Request, TrustDecision, evaluate, evaluate_trust
 from sts_mfa.sandbox.totpwindow import accepted_step
 
 DEFAULT_SESSION_SECONDS = 3600
+DEFAULT_USER_SESSION_SECONDS = 43200  # GetSessionToken's default
 ROLE_CHAINING_LIMIT = 3600
 
 
@@ -45,7 +61,12 @@ def authorize(call: Call) -> AfterSuccess:
 
 
 def _get_caller_identity(call: Call) -> AfterSuccess:
-    return NOTHING  # always allowed, even under an explicit Deny
+    # Always allowed, even under an explicit Deny. moto answers from the access key,
+    # so for a key it does not know (a GetSessionToken session) the sandbox answers.
+    caller = call.caller
+    if isinstance(caller, UserSessionCaller):
+        return AfterSuccess(identity=(str(caller.user.id), caller.account, caller.arn))
+    return NOTHING
 
 
 def _get_access_key_info(call: Call) -> AfterSuccess:
@@ -62,19 +83,41 @@ def _assume_role(call: Call) -> AfterSuccess:
     role = _role_to_assume(call, role_arn)
     _require_trust(call, role, mfa_at)
     duration = _duration(call, role)
+    if mfa_at is None:
+        mfa_at = call.caller.mfa_context[1]  # the caller's MFA carries into the new session
     session = IssuedSession(
         access_key_id="",
         account=role.account_id,
         role_arn=role.arn,
         session_name=call.param("RoleSessionName"),
-        expires_at=call.now + duration,
+        expires_at=_expiry(call, duration),
         mfa_at=mfa_at,
     )
     return AfterSuccess(session=session)
 
 
+def _get_session_token(call: Call) -> AfterSuccess:
+    validate(call.request.params, GET_SESSION_TOKEN)
+    caller = call.caller
+    if caller.session_credentials or not isinstance(caller, UserCaller):
+        raise awserrors.session_credentials_refused("GetSessionToken")
+    mfa_at = _verify_mfa(call)
+    text = call.request.params.get("DurationSeconds")
+    duration = int(text) if text else DEFAULT_USER_SESSION_SECONDS
+    session = UserSession.issue(caller.user, caller.account, _expiry(call, duration), mfa_at)
+    return AfterSuccess(user_session=session)
+
+
+def _expiry(call: Call, duration: int) -> float:
+    """When a session issued now expires (`Faults.session_seconds` overrides the duration)."""
+    lifetime = call.faults.session_seconds
+    return call.now + (duration if lifetime is None else lifetime)
+
+
 def _verify_mfa(call: Call) -> float | None:
-    """When this request's MFA code was accepted (None: the request carries no MFA)."""
+    """When this request's MFA code was accepted (None: the request carries no MFA).
+
+    Shared by AssumeRole and GetSessionToken: one last accepted step per device."""
     serial = call.request.params.get("SerialNumber")
     code = call.request.params.get("TokenCode")
     if (serial is None) != (code is None):
@@ -106,10 +149,11 @@ def _role_to_assume(call: Call, role_arn: str) -> Role:
 
 
 def assume_role_context(call: Call, mfa_at: float | None) -> dict[str, str]:
-    """The request context AssumeRole is evaluated with."""
+    """The request context AssumeRole is evaluated with.
+
+    The caller's own MFA context (session credentials carry one) counts, as on AWS;
+    a code sent with this request makes it MFA just now."""
     context = request_context(call.caller, call.request, call.now)
-    for key in MFA_KEYS:
-        context.pop(key, None)  # only this request's own MFA counts here
     if mfa_at is not None:
         context["aws:MultiFactorAuthPresent"] = "true"
         context["aws:MultiFactorAuthAge"] = "0"
@@ -154,4 +198,5 @@ STS_RULES: dict[str, Callable[[Call], AfterSuccess]] = {
     "AssumeRole": _assume_role,
     "GetCallerIdentity": _get_caller_identity,
     "GetAccessKeyInfo": _get_access_key_info,
+    "GetSessionToken": _get_session_token,
 }

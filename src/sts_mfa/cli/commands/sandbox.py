@@ -9,15 +9,32 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.params import FilePath
+from sts_mfa.cli.params import FilePath, FiniteFloatRange, path_problem
 from sts_mfa.errors import AwsError
 
+if TYPE_CHECKING:
+    from sts_mfa.sandbox import Faults, Sandbox
+    from sts_mfa.sandbox.examples import ExampleFiles
+
 READY = "# sts-mfa sandbox ready"
+
+
+class DirPath(click.Path):
+    """A directory the tool will create or write into: not empty, not too long, not a file."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        problem = path_problem(str(value))
+        if problem is not None:
+            self.fail(f"{value}: {problem}", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 @click.group(
@@ -51,25 +68,32 @@ Examples:
 Two accounts (user in one, role in the other):
   eval "$(sts-mfa sandbox serve --background --credentials-file ./sandbox-creds)"
   sts-mfa setup --software-token --role-profile sandbox-resource
+\b
+An identity you already have (user alice, MFA, roles Admin and ReadOnly):
+  eval "$(sts-mfa sandbox serve --background --example-profiles ./sandbox-aws)"
+  aws --profile sandbox-alice sts get-caller-identity
+\b
+Sessions that expire after 60 s, to try refreshing them:
+  eval "$(sts-mfa sandbox serve --background --session-seconds 60)"
 """,
 )
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."
 )
 @click.option(
-    "--key-delay", type=click.FloatRange(0), default=0.0, help="New access keys fail for N seconds."
+    "--key-delay", type=FiniteFloatRange(0), default=0.0, help="New access keys fail for N seconds."
 )
 @click.option(
-    "--role-delay", type=click.FloatRange(0), default=0.0, help="New roles are not assumable for N seconds."
+    "--role-delay", type=FiniteFloatRange(0), default=0.0, help="New roles are not assumable for N seconds."
 )
 @click.option(
     "--principal-delay",
-    type=click.FloatRange(0),
+    type=FiniteFloatRange(0),
     default=0.0,
     help="New users are refused as trust-policy principals for N seconds.",
 )
 @click.option(
-    "--throttle-rate", type=click.FloatRange(0, 1), default=0.0, help="Fraction of requests throttled."
+    "--throttle-rate", type=FiniteFloatRange(0, 1), default=0.0, help="Fraction of requests throttled."
 )
 @click.option(
     "--credentials-file",
@@ -79,9 +103,27 @@ Two accounts (user in one, role in the other):
     "file is refused unless --merge.",
 )
 @click.option(
+    "--example-profiles",
+    "example_profiles",
+    type=DirPath(),
+    metavar="DIR",
+    help="Create an identity someone already has (IAM user alice, her access key and MFA "
+    "device, roles Admin and ReadOnly that need MFA) and write AWS config and credentials "
+    "files for it in DIR (profiles sandbox-alice, sandbox-admin, sandbox-readonly); export "
+    "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE. Existing files are refused unless --merge.",
+)
+@click.option(
     "--merge",
     is_flag=True,
-    help="Add the sandbox profiles to an existing --credentials-file, keeping every other byte.",
+    help="Add the sandbox profiles to an existing --credentials-file (or the files in "
+    "--example-profiles DIR), keeping every other byte.",
+)
+@click.option(
+    "--session-seconds",
+    type=FiniteFloatRange(0),
+    default=None,
+    help="Every new session (AssumeRole, GetSessionToken) expires after N seconds, whatever "
+    "duration was asked.",
 )
 @click.option("--background", is_flag=True, help="Print the exports, leave the server running, return.")
 def serve(
@@ -91,7 +133,9 @@ def serve(
     principal_delay: float,
     throttle_rate: float,
     credentials_file: str | None,
+    example_profiles: str | None,
     merge: bool,
+    session_seconds: float | None,
     background: bool,
 ) -> None:
     """Run the sandbox; print `export NAME=value` lines for the admin identities.
@@ -100,63 +144,125 @@ def serve(
     The first account is the identity account (users, MFA devices); the
     second is for roles in another account (STS_MFA_SANDBOX_ROLE_* variables).
     """
-    if merge and credentials_file is None:
-        raise click.UsageError("--merge goes with --credentials-file")
-    if credentials_file is not None:
-        from sts_mfa.inifiles import check_writable
-
-        credentials_file = str(Path(credentials_file).absolute())
-        check_writable(credentials_file, merge_into=merge, what="--credentials-file")
-    if background:
-        _serve_in_background(
-            [
-                *("--port", str(port), "--key-delay", str(key_delay), "--role-delay", str(role_delay)),
-                *("--principal-delay", str(principal_delay), "--throttle-rate", str(throttle_rate)),
-                *(("--credentials-file", credentials_file) if credentials_file else ()),
-                *(("--merge",) if merge else ()),
-            ]
-        )
-        return
-    from sts_mfa.sandbox import Faults, Sandbox, SandboxUnavailable
+    credentials_file, examples = _check_files(credentials_file, example_profiles, merge)
+    from sts_mfa.sandbox import Faults
 
     faults = Faults(
         key_delay=key_delay,
         role_delay=role_delay,
         principal_delay=principal_delay,
         throttle_rate=throttle_rate,
+        session_seconds=session_seconds,
     )
+    if background:
+        _serve_in_background(_child_options(port, faults, credentials_file, example_profiles, merge))
+        _how_to_try(examples)
+        return
+    # The example identity is made before any fault applies (propagation delays start from it).
+    sb = _start(port, Faults() if examples is not None else faults)
     try:
-        sb = Sandbox(port=port, faults=faults, sample_buckets=("reports", "logs")).start()
-    except SandboxUnavailable as e:
-        raise AwsError(str(e)) from None
-    except OSError as e:
-        raise AwsError(f"cannot start the sandbox on port {port}: {e.strerror or e}") from None
-    env = sb.env(0)
-    if credentials_file is not None:
-        try:
-            _write_profiles(credentials_file, sb, merge=merge)
-        except BaseException:
-            sb.stop()
-            raise
-    for name, value in env.items():
+        exports = _write_files(sb, credentials_file, examples, merge=merge)
+        sb.set_faults(faults)
+    except BaseException:
+        sb.stop()
+        raise
+    for name, value in exports.items():
         click.echo(f"export {name}={shlex.quote(value)}")
-    if credentials_file is not None:
-        click.echo(f"export AWS_SHARED_CREDENTIALS_FILE={shlex.quote(credentials_file)}")
-    if len(sb.accounts) > 1:
-        role = sb.accounts[1]
-        click.echo(f"export STS_MFA_SANDBOX_ROLE_ACCESS_KEY_ID={shlex.quote(role.access_key_id)}")
-        click.echo(f"export STS_MFA_SANDBOX_ROLE_SECRET_ACCESS_KEY={shlex.quote(role.secret_access_key)}")
-        click.echo(f"export STS_MFA_SANDBOX_ROLE_ACCOUNT={role.account_id}")
     click.echo(READY)
     sys.stdout.flush()
     accounts = ", ".join(a.account_id for a in sb.accounts)
     click.echo(f"sts-mfa sandbox: listening on {sb.endpoint} (accounts {accounts}); Ctrl-C to stop", err=True)
+    _how_to_try(examples)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     sb.stop()
     click.echo("sts-mfa sandbox: stopped", err=True)
+
+
+def _how_to_try(examples: ExampleFiles | None) -> None:
+    if examples is not None:
+        from sts_mfa.sandbox.examples import how_to_try
+
+        click.echo(how_to_try(examples), err=True)
+
+
+def _check_files(
+    credentials_file: str | None, example_profiles: str | None, merge: bool
+) -> tuple[str | None, ExampleFiles | None]:
+    """Before starting anything: may the files be written? (absolute paths)."""
+    if merge and credentials_file is None and example_profiles is None:
+        raise click.UsageError("--merge goes with --credentials-file or --example-profiles")
+    if credentials_file is not None and example_profiles is not None:
+        raise click.UsageError(
+            "--credentials-file and --example-profiles each export AWS_SHARED_CREDENTIALS_FILE: use one"
+        )
+    examples = None
+    if credentials_file is not None:
+        from sts_mfa.inifiles import check_writable
+
+        credentials_file = str(Path(credentials_file).absolute())
+        check_writable(credentials_file, merge_into=merge, what="--credentials-file")
+    if example_profiles is not None:
+        from sts_mfa.sandbox.examples import ExampleFiles
+
+        examples = ExampleFiles.in_directory(example_profiles)
+        examples.check(merge=merge)
+    return credentials_file, examples
+
+
+def _child_options(
+    port: int, faults: Faults, credentials_file: str | None, example_profiles: str | None, merge: bool
+) -> list[str]:
+    """The same `serve` options for the background child (paths made absolute)."""
+    options = [
+        *("--port", str(port), "--key-delay", str(faults.key_delay), "--role-delay", str(faults.role_delay)),
+        *("--principal-delay", str(faults.principal_delay), "--throttle-rate", str(faults.throttle_rate)),
+    ]
+    if faults.session_seconds is not None:
+        options += ["--session-seconds", str(faults.session_seconds)]
+    if credentials_file is not None:
+        options += ["--credentials-file", credentials_file]
+    if example_profiles is not None:
+        options += ["--example-profiles", str(Path(example_profiles).absolute())]
+    if merge:
+        options.append("--merge")
+    return options
+
+
+def _start(port: int, faults: Faults) -> Sandbox:
+    from sts_mfa.sandbox import Sandbox, SandboxUnavailable
+
+    try:
+        return Sandbox(port=port, faults=faults, sample_buckets=("reports", "logs")).start()
+    except SandboxUnavailable as e:
+        raise AwsError(str(e)) from None
+    except OSError as e:
+        raise AwsError(f"cannot start the sandbox on port {port}: {e.strerror or e}") from None
+
+
+def _write_files(
+    sb: Sandbox, credentials_file: str | None, examples: ExampleFiles | None, *, merge: bool
+) -> dict[str, str]:
+    """Write the files asked for; return every variable to export, in order."""
+    exports = dict(sb.env(0))
+    if credentials_file is not None:
+        _write_profiles(credentials_file, sb, merge=merge)
+        exports["AWS_SHARED_CREDENTIALS_FILE"] = credentials_file
+    if examples is not None:
+        from sts_mfa.sandbox.examples import create_identity, write_files
+
+        identity = create_identity(sb)
+        write_files(examples, identity, endpoint=sb.endpoint, region=sb.region, merge=merge)
+        exports["AWS_CONFIG_FILE"] = str(examples.config)
+        exports["AWS_SHARED_CREDENTIALS_FILE"] = str(examples.credentials)
+    if len(sb.accounts) > 1:
+        role = sb.accounts[1]
+        exports["STS_MFA_SANDBOX_ROLE_ACCESS_KEY_ID"] = role.access_key_id
+        exports["STS_MFA_SANDBOX_ROLE_SECRET_ACCESS_KEY"] = role.secret_access_key
+        exports["STS_MFA_SANDBOX_ROLE_ACCOUNT"] = role.account_id
+    return exports
 
 
 def _write_profiles(path: str, sb: Any, *, merge: bool) -> None:
