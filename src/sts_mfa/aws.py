@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 DEFAULT_MAX_ATTEMPTS = 8
+PROFILE_HINT = "check the profile's name (--profile, AWS_PROFILE, --role-profile) and AWS_CONFIG_FILE"
+MAX_MESSAGE = 500  # an error message from an endpoint is quoted at most this long
 SKEW_WARNING_SECONDS = 20.0
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
@@ -165,7 +167,7 @@ class Aws:
                     aws_session_token=keys.session_token if keys else None,
                 )
             except bx.ProfileNotFound as e:
-                raise CredentialsError(str(e), hint="check --profile / AWS_PROFILE") from None
+                raise CredentialsError(str(e), hint=PROFILE_HINT) from None
         return self._session
 
     @property
@@ -196,6 +198,12 @@ class Aws:
         with translate_errors(f"creating the {service} client"):
             client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
         _install_retry_policy(client, self.config.max_attempts, spends_mfa_code=spends_mfa_code)
+        if service == "iam":
+            # Policy documents stay the text AWS sent: botocore's decoding (json.loads) would
+            # keep only the last of duplicate keys, hiding what the trust analysis must see.
+            from botocore.handlers import json_decode_policies
+
+            client.meta.events.unregister("after-call.iam", json_decode_policies)
         client.meta.events.register("before-send", self._count)
         client.meta.events.register("before-parse", self._read_date)
         client.meta.events.register("before-parse", self._looks_like_aws)
@@ -222,8 +230,25 @@ class Aws:
         client: STSClient = self.admin("sts")
         return client
 
+    def account(self) -> str:
+        """The admin side's account, from GetCallerIdentity (which needs no permission)."""
+        answer = self.admin_sts().get_caller_identity()
+        account = str(answer.get("Account", ""))
+        if not (len(account) == 12 and account.isascii() and account.isdigit()):
+            where = self.config.endpoint_url or "the endpoint"
+            raise AwsError(
+                f"{where} does not look like an AWS endpoint: GetCallerIdentity answered the account "
+                f"{account[:40]!r}, not 12 digits",
+                hint="check --endpoint-url / AWS_ENDPOINT_URL",
+            )
+        return account
+
     def sts_with(self, keys: Keys, *, spends_mfa_code: bool = False) -> STSClient:
         client: STSClient = self._make("sts", keys, spends_mfa_code)
+        return client
+
+    def iam_with(self, keys: Keys) -> IAMClient:
+        client: IAMClient = self._make("iam", keys, False)
         return client
 
     def s3_with(self, keys: Keys) -> S3Client:
@@ -304,8 +329,8 @@ def not_aws_problem(protocol: str, operation: str, body: bytes | None) -> str | 
     root = match.group(1).decode("ascii", "replace")
     if root.lower() in ("html", "head", "body"):
         return "an HTML page"
-    if protocol == "query" and not root.endswith("Response"):
-        return f"an XML document <{root}> that is not an AWS response"
+    if protocol == "query" and root != f"{operation}Response":
+        return f"an XML document <{root}>, not <{operation}Response>"
     return None
 
 
@@ -330,8 +355,9 @@ def translate(e: BaseException, doing: str) -> StsMfaError:
         return e
     if isinstance(e, bx.ClientError):
         status = str(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-        code = error_code(e) or status or "Unknown"
+        code = (error_code(e) or status or "Unknown")[:100]
         msg = error_message(e) if error_code(e) else (_reason(status) or error_message(e))
+        msg = msg if len(msg) <= MAX_MESSAGE else f"{msg[:MAX_MESSAGE]}… ({len(msg)} characters)"
         op = e.operation_name
         if code.isdigit():  # botocore's generic error: an HTTP status with no AWS error in the body
             return AwsError(
@@ -350,7 +376,7 @@ def translate(e: BaseException, doing: str) -> StsMfaError:
             hint="set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
         )
     if isinstance(e, bx.ProfileNotFound):
-        return CredentialsError(f"{doing}: {e}", hint="check --profile / AWS_PROFILE")
+        return CredentialsError(f"{doing}: {e}", hint=PROFILE_HINT)
     if isinstance(e, (bx.CredentialRetrievalError, bx.TokenRetrievalError, bx.SSOError)):
         return CredentialsError(f"{doing}: {e}")
     if isinstance(e, bx.NoRegionError):

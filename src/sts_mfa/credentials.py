@@ -13,6 +13,7 @@ validates the file and says what is wrong.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Union
 
@@ -95,6 +96,19 @@ class Cached:
 AnySession = Union["Session", Cached]
 
 
+SESSION_FIELDS = frozenset(
+    {
+        "access_key_id",
+        "secret_access_key",
+        "session_token",
+        "expiration",
+        "role_arn",
+        "assumed_role_arn",
+        "obtained_at",
+    }
+)
+
+
 def usable(session_role_arn: str, expiration: float, role_arn: str | None, now: float, margin: float) -> bool:
     """The one rule for a cached session: it is the current role's and has more than `margin` s left.
 
@@ -105,7 +119,13 @@ def usable(session_role_arn: str, expiration: float, role_arn: str | None, now: 
 
 
 def iso8601(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """An epoch time as ISO 8601 (UTC); times outside what datetime can show are clamped to it."""
+    clamped = min(max(epoch, 0.0), float(LATEST_TIME)) if not math.isnan(epoch) else 0.0
+    return datetime.fromtimestamp(clamped, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None) -> Cached | None:
@@ -119,10 +139,12 @@ def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None)
         return None
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(doc, dict) or doc.get("version") != SCHEMA_VERSION:
         return None
+    if not isinstance(doc.get("session"), dict) or not set(doc["session"]) <= SESSION_FIELDS:
+        return None  # not what this version wrote: the full path says what is wrong
     session, role = doc.get("session"), doc.get("role")
     if (
         (doc.get("endpoint") or None) != endpoint
@@ -174,11 +196,14 @@ def render(session: AnySession, fmt: str, *, now: float, cached: bool) -> str:
 
         return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in environment(session).items())
     remaining = max(0, int(session.remaining(now)))
+    shown = {
+        k: _printable(getattr(session, k) or "-") for k in ("role_arn", "assumed_role_arn", "access_key_id")
+    }
     return "\n".join(
         [
-            f"Role:          {session.role_arn}",
-            f"Session:       {session.assumed_role_arn or '-'}",
-            f"Access key id: {session.access_key_id}",
+            f"Role:          {shown['role_arn']}",
+            f"Session:       {shown['assumed_role_arn']}",
+            f"Access key id: {shown['access_key_id']}",
             f"Expires:       {iso8601(session.expiration)} (in {remaining // 60} min {remaining % 60} s)",
             f"Source:        {'cached session' if cached else 'new session (AssumeRole with MFA)'}",
         ]

@@ -5,19 +5,25 @@ file: it refuses an existing one unless told to merge, and a merge replaces or
 appends only the sections it owns, keeping every other byte as it was (the
 other profiles, their comments, their order, blank lines, even odd spacing).
 A parser that rewrites the file (configparser) would lose comments and
-formatting, so sections are found by their header lines and copied verbatim.
+formatting, so sections are found by their header lines, with configparser's own
+rules for what a header is, and copied verbatim; then the result is read back
+with configparser to prove every other section reads exactly as before.
 """
 
 from __future__ import annotations
 
+import configparser
 import re
 from collections.abc import Mapping
 
-from sts_mfa.errors import WouldOverwrite
+from sts_mfa.errors import StateError, WouldOverwrite
 from sts_mfa.storage import PathLike, check_path, read_text, write_atomic
 
-_HEADER = re.compile(r"[ \t]*\[([^\]\r\n]*)\][ \t]*(?:[#;].*)?")
-_COMMENT = re.compile(r"[ \t]*[#;]")
+# What configparser (and so botocore) reads: lines split as a file opened in text mode
+# splits them (\n, \r\n or \r, never a form feed or U+2028), and its section header rule.
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_SECTION = re.compile(r"\[(?P<header>.+)\]")  # configparser.RawConfigParser.SECTCRE
+_COMMENT_PREFIXES = ("#", ";")
 
 
 def section(name: str, values: Mapping[str, str]) -> str:
@@ -26,38 +32,93 @@ def section(name: str, values: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def headers(lines: list[str]) -> list[str | None]:
+    """For each line, the section it opens as configparser reads it (None: not a header).
+
+    Mirrors RawConfigParser._read: blank and comment lines change nothing; a line
+    indented deeper than the option before it continues that option's value (even if
+    it looks like `[name]`); otherwise a `[...]` line opens the section between the
+    first `[` and the last `]`, spaces included.
+    """
+    found: list[str | None] = []
+    in_option, in_section, indent_level = False, False, 0
+    for line in lines:
+        body = line.rstrip("\r\n")
+        stripped = body.strip()
+        if not stripped or stripped.startswith(_COMMENT_PREFIXES):
+            found.append(None)
+            continue
+        indent = len(body) - len(body.lstrip())
+        if in_section and in_option and indent > indent_level:
+            found.append(None)  # a continuation line
+            continue
+        indent_level = indent
+        match = _SECTION.match(stripped)
+        if match is not None:
+            found.append(match.group("header"))
+            in_section, in_option = True, False
+        else:
+            found.append(None)
+            in_option = True
+    return found
+
+
 def merge(text: str, sections: Mapping[str, str]) -> str:
     """`text` with each named section replaced in place (or appended), all else byte for byte.
 
-    `sections` maps a section name (as between the brackets: `default`,
-    `profile prod`, `sandbox-identity`) to its full text, header included.
-    Comment lines inside a replaced section are kept: they may belong to the
-    section that follows.
+    `sections` maps a section name (exactly as between the brackets: `default`,
+    `profile prod`, `sandbox-identity`) to its full text, header included. Comment
+    lines inside a replaced section are kept: they may belong to the section after it.
     """
+    lines = _LINES.findall(text)
     out: list[str] = []
     written: set[str] = set()
     skipping = False
-    for line in text.splitlines(keepends=True):
-        header = _HEADER.fullmatch(line.rstrip("\r\n"))
+    for line, header in zip(lines, headers(lines), strict=True):
         if header is not None:
-            name = header.group(1).strip()
-            skipping = name in sections
+            skipping = header in sections
             if skipping:
-                if name not in written:
-                    out.append(sections[name])
-                    written.add(name)
+                if header not in written:
+                    out.append(sections[header])
+                    written.add(header)
                 continue
-        if skipping and not _COMMENT.match(line):
+        if skipping and not line.strip().startswith(_COMMENT_PREFIXES):
             continue
         out.append(line)
     rest = [body for name, body in sections.items() if name not in written]
     if rest:
-        if out and not out[-1].endswith("\n"):
+        if out and not out[-1].endswith(("\n", "\r")):
             out.append("\n")
         if out:
             out.append("\n")
         out.append("\n".join(rest))
     return "".join(out)
+
+
+def _parsed(text: str, what: str) -> dict[str, dict[str, str]]:
+    parser = configparser.RawConfigParser()  # as botocore reads the AWS files
+    try:
+        parser.read_string(text)
+    except configparser.Error as e:
+        raise WouldOverwrite(
+            f"{what} cannot be read the way the AWS CLI reads it: {_first_line(e)}"
+        ) from None
+    return {name: dict(parser.items(name)) for name in parser.sections()}
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+
+
+def checked_merge(text: str, sections: Mapping[str, str], what: str) -> str:
+    """`merge`, then proof that every other section reads exactly as before (else nothing is written)."""
+    before = _parsed(text, what) if text.strip() else {}
+    merged = merge(text, sections)
+    after = _parsed(merged, f"{what}, merged,")
+    changed = [name for name, items in before.items() if name not in sections and after.get(name) != items]
+    if changed:
+        raise WouldOverwrite(f"merging into {what} would change section [{changed[0]}]; nothing was written")
+    return merged
 
 
 def check_writable(path: PathLike, *, merge_into: bool, what: str) -> bool:
@@ -66,6 +127,11 @@ def check_writable(path: PathLike, *, merge_into: bool, what: str) -> bool:
     An existing file is refused unless `merge_into`; a symlink, FIFO or someone
     else's file is refused always.
     """
+    import os
+
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise StateError(f"directory {directory} for {what} {path} does not exist")
     exists = check_path(path, what, private=False)
     if exists and not merge_into:
         raise WouldOverwrite(
@@ -80,4 +146,4 @@ def write_sections(path: PathLike, sections: Mapping[str, str], *, merge_into: b
     """Create `path` with `sections`, or (with `merge_into`) merge them into it; mode 0600 either way."""
     check_writable(path, merge_into=merge_into, what=what)
     current = read_text(path, what, private=False) or ""
-    write_atomic(path, merge(current, sections), what)
+    write_atomic(path, checked_merge(current, sections, f"{what} {path}"), what)

@@ -58,7 +58,26 @@ def has_tag(tags: Iterable[Mapping[str, str]] | None) -> bool:
     return tags is not None and any(t.get("Key") == TAG_KEY and t.get("Value") == TAG_VALUE for t in tags)
 
 
+# What each kind of resource is named after the prefix (`sts-mfa-<8 hex>-<suffix>`).
+SUFFIXES: dict[str, str] = {
+    "user": "user",
+    "mfa_device": "device",
+    "role": "role",
+    "policy": "list-buckets",
+    "user_policy": "assume-role",
+}
+
+
+def name_is_ours(kind: str, name: str, prefix: str | None = None) -> bool:
+    """Is `name` exactly what setup names a `kind` (for this `prefix`, or for any)?"""
+    match = re.fullmatch(r"(sts-mfa-[0-9a-f]{8})-(.+)", name)
+    if match is None or match.group(2) != SUFFIXES[kind]:
+        return False
+    return prefix is None or match.group(1) == prefix
+
+
 def missing_marks(
+    kind: str,
     name: str,
     path: str,
     tags: Iterable[Mapping[str, str]] | None,
@@ -66,27 +85,27 @@ def missing_marks(
     prefix: str | None = None,
     tags_known: bool = True,
 ) -> list[str]:
-    """Which of the tool's marks `name` lacks (empty: it is ours).
+    """Which of the tool's marks the resource lacks (empty: it is ours).
 
-    `prefix` narrows the name check to one setup's prefix. `tags_known=False` is
-    for MFA devices, whose tags are not listed with them on every endpoint: path
-    and prefix then decide alone.
+    The name must be exactly what setup gives a `kind` (`sts-mfa-<8 hex>-user`, ...;
+    with `prefix`, that setup's own). `tags_known=False` is for MFA devices when their
+    tags cannot be listed: path and name then decide alone.
     """
     missing = []
     if path != IAM_PATH:
         missing.append(f"its path is {path!r}, not {IAM_PATH!r}")
-    wanted = f"{prefix}-" if prefix else NAME_PREFIX
-    if not name.startswith(wanted):
-        missing.append(f"its name does not start with {wanted!r}")
+    if not name_is_ours(kind, name, prefix):
+        wanted = f"{prefix}-{SUFFIXES[kind]}" if prefix else f"sts-mfa-<8 hex digits>-{SUFFIXES[kind]}"
+        missing.append(f"its name is not {wanted!r}")
     if tags_known and not has_tag(tags):
         missing.append(f"it is not tagged {TAG_KEY}={TAG_VALUE}")
     return missing
 
 
 def is_ours(
-    name: str, path: str, tags: Iterable[Mapping[str, str]] | None, *, tags_known: bool = True
+    kind: str, name: str, path: str, tags: Iterable[Mapping[str, str]] | None, *, tags_known: bool = True
 ) -> bool:
-    return not missing_marks(name, path, tags, tags_known=tags_known)
+    return not missing_marks(kind, name, path, tags, tags_known=tags_known)
 
 
 def split_arn(arn: str) -> tuple[str, str, str, str] | None:

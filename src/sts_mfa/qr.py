@@ -55,29 +55,49 @@ def absolute(path: Path | str) -> str:
     return os.path.join(os.path.realpath(os.path.dirname(text) or "."), os.path.basename(text))
 
 
-def write_png(uri: str, path: str, *, replace_sha256: str | None = None) -> str:
+def label(user_name: str, account: str | None) -> str:
+    """How the device is named in the authenticator app."""
+    return f"{user_name}@{account}"
+
+
+def expected_png(seed: str | None, user_name: str | None, account: str | None) -> bytes | None:
+    """The PNG sts-mfa writes for this device, if the seed is still known (else None)."""
+    if not seed or not user_name:
+        return None
+    return png_bytes(otpauth_uri(seed, label(user_name, account)))
+
+
+def write_png(uri: str, path: str, *, replace: bytes | None = None) -> str:
     """Write the QR code as a new PNG readable only by its owner; return its SHA-256.
 
-    Never overwrites a file, except the PNG an earlier run wrote there and recorded
-    (`replace_sha256`), which is replaced only while it is still exactly that file.
+    Never overwrites a file, except the PNG an earlier run wrote there (`replace`: the
+    bytes it wrote), which is replaced only while it is still exactly that file.
     """
     from sts_mfa.storage import write_new
 
-    if replace_sha256 is not None:
-        remove_if_ours(path, replace_sha256)
+    if replace is not None and os.path.lexists(path):
+        remove_if_ours(path, replace)
     data = png_bytes(uri)
     write_new(path, data, what="--qr-png")
     return sha256(data)
 
 
-def remove_if_ours(path: str | None, expected_sha256: str | None) -> str:
-    """Delete the QR code PNG at `path` only if it is exactly what sts-mfa wrote; say what happened."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def remove_if_ours(path: str | None, expected: bytes | None) -> str:
+    """Delete the QR code PNG at `path` only if it is exactly the one for this device; say what happened.
+
+    `expected` is the PNG regenerated from the state's seed: a state file naming some
+    other file (a planted one, or one the user replaced) never gets it deleted, since
+    only the device's own QR code has those bytes.
+    """
     if path is None:
         return "no QR code PNG was recorded"
-    if expected_sha256 is None or not os.path.isabs(path):
+    if expected is None or not os.path.isabs(path):
         return (
-            f"left {path} in place: an older sts-mfa recorded it without what it wrote, so it cannot "
-            "tell the file there now is its QR code (if it is, delete it: it holds the MFA seed)"
+            f"left {path} in place: sts-mfa can no longer tell it is the QR code it wrote "
+            "(if it is, delete it: it holds the MFA seed)"
         )
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
@@ -86,11 +106,13 @@ def remove_if_ours(path: str | None, expected_sha256: str | None) -> str:
         return f"the QR code {path} was already gone"
     except OSError as e:
         return f"left {path} in place: cannot open it ({e.strerror or e})"
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        os.close(fd)  # before fdopen, which would refuse a directory with an error of its own
+        return f"left {path} in place: it is not the file sts-mfa wrote"
     with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_size > 1 << 20:
-            return f"left {path} in place: it is not the file sts-mfa wrote"
-        if sha256(f.read()) != expected_sha256:
+        content = f.read(len(expected) + 1)
+        if not content.startswith(PNG_SIGNATURE) or content != expected:
             return f"left {path} in place: its content is not the QR code sts-mfa wrote"
         try:
             now = os.lstat(path)

@@ -59,12 +59,20 @@ _FIELD_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
 # bigger is a damaged file, and would overflow datetime or the TOTP counter later.
 
 
+# Field-specific ranges; every other number is a time (epoch seconds) or a count: 0..LATEST_TIME.
+RANGES: dict[str, tuple[int, int]] = {
+    "last_step": (0, LATEST_TIME // 30),  # a TOTP time-step: epoch seconds / 30
+    "max_session_duration": (900, 43200),  # what IAM allows a role's MaxSessionDuration
+}
+
+
 def _in_range(value: object, where: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return
     if isinstance(value, float) and not math.isfinite(value):
         raise _Invalid(where, f"expected a finite number, got {'NaN' if math.isnan(value) else value}")
-    if not -LATEST_TIME <= value <= LATEST_TIME:
+    low, high = RANGES.get(where.rpartition(".")[2], (0, LATEST_TIME))
+    if not low <= value <= high:
         raise _Invalid(where, "number out of range")
 
 
@@ -73,6 +81,16 @@ NESTED: dict[str, type[Any]] = {
     cls.__name__: cls for cls in (Resource, MfaDevice, AccessKey, InlinePolicy, Session, TotpRecord)
 }
 MODES = ("phone", "software")
+
+
+def _shown(value: object) -> str:
+    """A value from the file, for a message: repr'd and cut short."""
+    from sts_mfa.endpoints import shown
+
+    if isinstance(value, str):
+        return shown(value)
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:60]}… ({len(text)} characters)"
 
 
 def _at(where: str, name: str) -> str:
@@ -88,7 +106,7 @@ def _value(annotation: str, value: object, where: str) -> Any:
         return value
     if annotation == "MfaMode":
         if value not in MODES:
-            raise _Invalid(where, f"expected 'phone' or 'software', got {value!r}")
+            raise _Invalid(where, f"expected 'phone' or 'software', got {_shown(value)}")
         return value
     if annotation.endswith(" | None") and annotation[: -len(" | None")] in NESTED:
         return None if value is None else _build(NESTED[annotation[: -len(" | None")]], value, where)
@@ -123,11 +141,25 @@ def _build(cls: type[Any], data: object, where: str) -> Any:
 def validate(data: object) -> State:
     state: State = _build(State, data, "")
     if state.tool != TOOL_NAME:
-        raise _Invalid("tool", f"expected {TOOL_NAME!r}, got {state.tool!r}")
+        raise _Invalid("tool", f"expected {TOOL_NAME!r}, got {_shown(state.tool)}")
     if state.mode == "software" and state.mfa_device and state.mfa_device.serial and not state.seed:
         raise _Invalid("seed", "missing: software-token mode keeps the device seed here")
     _check_names(state)
     return state
+
+
+def _is_base32_seed(seed: str) -> bool:
+    """A seed AWS hands out: base32 (RFC 4648), at least 16 characters (80 bits)."""
+    import base64
+    import binascii
+
+    if len(seed) < 16 or not seed.isascii():
+        return False
+    try:
+        base64.b32decode(seed + "=" * (-len(seed) % 8), casefold=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def _check_arn(where: str, arn: str | None, kind: str, name: str, account: str | None) -> None:
@@ -135,7 +167,7 @@ def _check_arn(where: str, arn: str | None, kind: str, name: str, account: str |
         return
     parts = split_arn(arn)
     if parts is None or parts[1] != kind or parts[2] != IAM_PATH or parts[3] != name:
-        raise _Invalid(where, f"expected the ARN of {kind} {IAM_PATH}{name}, got {arn!r}")
+        raise _Invalid(where, f"expected the ARN of {kind} {IAM_PATH}{name}, got {_shown(arn)}")
     if account is not None and parts[0] != account:
         raise _Invalid(where, f"the ARN is in account {parts[0]}, but the state says {account}")
 
@@ -147,13 +179,13 @@ def _check_names(state: State) -> None:
     not lead `teardown` to it.
     """
     if not PREFIX_PATTERN.fullmatch(state.prefix):
-        raise _Invalid("prefix", f"expected 'sts-mfa-' and 8 hex digits, got {state.prefix!r}")
+        raise _Invalid("prefix", f"expected 'sts-mfa-' and 8 hex digits, got {_shown(state.prefix)}")
     if state.iam_path != IAM_PATH:
-        raise _Invalid("iam_path", f"expected {IAM_PATH!r}, got {state.iam_path!r}")
+        raise _Invalid("iam_path", f"expected {IAM_PATH!r}, got {_shown(state.iam_path)}")
     for key in ("account", "role_account"):
         value = getattr(state, key)
         if value is not None and not (len(value) == 12 and value.isdigit() and value.isascii()):
-            raise _Invalid(key, f"expected a 12-digit account ID, got {value!r}")
+            raise _Invalid(key, f"expected a 12-digit account ID, got {_shown(value)}")
     _check_arns(state)
 
 
@@ -168,7 +200,7 @@ def _check_arns(state: State) -> None:
     )
     for key, item, expected in recorded:
         if item is not None and item.name != expected:
-            raise _Invalid(f"{key}.name", f"expected {expected!r} (from the prefix), got {item.name!r}")
+            raise _Invalid(f"{key}.name", f"expected {expected!r} (from the prefix), got {_shown(item.name)}")
     if state.user is not None:
         _check_arn("user.arn", state.user.arn, "user", names.user, state.account)
     if state.mfa_device is not None:
@@ -181,10 +213,21 @@ def _check_arns(state: State) -> None:
 
 
 def _check_files_and_keys(state: State) -> None:
+    if state.seed is not None and not _is_base32_seed(state.seed):
+        raise _Invalid("seed", "not a base32 TOTP seed")  # never echoed: it is a secret
+    for key in ("endpoint", "role_endpoint"):
+        value = getattr(state, key)
+        if value is not None:
+            from sts_mfa.endpoints import endpoint_problem, shown
+
+            problem = endpoint_problem(value)
+            if problem is not None:
+                raise _Invalid(key, f"{shown(value)} is not an endpoint URL: {problem}")
     if state.access_key is not None:
         key_id = state.access_key.access_key_id
         if not (0 < len(key_id) <= 128 and key_id.isalnum() and key_id.isascii()):
-            raise _Invalid("access_key.access_key_id", f"not an access key ID: {key_id[:40]!r}")
+            # Never echo it: a secret key pasted into the wrong field must not reach the terminal.
+            raise _Invalid("access_key.access_key_id", f"not an access key ID ({len(key_id)} characters)")
     if state.qr_png_sha256 is not None:
         if not re.fullmatch(r"[0-9a-f]{64}", state.qr_png_sha256):
             raise _Invalid("qr_png_sha256", "expected 64 hex digits")
@@ -238,12 +281,12 @@ def parse(text: str, *, source: str = "state file") -> State:
         raise StateError(f"{source}: version: expected an integer, got {_type_name(version)}")
     if version > SCHEMA_VERSION:
         raise StateError(
-            f"{source} was written by a newer sts-mfa (schema version {version}; "
+            f"{source} was written by a newer sts-mfa (schema version {_shown(version)}; "
             f"this one reads up to {SCHEMA_VERSION})",
             hint="upgrade sts-mfa",
         )
     if version < 1:
-        raise StateError(f"{source}: version: {version} is not a schema version")
+        raise StateError(f"{source}: version: {_shown(version)} is not a schema version")
     while version < SCHEMA_VERSION:
         data = MIGRATIONS[version](data)  # in memory: the file is rewritten by the next save
         version = data["version"]

@@ -35,6 +35,7 @@ from typing import Any, Literal
 from sts_mfa import TOOL_NAME
 from sts_mfa.credentials import usable
 from sts_mfa.errors import StateError
+from sts_mfa.locks import LOCK_TIMEOUT_SECONDS
 
 # The file I/O lives in storage (light, for the cached-credentials path).
 from sts_mfa.storage import (
@@ -47,10 +48,6 @@ from sts_mfa.storage import (
 )
 
 __all__ = ["SCHEMA_VERSION", "remove_stale_temp_files", "write_atomic"]
-
-# assume may hold the lock through a TOTP window and a propagation wait, setup
-# through a person typing two codes: wait long before calling it stuck.
-LOCK_TIMEOUT_SECONDS = 600.0
 
 MfaMode = Literal["phone", "software"]
 
@@ -286,36 +283,16 @@ def transaction(
     Changes are written by `Transaction.save()`; nothing is written implicitly,
     so a command that fails half-way leaves what it last saved.
     """
-    from filelock import FileLock, Timeout  # 16 ms to import: only paths that write pay it
+    from sts_mfa.locks import held
 
-    lock_path = path.with_name(path.name + ".lock")
     try:
         parent_is_dir = path.parent.is_dir()
     except OSError as e:
         raise StateError(f"cannot use state file {path}: {os_problem(e)}") from None
     if not parent_is_dir:
         raise StateError(f"directory {path.parent} for the state file does not exist")
-    # Look before creating the lock: a refused path must not gain a lock file, and a
-    # lock path that is a symlink or someone else's file is never opened.
+    # Look before creating the lock: a refused path must not gain a lock file.
     check_path(path)
-    check_path(lock_path, "lock file", private=False)
-    lock = FileLock(lock_path, mode=0o600)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if on_wait is not None:
-            on_wait()
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise StateError(
-                f"state file {path} is still in use by another sts-mfa after {timeout:.0f} s",
-                hint="let it finish (the lock is released the moment it exits), then run this again",
-            ) from None
-    except OSError as e:
-        raise StateError(f"cannot lock state file {path}: {e.strerror or e}") from None
-    try:
+    with held(str(path), what="state file", timeout=timeout, on_wait=on_wait):
         remove_stale_temp_files(path)
         yield Transaction(path, load(path))
-    finally:
-        lock.release()

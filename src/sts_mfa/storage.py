@@ -55,7 +55,7 @@ def check_file(path: PathLike, st: os.stat_result, what: str = "state file", *, 
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
         raise StateError(
             f"{what} {path} belongs to another user (uid {st.st_uid}); sts-mfa only uses files you own",
-            hint="use a file of your own (--state)",
+            hint="use a file of your own",
         )
     if private and st.st_mode & 0o077:
         raise StateError(
@@ -105,6 +105,10 @@ def read_text(path: PathLike, what: str = "state file", *, private: bool = True)
     except PermissionError:
         raise StateError(f"cannot read {what} {path}: permission denied") from None
     except OSError as e:
+        if e.errno == errno.ENXIO:  # a socket (or a device with nothing behind it)
+            with contextlib.suppress(OSError):
+                kind = kind_of(os.lstat(path).st_mode)
+                raise StateError(f"{what} {path} is {kind}, not a regular file") from None
         raise StateError(f"cannot read {what} {path}: {os_problem(e)}") from None
     try:
         check_file(path, os.fstat(fd), what, private=private)  # before fdopen: it refuses directories
@@ -210,3 +214,28 @@ def remove_stale_temp_files(path: PathLike) -> list[str]:
                 os.unlink(entry.path)
                 removed.append(entry.path)
     return removed
+
+
+def read_config_text(path: PathLike) -> str | None:
+    """A user's own config file (the AWS config or credentials file): text, or None if absent.
+
+    Symlinks are followed (dotfile managers link these files), but it must be a regular
+    file of sensible size: a FIFO would block every TAB press, /dev/zero fill memory.
+    Raises StateError for anything else.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise StateError(f"cannot read {path}: {os_problem(e)}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # checked before fdopen, which refuses a directory itself
+        os.close(fd)
+        raise StateError(f"{path} is {kind_of(st.st_mode)}, not a regular file")
+    with os.fdopen(fd, "rb") as f:
+        raw = f.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise StateError(f"{path} is over {MAX_FILE_BYTES} bytes: too big to be an AWS config file")
+    return raw.decode("utf-8", "replace")

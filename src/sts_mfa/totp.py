@@ -62,6 +62,26 @@ def step_of_code(seed: str, code: str, now: float) -> int | None:
     return None
 
 
+# A recorded step further ahead than this is not a code that was used: this machine's clock was
+# ahead when it was recorded (or the file was edited). Waiting for it could take weeks.
+MAX_STEPS_AHEAD = 2
+
+
+def sane_last_step(last_step: int | None, now: float) -> tuple[int | None, bool]:
+    """(the last step to honour, whether the recorded one was impossibly far in the future)."""
+    if last_step is not None and last_step > step_at(now) + MAX_STEPS_AHEAD:
+        return step_at(now), True  # wait for the next window only: a step that AWS can have seen
+    return last_step, False
+
+
+def future_step_warning(last_step: int, now: float) -> str:
+    ahead = int(step_start(last_step) - now)
+    return (
+        f"the last TOTP time-step recorded for this device is {ahead} s in the future: this machine's "
+        "clock was ahead when it was recorded, or the file was edited; only the next window is waited for"
+    )
+
+
 def seconds_until_usable(last_step: int | None, now: float) -> float:
     """How long until a step after `last_step` begins (0 if the current one is fresh)."""
     if last_step is None or step_at(now) > last_step:

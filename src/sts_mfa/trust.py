@@ -48,8 +48,8 @@ _STATEMENT_KEYS = frozenset(
 )
 _VERSIONS = ("2012-10-17", "2008-10-17")
 _PRINCIPAL_KINDS: dict[str, Kind] = {"AWS": "aws", "Federated": "federated", "Service": "service"}
-_ACCOUNT_ARN = re.compile(r"arn:[a-z-]+:(?:iam|sts)::(\d{12}):.+")
-_ACCOUNT_ROOT = re.compile(r"arn:[a-z-]+:iam::(\d{12}):root")
+_ACCOUNT_ARN = re.compile(r"arn:[a-z-]+:(?:iam|sts)::(\d{12}):.+", re.ASCII)
+_ACCOUNT_ROOT = re.compile(r"arn:[a-z-]+:iam::(\d{12}):root", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -342,13 +342,29 @@ def _deny_names(deny: _Statement, who: _Who) -> bool:
         if named.value == who.value or (who.kind == "aws" and named.value == "*"):
             return True
         account = _account_of(named.value, root_only=True)
-        if who.kind == "aws" and account is not None and _account_of(who.value) == account:
+        if (
+            who.kind == "aws"
+            and account is not None
+            and _account_of(who.value) == account
+            and _partition_of(named.value) == _partition_of(who.value)
+        ):
             return True
     return False
 
 
+def _partition_of(value: str) -> str:
+    """An ARN's partition (aws, aws-cn, aws-us-gov); "aws" for a bare account ID or unique ID.
+
+    A Deny in one partition never covers a principal in another: when the two differ,
+    or one is not an ARN, the Deny is not counted (the direction that reports more).
+    """
+    if value.startswith("arn:"):
+        return value.split(":", 2)[1]
+    return "aws" if re.fullmatch(r"\d{12}", value, re.ASCII) else "?"
+
+
 def _account_of(value: str, *, root_only: bool = False) -> str | None:
-    if re.fullmatch(r"\d{12}", value):
+    if re.fullmatch(r"\d{12}", value, re.ASCII):
         return value
     match = (_ACCOUNT_ROOT if root_only else _ACCOUNT_ARN).fullmatch(value)
     return match.group(1) if match else None
@@ -485,4 +501,6 @@ def _order(finding: Finding) -> tuple[int, int]:
 @lru_cache(maxsize=512)
 def _wildcard(pattern: str) -> re.Pattern[str]:
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(regex, re.IGNORECASE | re.DOTALL)
+    # ASCII case folding only: with Unicode folding, an action spelled with a long s
+    # (U+017F) or a dotless i would match "sts:AssumeRole".
+    return re.compile(regex, re.IGNORECASE | re.DOTALL | re.ASCII)

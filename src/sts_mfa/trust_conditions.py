@@ -79,7 +79,7 @@ OPERATORS: dict[str, tuple[str, bool]] = {
 SET_QUALIFIERS = ("ForAnyValue:", "ForAllValues:")
 # Which operator families can compare each MFA key's value ("true"/"false", seconds).
 _COMPARABLE = {MFA_PRESENT: {"string", "bool", "null"}, MFA_AGE: {"numeric", "string", "null"}}
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
 _VERBS = {
     "StringEquals": "equals",
     "StringNotEquals": "does not equal",

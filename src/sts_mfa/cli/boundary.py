@@ -71,7 +71,7 @@ def guarded(run: Callable[[], T], *, doing: str) -> T:
 
     `STS_MFA_DEBUG=1` lets every exception through with its traceback.
     """
-    debug = os.environ.get("STS_MFA_DEBUG", "") not in ("", "0")
+    debug = os.environ.get("STS_MFA_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
     try:
         return run()
     except (click.exceptions.Exit, click.ClickException):

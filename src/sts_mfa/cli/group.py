@@ -13,7 +13,7 @@ from sts_mfa import DEFAULT_STATE_FILE, __version__
 from sts_mfa.cli.app import App
 from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import LazyGroup
-from sts_mfa.cli.params import ENDPOINT_URL, FilePath
+from sts_mfa.cli.params import ENDPOINT_URL, STATE_NAME_BYTES, FilePath
 from sts_mfa.cli.terminal import terminal_width
 
 EXIT_CODES = """\b
@@ -55,7 +55,7 @@ The steps one by one, against a local sandbox:
 @click.option(
     "--state",
     "state_path",
-    type=FilePath(),
+    type=FilePath(STATE_NAME_BYTES),
     envvar="STS_MFA_STATE",
     default=DEFAULT_STATE_FILE,
     show_default=True,
@@ -111,4 +111,22 @@ def cli(
 
 
 def main() -> None:
-    cli.main(prog_name="sts-mfa")
+    """Click's main, with its own endings replaced by the tool's (see `cli.boundary`).
+
+    In standalone mode Click answers Ctrl-C while it parses with "Aborted!" and exit 1;
+    here every interruption is one line and exit 130, wherever it lands.
+    """
+    import sys
+
+    from sts_mfa.cli.boundary import interrupted, output_gone
+
+    try:
+        code = cli.main(prog_name="sts-mfa", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        interrupted()
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except BrokenPipeError:
+        output_gone()
+    sys.exit(code if isinstance(code, int) else 0)

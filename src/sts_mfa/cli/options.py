@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from sts_mfa.cli.params import FiniteFloatRange
 from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,7 +38,7 @@ def json_option(f: F) -> F:
 def margin_option(f: F) -> F:
     return click.option(
         "--refresh-margin",
-        type=click.FloatRange(0, MAX_REFRESH_MARGIN),
+        type=FiniteFloatRange(0, MAX_REFRESH_MARGIN),
         default=DEFAULT_REFRESH_MARGIN,
         show_default=True,
         envvar="STS_MFA_REFRESH_MARGIN",

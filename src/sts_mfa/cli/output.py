@@ -14,6 +14,17 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
+from sts_mfa.cli.boundary import one_line
+
+
+def safe(value: object) -> str:
+    """Text from AWS, a state file or a user, for a rich console: never markup, never a control character.
+
+    Control characters (a carriage return, an escape sequence) could repaint the
+    terminal, say to make "Proven:" appear where there is none: they are shown as escapes.
+    """
+    return escape(one_line(str(value)))
+
 
 def _environment() -> dict[str, str]:
     """The environment rich reads, with COLUMNS/LINES it cannot use removed or clamped."""
@@ -57,16 +68,16 @@ class CliReporter:
 
     def step(self, message: str) -> None:
         if not self.quiet:
-            self._print(f"[green]✓[/] {escape(message)}")
+            self._print(f"[green]✓[/] {safe(message)}")
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self._print(f"[dim]·[/] {escape(message)}")
+            self._print(f"[dim]·[/] {safe(message)}")
 
     def warn(self, message: str) -> None:
         from sts_mfa.cli.boundary import warning_text
 
-        self._print(escape(warning_text(message)))
+        self._print(safe(warning_text(message)))
 
     def _spin(self, text: str, key: str) -> None:
         if self.quiet:
@@ -75,13 +86,13 @@ class CliReporter:
             # No spinner in a log: say it once per thing waited for.
             if key not in self._announced:
                 self._announced.add(key)
-                self.console.print(f"… {escape(text)}")
+                self.console.print(f"… {safe(text)}")
             return
         if self._status is None:
-            self._status = self.console.status(escape(text))
+            self._status = self.console.status(safe(text))
             self._status.start()
         else:
-            self._status.update(escape(text))
+            self._status.update(safe(text))
 
     def waiting(self, what: str, elapsed: float) -> None:
         self._spin(f"waiting for {what} ({elapsed:.0f} s)", f"wait:{what}")
@@ -100,7 +111,7 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table
     """A plain table; every title, header and cell is text, never markup."""
     t = Table(title=escape(title) if title else None, title_justify="left", show_edge=False, pad_edge=False)
     for c in columns:
-        t.add_column(escape(c), overflow="fold")
+        t.add_column(safe(c), overflow="fold")
     for r in rows:
-        t.add_row(*("-" if v is None else escape(str(v)) for v in r))
+        t.add_row(*("-" if v is None else safe(v) for v in r))
     return t

@@ -87,17 +87,30 @@ def path_problem(text: str) -> str | None:
     return None
 
 
-class FilePath(click.Path):
-    """A path to a file the tool will read or write: not empty, not too long, not a directory."""
+# A state file's temporary files are named `.<name>.<16 hex>.tmp`: 22 bytes more than its name.
+STATE_NAME_BYTES = MAX_NAME_BYTES - len("..0123456789abcdef.tmp")
 
-    def __init__(self) -> None:
+
+class FilePath(click.Path):
+    """A path to a file the tool will read or write: not empty, not too long, not a directory.
+
+    `name_bytes` bounds the file name (less for the state file, whose temporary and
+    lock files add to it).
+    """
+
+    def __init__(self, name_bytes: int = MAX_NAME_BYTES) -> None:
         super().__init__(dir_okay=False)
+        self.name_bytes = name_bytes
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import os
+
         from sts_mfa.endpoints import shown
 
         text = str(value)
         problem = path_problem(text)
+        if problem is None and len(os.fsencode(os.path.basename(text))) > self.name_bytes:
+            problem = f"the file name is longer than {self.name_bytes} bytes"
         if problem is not None:
             self.fail(f"{shown(text)}: {problem}", param, ctx)
         try:
@@ -107,3 +120,15 @@ class FilePath(click.Path):
 
 
 ENDPOINT_URL = EndpointUrl()
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click.FloatRange, refusing NaN and infinities (which every comparison would let through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number

@@ -78,14 +78,18 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
     try:
         role = ctx.role_side.iam().get_role(RoleName=state.role.name)["Role"]
     except ClientError as e:
-        if gone(e):
+        if not denied:  # exposed: that is the finding, whether the policy can be read or not
+            document: Any = None
+        elif gone(e):
             raise StateError(
                 f"the role {state.role.name} recorded in the state file does not exist "
                 f"(deleted outside sts-mfa, or these credentials are not for account {state.role_account})",
                 hint="run `sts-mfa teardown`, then `sts-mfa setup`",
             ) from None
-        raise translate(e, "check-deny: reading the role's trust policy") from e
-    document: Any = role.get("AssumeRolePolicyDocument", {})
+        else:
+            raise translate(e, "check-deny: reading the role's trust policy") from e
+    else:
+        document = role.get("AssumeRolePolicyDocument", {})
     return CheckDenyResult(
         role_arn=role_arn,
         user_arn=state.user.arn,

@@ -87,7 +87,7 @@ def delete_user_tree(
         parts = split_arn(serial)
         # A virtual device is deleted only if it is the tool's too (path and prefix; a
         # hardware or someone else's device is deactivated from this user, nothing more).
-        if parts is not None and is_ours(parts[3], parts[2], None, tags_known=False):
+        if parts is not None and is_ours("mfa_device", parts[3], parts[2], None, tags_known=False):
             delete_virtual_device(iam, serial, report, deleted)
     if extra_serial and extra_serial not in serials:
         delete_virtual_device(iam, extra_serial, report, deleted)

@@ -23,15 +23,16 @@ class Bucket:
     created: float | None
 
 
-def list_buckets(ctx: Context, state: State, session: AnySession) -> list[Bucket]:
+def list_buckets(ctx: Context, state: State | None, session: AnySession) -> list[Bucket]:
     """ListBuckets with the role session's keys (retrying a new role policy's propagation).
 
     The session belongs to the role's account, so S3 is reached the way that account is.
+    With no state (a profile's role), nothing is new enough to be still propagating.
     """
     s3 = ctx.role_side.s3_with(session_keys(session))
     young = (
-        state.role.created_at if state.role else None,
-        state.policy.created_at if state.policy else None,
+        state.role.created_at if state and state.role else None,
+        state.policy.created_at if state and state.policy else None,
     )
 
     def call() -> list[Bucket]:

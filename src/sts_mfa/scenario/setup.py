@@ -93,7 +93,7 @@ def _start(ctx: Context, txn: Transaction, options: SetupOptions) -> State:
     # role side too: a mistyped --role-profile must fail here, before anything exists that
     # only a teardown with that profile could remove.
     with translate_errors("setup"):
-        account = str(ctx.aws.admin_sts().get_caller_identity()["Account"])
+        account = ctx.aws.account()
         role_account = _role_account(ctx, account)
     state = State(
         prefix=new_prefix(),
@@ -162,7 +162,7 @@ def _role_account(ctx: Context, identity_account: str | None) -> str | None:
     """The account the role goes to: the identity account, or the role profile's."""
     if ctx.role_aws is None:
         return identity_account
-    account = str(ctx.role_aws.admin_sts().get_caller_identity()["Account"])
+    account = ctx.role_aws.account()
     if account == identity_account:
         ctx.report.info(f"--role-profile is for the same account {account}: a same-account setup")
     return account

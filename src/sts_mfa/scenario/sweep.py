@@ -48,7 +48,7 @@ def find_leftovers(aws: Aws) -> list[Leftover]:
         for page in pages("list_users", PathPrefix=IAM_PATH):
             for user in page["Users"]:
                 tag_list = _tags(iam.list_user_tags, UserName=user["UserName"])
-                if is_ours(user["UserName"], user["Path"], tag_list):
+                if is_ours("user", user["UserName"], user["Path"], tag_list):
                     found.append(Leftover("user", user["UserName"], user["Arn"]))
         our_users = {u.arn for u in found}
         for page in pages("list_virtual_mfa_devices", AssignmentStatus="Any"):
@@ -56,20 +56,20 @@ def find_leftovers(aws: Aws) -> list[Leftover]:
                 serial = device["SerialNumber"]
                 path, _, name = serial.partition(":mfa")[2].rpartition("/")
                 owner = device.get("User", {}).get("Arn")
-                # MFA devices carry tags on AWS but not on every emulator: path and prefix
-                # decide, and a device enabled for someone else's user is never ours.
-                ours = is_ours(name, path + "/", None, tags_known=False)
+                # A device enabled for someone else's user is never ours. Its tags are not
+                # listed with it (and not kept by every emulator): path and exact name decide.
+                ours = is_ours("mfa_device", name, path + "/", None, tags_known=False)
                 if ours and (owner is None or owner in our_users):
                     found.append(Leftover("mfa_device", name, serial))
         for page in pages("list_roles", PathPrefix=IAM_PATH):
             for role in page["Roles"]:
                 tag_list = _tags(iam.list_role_tags, RoleName=role["RoleName"])
-                if is_ours(role["RoleName"], role["Path"], tag_list):
+                if is_ours("role", role["RoleName"], role["Path"], tag_list):
                     found.append(Leftover("role", role["RoleName"], role["Arn"]))
         for page in pages("list_policies", Scope="Local", PathPrefix=IAM_PATH):
             for policy in page["Policies"]:
                 tag_list = _tags(iam.list_policy_tags, PolicyArn=policy["Arn"])
-                if is_ours(policy["PolicyName"], policy["Path"], tag_list):
+                if is_ours("policy", policy["PolicyName"], policy["Path"], tag_list):
                     found.append(Leftover("policy", policy["PolicyName"], policy["Arn"]))
     return found
 

@@ -40,6 +40,7 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
     if state is None:
         result.nothing_to_do = True
         return result
+    qr_png = _qr_png_to_remove(state)  # before the seed is forgotten with the user
     identity_side = state.on_side("identity")
     # The role side is reached only when something is recorded there: a state whose
     # --role-profile was mistyped (so nothing was made there) clears without it.
@@ -81,13 +82,21 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
                     delete_policy(role_iam, arn, ctx.report, result.deleted)
                 state.policy = None
                 txn.save()
-    if state.qr_png:  # a QR code PNG from an unfinished phone setup: it holds the seed
+    if qr_png is not None:  # a QR code PNG from an unfinished phone setup: it holds the seed
         from sts_mfa.qr import remove_if_ours
 
-        result.qr_png = remove_if_ours(state.qr_png, state.qr_png_sha256)
+        result.qr_png = remove_if_ours(*qr_png)
         ctx.report.info(result.qr_png)
     txn.delete()
     return result
+
+
+def _qr_png_to_remove(state: State) -> tuple[str, bytes | None] | None:
+    if not state.qr_png:
+        return None
+    from sts_mfa.qr import expected_png
+
+    return state.qr_png, expected_png(state.seed, state.user.name if state.user else None, state.account)
 
 
 def _marks_problem(
@@ -103,7 +112,7 @@ def _marks_problem(
         if gone(e):
             return None
         raise
-    missing = missing_marks(name, path, tag_list, prefix=prefix)
+    missing = missing_marks(kind, name, path, tag_list, prefix=prefix)
     return f"{kind} {label}: {'; '.join(missing)}" if missing else None
 
 

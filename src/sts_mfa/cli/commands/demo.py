@@ -98,6 +98,10 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
         from sts_mfa.errors import WouldOverwrite
 
         raise WouldOverwrite(f"--svg {svg} already exists; sts-mfa never overwrites a file")
+    if svg is not None and not os.path.isdir(os.path.dirname(os.path.abspath(svg))):
+        raise click.BadParameter(
+            f"directory {os.path.dirname(os.path.abspath(svg))} does not exist", param_hint="'--svg'"
+        )
     if two_accounts and use_aws:
         raise click.UsageError("--two-accounts runs on the sandbox; for AWS use setup --role-profile")
     # The narration is progress: on stdout only when a person watches it there.
@@ -150,9 +154,8 @@ def _start_sandbox(console: Any) -> Any:
 
 def _bind_to(app: App, sandbox: Any, console: Any, *, two_accounts: bool) -> App:
     """An App for the sandbox: its endpoint, region and admin keys (the caller's App is not changed)."""
-    from rich.markup import escape
-
     from sts_mfa.aws import Keys
+    from sts_mfa.cli.output import safe as escape
 
     admin = sandbox.accounts[0]
     where = f"account {admin.account_id}"
@@ -215,9 +218,8 @@ class _Story:
         return state
 
     def check_deny(self, state: Any) -> None:
-        from rich.markup import escape
-
         from sts_mfa import scenario
+        from sts_mfa.cli.output import safe as escape
 
         self.chapter("2. check-deny: AssumeRole with the user's key and no MFA")
         with self.run.step("check-deny", self.ctx) as t:
@@ -237,9 +239,8 @@ class _Story:
         self.summary["denial_message"] = check.message
 
     def assume(self) -> Any:
-        from rich.markup import escape
-
         from sts_mfa import scenario
+        from sts_mfa.cli.output import safe as escape
         from sts_mfa.state import transaction
 
         self.chapter("3. assume: the same call with an MFA code from the software token")

@@ -10,9 +10,9 @@ import click
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import json_option
-from sts_mfa.cli.params import ENDPOINT_URL, MFA_CODE
+from sts_mfa.cli.params import ENDPOINT_URL, MFA_CODE, FilePath, FiniteFloatRange
 from sts_mfa.cli.terminal import stderr_is_terminal, stdin_is_terminal
-from sts_mfa.errors import UsageError
+from sts_mfa.errors import UsageError, WouldOverwrite
 from sts_mfa.state import MfaMode, State, Transaction
 
 SEED_ON_DISK_NOTICE = (
@@ -42,9 +42,11 @@ class TerminalPhone:
         state = self.txn.state
         if self.qr_png is not None and state is not None:
             path = qr.absolute(self.qr_png)  # a later run may start in another directory
-            ours = state.qr_png_sha256 if state.qr_png == path else None
-            state.qr_png_sha256 = qr.write_png(uri, path, replace_sha256=ours)
-            state.qr_png = path  # recorded with what was written, so only that file is ever removed
+            mine = qr.expected_png(state.seed, state.user.name if state.user else None, state.account)
+            if state.qr_png and state.qr_png != path:  # an earlier run's PNG elsewhere: not forgotten
+                click.echo(qr.remove_if_ours(state.qr_png, mine), err=True)
+            state.qr_png_sha256 = qr.write_png(uri, path, replace=mine if state.qr_png == path else None)
+            state.qr_png = path  # recorded, so only that very file is ever removed
             click.echo(
                 f"Wrote the QR code to {path} (mode 0600; removed once the device is enabled)", err=True
             )
@@ -77,9 +79,10 @@ class TerminalPhone:
     def done(self) -> None:
         state = self.txn.state
         if state is not None and state.qr_png:
-            from sts_mfa.qr import remove_if_ours
+            from sts_mfa import qr
 
-            click.echo(remove_if_ours(state.qr_png, state.qr_png_sha256), err=True)
+            mine = qr.expected_png(state.seed, state.user.name if state.user else None, state.account)
+            click.echo(qr.remove_if_ours(state.qr_png, mine), err=True)
             state.qr_png = state.qr_png_sha256 = None
 
 
@@ -106,8 +109,9 @@ Examples:
 )
 @click.option(
     "--qr-png",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Also write the QR code as a PNG (mode 0600, removed once enabled).",
+    "qr_png_text",
+    type=FilePath(),
+    help="Also write the QR code as a PNG (a new file, mode 0600, removed once enabled).",
 )
 @click.option(
     "--max-session-duration",
@@ -129,7 +133,7 @@ Examples:
 )
 @click.option(
     "--wait-timeout",
-    type=click.FloatRange(1, 3600),
+    type=FiniteFloatRange(1, 3600),
     default=90,
     show_default=True,
     help="How long to wait for IAM to propagate new resources.",
@@ -140,7 +144,7 @@ def setup(
     app: App,
     software_token: bool,
     codes: tuple[str, str] | None,
-    qr_png: Path | None,
+    qr_png_text: str | None,
     max_session_duration: int,
     role_profile: str | None,
     role_endpoint_url: str | None,
@@ -155,6 +159,7 @@ def setup(
     the role. Everything lives under the IAM path /sts-mfa/ and is tagged
     created-by=sts-mfa. An interrupted setup is resumed by running it again.
     """
+    qr_png = Path(qr_png_text) if qr_png_text is not None else None
     if software_token and (codes or qr_png):
         raise click.UsageError("--software-token generates its own codes: drop --codes / --qr-png")
     if qr_png is not None and not os.access(qr_png.parent, os.W_OK | os.X_OK):
@@ -171,6 +176,8 @@ def setup(
                 "--codes finishes a setup whose MFA device already exists; "
                 "run `sts-mfa setup` (with --qr-png if there is no terminal) to create it first"
             )
+        if qr_png is not None:
+            _refuse_someone_elses_png(qr_png, txn.state)  # before anything is created
         if software_token:
             click.echo(SEED_ON_DISK_NOTICE.format(path=app.state_path), err=True)
         result = scenario.setup(
@@ -184,6 +191,15 @@ def setup(
             role_endpoint=role_endpoint_url,
         )
     _print_summary(app, result.state)
+
+
+def _refuse_someone_elses_png(qr_png: Path, state: State | None) -> None:
+    """An existing file at --qr-png is refused, unless it is the PNG this setup recorded writing."""
+    from sts_mfa import qr
+
+    path = qr.absolute(qr_png)
+    if os.path.lexists(path) and (state is None or state.qr_png != path):
+        raise WouldOverwrite(f"--qr-png {path} already exists; sts-mfa never overwrites a file")
 
 
 def summary(state: State, state_path: Path) -> dict[str, object]:
