@@ -19,7 +19,8 @@ from sts_mfa.errors import PropagationTimeout
 from sts_mfa.report import RecordingReporter
 from sts_mfa.scenario import Context, assume
 from sts_mfa.state import dump, transaction, write_atomic
-from tests.conftest import FakeClock, complete_state, role_arn
+from tests.support.clock import FakeClock
+from tests.support.state import complete_state, role_arn
 
 
 def test_a_typed_code_is_retried_once_not_in_a_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,9 @@ import pytest
 from moto import mock_aws
 
 from sts_mfa.state import load, write_atomic
-from tests.conftest import Cli, no_traceback
+from tests.support.cli import Cli, no_traceback
+
+pytestmark = pytest.mark.moto
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ through without MFA): they are the proof that the tool behaves where it matters.
 from __future__ import annotations
 
 import json
+import os
 import stat
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -16,17 +18,12 @@ import pytest
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.state import load, write_atomic
 from sts_mfa.totp import step_at
-from tests.conftest import Cli, no_traceback
-from tests.sandbox_fixtures import NOTHING, admin, leftovers
+from tests.support.cli import Cli, no_traceback
+from tests.support.sandbox import NOTHING, admin, leftovers
+
+pytestmark = pytest.mark.sandbox
 
 MFA_DENIED = "MultiFactorAuthentication failed with invalid MFA one time pass code."
-
-
-@pytest.fixture
-def software(srun: Cli) -> Cli:
-    result = srun("setup", "--software-token")
-    assert result.exit_code == 0, result.output
-    return srun
 
 
 def private(cli: Cli) -> bool:
@@ -105,7 +102,10 @@ def test_a_wrong_code_exits_5_with_awss_reason(software: Cli, sb: Sandbox) -> No
 
 
 def test_a_code_another_client_already_used_is_refused_by_aws(software: Cli, sb: Sandbox) -> None:
-    """Without the local replay guard AWS refuses the step: exit 5, AWS's message."""
+    """Without the local replay guard AWS refuses the step: exit 5, AWS's message.
+
+    "Another client" is one that is not sts-mfa: neither the state file's record nor the
+    device's shared ledger (in the private cache) knows the step it spent."""
     assert software("assume").exit_code == 0
     state = load(software.state)
     assert state and state.mfa_device and state.mfa_device.serial
@@ -113,6 +113,10 @@ def test_a_code_another_client_already_used_is_refused_by_aws(software: Cli, sb:
     assert record.last_step == sb.last_accepted_step(state.mfa_device.serial)
     record.last_step -= 1  # type: ignore[operator]  # as if another tool had used the current step
     write_atomic(software.state, json.dumps(state.to_json()))
+    cache = Path(os.environ["STS_MFA_CACHE_DIR"])
+    ledgers = list(cache.glob("ledger-*.json"))
+    assert len(ledgers) == 1  # the device's, which the first assume wrote
+    ledgers[0].unlink()
     result = software("assume", "--force")
     assert result.exit_code == 5
     assert MFA_DENIED in result.stderr

@@ -16,25 +16,20 @@ from pathlib import Path
 import pytest
 from scripts.gen_completions import COMPLETIONS, FILES
 
-STS_MFA = shutil.which("sts-mfa")
+from tests.support.env import subprocess_env
+from tests.support.processes import STS_MFA, run
+
 HEAVY = ("boto3", "botocore", "moto", "rich")
 
 pytestmark = pytest.mark.skipif(STS_MFA is None, reason="the sts-mfa console script is not installed")
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without any AWS or sts-mfa setting, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
-    env.update(extra)
-    return env
-
-
 def complete(words: str, cword: int, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """What bash asks the program for on TAB: `COMP_WORDS`/`COMP_CWORD` and `bash_complete`."""
     assert STS_MFA
-    run_env = env if env is not None else clean_env()
+    run_env = env if env is not None else subprocess_env()
     run_env.update(_STS_MFA_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(cword))
-    return subprocess.run([STS_MFA], env=run_env, capture_output=True, text=True, timeout=60, check=False)
+    return run([STS_MFA], run_env, timeout=60)
 
 
 def values(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -56,7 +51,7 @@ def aws_files(tmp_path: Path) -> dict[str, str]:
     )
     credentials = tmp_path / "credentials"
     credentials.write_text("[ci-bot]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n")
-    return clean_env(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials))
+    return subprocess_env(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials))
 
 
 @pytest.mark.parametrize("shell", sorted(FILES))
@@ -67,14 +62,7 @@ def test_checked_in_script_is_what_click_generates(shell: str) -> None:
     `python scripts/gen_completions.py` and commit the result.
     """
     assert STS_MFA
-    result = subprocess.run(
-        [STS_MFA],
-        env=clean_env(_STS_MFA_COMPLETE=f"{shell}_source"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run([STS_MFA], subprocess_env(_STS_MFA_COMPLETE=f"{shell}_source"), timeout=60)
     assert result.returncode == 0, result.stderr
     checked_in = (COMPLETIONS / FILES[shell]).read_text()
     assert result.stdout == checked_in, (
@@ -107,7 +95,7 @@ def test_profile_values_come_from_the_aws_config_and_credentials_files(aws_files
 
 def test_profile_completion_without_aws_files_offers_nothing(tmp_path: Path) -> None:
     """No config files at all is not an error: just nothing to offer, and no traceback."""
-    env = clean_env(
+    env = subprocess_env(
         AWS_CONFIG_FILE=str(tmp_path / "missing-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "missing-credentials"),
     )
@@ -122,7 +110,7 @@ def test_a_garbled_aws_config_file_does_not_break_completion(tmp_path: Path) -> 
     config.write_bytes(b"this is not ini\n[profile ok\n\xff\xfe")
     credentials = tmp_path / "credentials"
     credentials.write_text("[ci-bot]\naws_access_key_id = AKIAEXAMPLE\n")
-    env = clean_env(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials))
+    env = subprocess_env(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials))
     result = complete("sts-mfa --profile ", 2, env)
     assert values(result) == ["ci-bot"], result.stderr
 
@@ -144,9 +132,7 @@ def test_the_bash_script_completes_in_a_real_bash(aws_files: dict[str, str]) -> 
         'echo "profile: ${COMPREPLY[*]}"\n'
     )
     env = dict(aws_files, PATH=f"{Path(STS_MFA).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = subprocess.run(
-        [bash, "-c", probe], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run([bash, "-c", probe], env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["subcommand: assume", "profile: admin"], result.stderr
 

@@ -24,7 +24,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,36 +33,20 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from tests.conftest import isolated_env
-from tests.realclock import setup_behind
+from tests.support.cli import setup_behind
+from tests.support.env import subprocess_env
+from tests.support.processes import BIN, STS_MFA, run
 
 pytestmark = [pytest.mark.e2e]
 
-STS_MFA = shutil.which("sts-mfa") or str(Path(sys.executable).parent / "sts-mfa")
 AWS = shutil.which("aws")
-BIN = str(Path(STS_MFA).parent)
 ACCOUNT = "111111111111"
 BUCKETS = sorted(f"{name}-{ACCOUNT}" for name in ("reports", "logs"))
 
 
 def base_env(tmp: Path) -> dict[str, str]:
     """The caller's environment minus every AWS/sts-mfa variable; no real config can be read."""
-    return isolated_env(tmp, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-
-
-def run(
-    args: list[str], env: dict[str, str], timeout: float = 120, input: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-    )
+    return subprocess_env(tmp, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 @dataclass

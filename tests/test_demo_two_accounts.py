@@ -1,6 +1,6 @@
 """`sts-mfa demo --two-accounts`: the story across the sandbox's two accounts, in one process.
 
-It runs in-process on a clock a little behind real time (see tests/realclock.py),
+It runs in-process on a clock a little behind real time (see tests/support/cli.py),
 so the demo's TOTP wait moves the clock instead of taking half a minute; the
 demo's own sandbox checks codes against the real clock, as AWS would.
 """
@@ -10,8 +10,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import Cli
-from tests.realclock import SETUP_BEHIND, ShiftedClock, exactly
+import pytest
+
+from tests.support.cli import SETUP_BEHIND, Cli
+from tests.support.clock import ShiftedClock
+from tests.support.env import exactly
+
+pytestmark = pytest.mark.sandbox
 
 
 def test_the_user_in_one_account_the_role_in_the_other(tmp_path: Path) -> None:

@@ -8,8 +8,6 @@ clock; the software-token chain waits for one real TOTP window (up to 30 s).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -20,9 +18,11 @@ import boto3
 import pyotp
 import pytest
 
+from tests.support.env import subprocess_env
+from tests.support.processes import STS_MFA, run, sts_mfa
+
 pytestmark = pytest.mark.e2e
 
-STS_MFA = shutil.which("sts-mfa")
 READY = "# sts-mfa sandbox ready"
 
 
@@ -39,9 +39,12 @@ def parse_exports(lines: list[str]) -> dict[str, str]:
 def served() -> Iterator[dict[str, str]]:
     """`sts-mfa sandbox serve` in its own process; yields the variables it exported."""
     assert STS_MFA, "the sts-mfa console script is not installed (pip install -e '.[test]')"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
-        [STS_MFA, "sandbox", "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [STS_MFA, "sandbox", "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
     )
     assert proc.stdout is not None
     lines = []
@@ -56,21 +59,12 @@ def served() -> Iterator[dict[str, str]]:
         proc.wait(timeout=10)
 
 
-def sts_mfa(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    assert STS_MFA
-    return subprocess.run(
-        [STS_MFA, *args], env=env, capture_output=True, text=True, input=input, timeout=120, check=False
-    )
-
-
 @pytest.fixture
 def env(served: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_"))}
     return {
-        **base,
+        **subprocess_env(),
         **{k: v for k, v in served.items() if k.startswith("AWS_")},
         "STS_MFA_STATE": str(tmp_path / "state.json"),
-        "NO_COLOR": "1",
     }
 
 
@@ -174,11 +168,9 @@ def test_background_serve_exports_work_in_a_shell_script(tmp_path: Path) -> None
         "sts-mfa -q teardown\n"
         'echo "chain ok"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_"))}
+    env = subprocess_env()
     env["PATH"] = f"{Path(STS_MFA).parent}:{env['PATH']}"
-    result = subprocess.run(
-        ["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run(["bash", str(script)], env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("chain ok")
     assert json.loads((tmp_path / "setup.json").read_text())["role_arn"].endswith("-role")
@@ -187,9 +179,7 @@ def test_background_serve_exports_work_in_a_shell_script(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_demo_on_the_embedded_sandbox(tmp_path: Path) -> None:
     """The README's first command, minus the install: no AWS configuration at all."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_"))}
-    env.update(HOME=str(tmp_path), NO_COLOR="1")
-    result = sts_mfa(env, "demo", "--json")
+    result = sts_mfa(subprocess_env(tmp_path), "demo", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["check_deny_proven"] is True

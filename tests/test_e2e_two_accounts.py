@@ -7,8 +7,6 @@ scans it); every step is a separate `sts-mfa` process, as in a shell script.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -18,13 +16,12 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from tests.sandbox_fixtures import NOTHING, leftovers
+from tests.support.env import subprocess_env
+from tests.support.processes import STS_MFA, sts_mfa
+from tests.support.sandbox import NOTHING, leftovers
 
 pytestmark = pytest.mark.e2e
 RESOURCE = "222222222222"
-
-
-STS_MFA = shutil.which("sts-mfa")
 
 
 def test_the_five_steps_as_separate_processes_across_two_accounts(tmp_path: Path) -> None:
@@ -37,15 +34,15 @@ def test_the_five_steps_as_separate_processes_across_two_accounts(tmp_path: Path
             f"[resource]\naws_access_key_id = {other.access_key_id}\n"
             f"aws_secret_access_key = {other.secret_access_key}\n"
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_"))}
-        env.update(
-            sb.env(0), STS_MFA_STATE=str(tmp_path / "state.json"), AWS_SHARED_CREDENTIALS_FILE=str(creds)
+        env = subprocess_env(
+            tmp_path,
+            **sb.env(0),
+            STS_MFA_STATE=str(tmp_path / "state.json"),
+            AWS_SHARED_CREDENTIALS_FILE=str(creds),
         )
 
         def step(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [STS_MFA, *args], env=env, capture_output=True, text=True, timeout=60, check=False
-            )
+            return sts_mfa(env, *args, timeout=60)
 
         first = step("setup", "--role-profile", "resource", "--qr-png", str(tmp_path / "qr.png"))
         assert first.returncode == 2, first.stderr  # no terminal: the device waits for two codes

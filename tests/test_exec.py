@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,13 +27,13 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from tests.realclock import setup_behind
+from tests.support.cli import setup_behind
+from tests.support.env import subprocess_env
+from tests.support.processes import BIN, sts_mfa
 
 pytestmark = [pytest.mark.e2e]
 
-STS_MFA = shutil.which("sts-mfa") or str(Path(sys.executable).parent / "sts-mfa")
 AWS = shutil.which("aws")
-BIN = str(Path(STS_MFA).parent)
 ACCOUNT = "111111111111"
 
 # Prints the child's environment as JSON: what `exec` handed over.
@@ -55,7 +54,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def admin_env(sb: Sandbox, home: Path) -> dict[str, str]:
     """An administrator's shell: admin keys in the environment, an admin profile selected."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
+    env = subprocess_env(home)
     admin = sb.env(0)
     credentials = home / "credentials"
     credentials.write_text(
@@ -69,14 +68,11 @@ def admin_env(sb: Sandbox, home: Path) -> dict[str, str]:
     env.update(
         admin,
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        HOME=str(home),
         AWS_CONFIG_FILE=str(config),
         AWS_SHARED_CREDENTIALS_FILE=str(credentials),
         AWS_PROFILE="admin",
         AWS_DEFAULT_PROFILE="admin",
-        AWS_EC2_METADATA_DISABLED="true",
         STS_MFA_STATE=str(home / "state.json"),
-        NO_COLOR="1",
     )
     return env
 
@@ -92,19 +88,6 @@ def role_arn(admin_env: dict[str, str]) -> str:
     out = setup_behind(state, admin_env)
     assert json.loads(state.read_text())["session"] is None
     return str(out["role_arn"])
-
-
-def sts_mfa(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [STS_MFA, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-    )
 
 
 @pytest.mark.skipif(AWS is None, reason="the AWS CLI is not installed (pip install awscli)")

@@ -14,42 +14,16 @@ or, for `exec`, at the moment it replaces itself with the command.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from sts_mfa.state import Session, dump, write_atomic
-from tests.conftest import complete_state, role_arn
-
-WATCHED = ("boto3", "botocore", "moto", "rich")
-
-# Runs the console script's entry point; writes the watched modules that were
-# loaded to $PROBE_OUT at exit, or just before `exec` replaces the process.
-PROBE = f"""
-import atexit, json, os, sys
-out = os.environ.pop("PROBE_OUT")
-watched = {WATCHED!r}
-def report():
-    with open(out, "w") as f:
-        json.dump(sorted(m for m in watched if m in sys.modules), f)
-atexit.register(report)
-real_execvpe = os.execvpe
-def execvpe(file, args, env):
-    report()
-    real_execvpe(file, args, env)
-os.execvpe = execvpe
-sys.argv[0] = "sts-mfa"
-from sts_mfa.cli import main
-main()
-"""
+from sts_mfa.state import Session
+from tests.support.processes import run_probe
+from tests.support.state import write_cached_state
 
 ACCOUNT = "111111111111"
 PREFIX = "sts-mfa-11647700"
-ROLE_ARN = role_arn(PREFIX, ACCOUNT)
 
 
 def cached_state(path: Path, *, remaining: float = 3600.0) -> Session:
@@ -58,46 +32,17 @@ def cached_state(path: Path, *, remaining: float = 3600.0) -> Session:
     Phone mode on purpose: with no software token, a cache miss could not be
     served silently, so a passing test proves the cache answered.
     """
-    now = time.time()
-    session = Session(
-        access_key_id="ASIALIGHTPATHCACHED",
-        secret_access_key="cached-secret",
-        session_token="cached-token",
-        expiration=now + remaining,
-        role_arn=ROLE_ARN,
-        assumed_role_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/{PREFIX}-role/s",
-        obtained_at=now,
+    assumed = f"arn:aws:sts::{ACCOUNT}:assumed-role/{PREFIX}-role/s"
+    return write_cached_state(
+        path,
+        "ASIALIGHTPATHCACHED",
+        "cached-secret",
+        "cached-token",
+        remaining=remaining,
+        prefix=PREFIX,
+        account=ACCOUNT,
+        assumed_role_arn=assumed,
     )
-    write_atomic(path, dump(complete_state(now, prefix=PREFIX, account=ACCOUNT, session=session)))
-    return session
-
-
-def run_probe(
-    tmp_path: Path, args: list[str], **extra_env: str
-) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """Run `sts-mfa ARGS` through the probe; return the result and the watched modules it loaded."""
-    out = tmp_path / "loaded.json"
-    out.unlink(missing_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
-    env.update(
-        PROBE_OUT=str(out),
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-        NO_COLOR="1",
-        **extra_env,
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    assert out.exists(), f"the probe did not report (exit {result.returncode}): {result.stderr}"
-    return result, json.loads(out.read_text())
 
 
 def test_help_loads_none_of_them(tmp_path: Path) -> None:

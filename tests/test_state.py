@@ -141,7 +141,7 @@ def test_transaction_serializes_read_modify_write(tmp_path: Path) -> None:
     """Eight threads each add 25 to a counter under the lock: no update is lost."""
     path = tmp_path / "s.json"
     state = sample_state()
-    state.max_session_duration = 0
+    state.max_session_duration = 3600  # the counter (a field the schema lets range up to 43200)
     write_atomic(path, dump(state))
 
     def bump() -> None:
@@ -157,7 +157,7 @@ def test_transaction_serializes_read_modify_write(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     loaded = load(path)
-    assert loaded is not None and loaded.max_session_duration == 200
+    assert loaded is not None and loaded.max_session_duration == 3600 + 200
 
 
 def test_transaction_in_a_missing_directory_is_a_state_error(tmp_path: Path) -> None:

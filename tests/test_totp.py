@@ -7,7 +7,7 @@ import pytest
 
 from sts_mfa import codes, totp
 from sts_mfa.errors import CodeRefused
-from tests.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

@@ -10,7 +10,6 @@ sandbox's own IAM evaluator refuses too.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -20,11 +19,8 @@ from hypothesis import strategies as st
 
 from sts_mfa.sandbox.policy import Principal, Request, TrustDecision, evaluate_trust
 from sts_mfa.trust import ASSUME_ACTIONS, Analysis, Finding, WayIn, analyse
+from tests.support.corpus import ACCOUNT, CORPUS, OTHER_ACCOUNT, USER, documents, substitute
 
-CORPUS = Path(__file__).resolve().parent / "trust_corpus"
-ACCOUNT = "111111111111"
-OTHER_ACCOUNT = "222222222222"
-USER = f"arn:aws:iam::{ACCOUNT}:user/sts-mfa/alice"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 PRESENT = "aws:MultiFactorAuthPresent"
@@ -34,24 +30,8 @@ VERDICTS = ("requires-mfa", "open", "undecided", "service")
 WAY_ROLE, WAY_WEB, WAY_SAML = ASSUME_ACTIONS
 
 
-def substitute(value: Any) -> Any:
-    if isinstance(value, str):
-        return (
-            value.replace("{USER_ARN}", USER)
-            .replace("{OTHER_ACCOUNT}", OTHER_ACCOUNT)
-            .replace("{ACCOUNT}", ACCOUNT)
-        )
-    if isinstance(value, list):
-        return [substitute(v) for v in value]
-    if isinstance(value, dict):
-        return {k: substitute(v) for k, v in value.items()}
-    return value
-
-
 def corpus() -> list[Any]:
-    return [
-        pytest.param(json.loads(path.read_text()), id=path.stem) for path in sorted(CORPUS.glob("*.json"))
-    ]
+    return [pytest.param(entry, id=name) for name, entry in documents()]
 
 
 def allow(

@@ -14,8 +14,10 @@ import pytest
 
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.state import load
-from tests.conftest import Cli, no_traceback
-from tests.sandbox_fixtures import NOTHING, admin, leftovers
+from tests.support.cli import Cli, no_traceback
+from tests.support.sandbox import NOTHING, admin, leftovers
+
+pytestmark = pytest.mark.sandbox
 
 IDENTITY, RESOURCE = "111111111111", "222222222222"
 

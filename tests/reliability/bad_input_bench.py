@@ -22,15 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import pyotp
 import pytest
 from click.testing import Result
 
 from sts_mfa.sandbox import Faults, Sandbox
 from sts_mfa.state import write_atomic
-from tests.conftest import Cli
-from tests.reliability.rel_support import is_clean, residue
-from tests.sandbox_fixtures import admin
+from tests.support.cli import Cli
+from tests.support.sandbox import admin, is_clean, phone_codes, residue
 
 
 @dataclass
@@ -151,7 +149,8 @@ def run_case(case: Case, b: Bench) -> Outcome:
             check=False,
         )
         return Outcome(done.returncode, done.stdout, done.stderr)
-    return run_on_pty(program(b, case), environment(b), case.keys)
+    on_terminal = {k: v for k, v in environment(b).items() if k != "STS_MFA_NO_PROMPT"}  # a person is there
+    return run_on_pty(program(b, case), on_terminal, case.keys)
 
 
 def run_on_pty(command: list[str], env: dict[str, str], keys: tuple[tuple[str, bytes], ...]) -> Outcome:
@@ -207,10 +206,7 @@ def phone_setup(b: Bench) -> None:
     """A finished phone-mode setup (QR code PNG, then two codes from the 'phone')."""
     first = b.cli("setup", "--qr-png", str(b.tmp / "qr.png"))
     assert first.exit_code == 2, first.output
-    serial = b.state()["mfa_device"]["serial"]
-    totp = pyotp.TOTP(b.sb.mfa_seed(serial))
-    now = b.cli.clock.now()
-    b.run("setup", "--codes", totp.at(now - 30), totp.at(now))
+    b.run("setup", "--codes", *phone_codes(b.sb, b.cli))
 
 
 def expire_session(b: Bench) -> None:

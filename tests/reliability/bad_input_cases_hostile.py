@@ -10,14 +10,11 @@ of `docs/bad-inputs.md` (the sections after "Sessions, credentials, region, endp
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import re
 import threading
 from collections.abc import Callable
 from typing import Any
-
-import pyotp
 
 from sts_mfa.sandbox import Faults
 from sts_mfa.state import write_atomic
@@ -37,7 +34,7 @@ from tests.reliability.bad_input_bench import (
     text,
     with_session,
 )
-from tests.reliability.rel_support import residue
+from tests.support.sandbox import phone_codes, residue
 
 USER_FILE = b"# a file of the user's own: sts-mfa must not touch it\n"
 
@@ -260,11 +257,7 @@ def user_removed(b: Bench, _: Outcome) -> None:
 
 def resumable_after_interrupt(b: Bench, _: Outcome) -> None:
     """The interrupted phone setup finishes with two codes: nothing was lost."""
-    data = json.loads(b.cli.state.read_text())
-    serial = data["mfa_device"]["serial"]
-    totp = pyotp.TOTP(b.sb.mfa_seed(serial))
-    now = b.cli.clock.now()
-    b.run("setup", "--codes", totp.at(now - 30), totp.at(now))
+    b.run("setup", "--codes", *phone_codes(b.sb, b.cli))
 
 
 def both_kept(b: Bench, result: Outcome) -> None:

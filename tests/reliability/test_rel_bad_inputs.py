@@ -26,14 +26,17 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from tests.conftest import Cli
 from tests.reliability.bad_input_bench import Bench, Case, Outcome, run_case
 from tests.reliability.bad_input_cases import CASES as BASIC_CASES
 from tests.reliability.bad_input_cases_hostile import CASES as HOSTILE_CASES
-from tests.reliability.rel_support import TRACEBACK, error_lines, leaked, state_secrets, valid_state
+from tests.support.cli import TRACEBACK, Cli, error_lines
+from tests.support.leaks import leaked, state_secrets
+from tests.support.state import valid_state
 
 if TYPE_CHECKING:
-    from tests.reliability.conftest import Tally
+    from tests.support.tally import Tally
+
+pytestmark = pytest.mark.reliability
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-inputs.md"
 CASES = BASIC_CASES + HOSTILE_CASES

@@ -21,20 +21,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sts_mfa.sandbox import Faults, Sandbox
-from tests.conftest import Cli
-from tests.reliability.rel_support import (
-    SETUP_MUTATIONS,
-    assert_one_error_line,
-    is_clean,
-    mutations,
-    recorded_names,
-    residue,
-    sandbox_names,
-    valid_state,
-)
+from tests.support.cli import Cli, assert_one_error_line
+from tests.support.sandbox import SETUP_MUTATIONS, is_clean, mutations, residue, sandbox_names
+from tests.support.state import recorded_names, valid_state
 
 if TYPE_CHECKING:
-    from tests.reliability.conftest import Tally
+    from tests.support.tally import Tally
+
+pytestmark = pytest.mark.reliability
 
 FAULT_POINTS = [
     pytest.param(n, when, id=f"{n}-{action}-{when}")

@@ -37,11 +37,14 @@ from sts_mfa.report import RecordingReporter
 from sts_mfa.sandbox import Faults, Sandbox
 from sts_mfa.state import load, transaction
 from sts_mfa.totp import code_for_step, step_at
-from tests.conftest import Cli, FakeClock
-from tests.reliability.rel_support import assert_one_error_line, is_clean, residue
+from tests.support.cli import Cli, assert_one_error_line
+from tests.support.clock import FakeClock
+from tests.support.sandbox import is_clean, residue
 
 if TYPE_CHECKING:
-    from tests.reliability.conftest import Tally
+    from tests.support.tally import Tally
+
+pytestmark = pytest.mark.reliability
 
 # ----------------------------------------------------------------------- helpers
 

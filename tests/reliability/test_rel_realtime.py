@@ -18,7 +18,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,17 +25,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sts_mfa.errors import StateError
 from sts_mfa.sandbox import Faults, Sandbox
 from sts_mfa.state import load
-from tests.conftest import Cli
-from tests.realclock import NO_WAIT_STS_MFA, SETUP_BEHIND, ShiftedClock
-from tests.reliability.rel_support import STS_MFA, TRACEBACK, clean_env, is_clean, residue
+from tests.support.cli import SETUP_BEHIND, TRACEBACK, Cli
+from tests.support.clock import ShiftedClock
+from tests.support.env import subprocess_env
+from tests.support.processes import NO_WAIT_STS_MFA, STS_MFA, sts_mfa
+from tests.support.sandbox import is_clean, residue
+from tests.support.state import StateWatcher
 
 if TYPE_CHECKING:
-    from tests.reliability.conftest import Tally
+    from tests.support.tally import Tally
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
 
 
 @pytest.fixture(scope="module")
@@ -49,44 +50,7 @@ def live() -> Iterator[Sandbox]:
 @pytest.fixture
 def env(live: Sandbox, tmp_path: Path) -> dict[str, str]:
     live.reset()
-    return clean_env({**live.env(0), "STS_MFA_STATE": str(tmp_path / "state.json")})
-
-
-def sts_mfa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    assert STS_MFA, "the sts-mfa console script is not installed"
-    return subprocess.run([STS_MFA, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-
-
-class Watcher:
-    """Parses the state file every millisecond or two while a subprocess writes it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.reads = 0
-        self.torn: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.check()
-            time.sleep(0.001)
-
-    def check(self) -> None:
-        try:
-            load(self.path)
-        except StateError as e:
-            self.torn.append(str(e))
-        self.reads += 1
-
-    def __enter__(self) -> Watcher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self.check()  # and once more after the process is gone
+    return subprocess_env(**live.env(0), STS_MFA_STATE=str(tmp_path / "state.json"))
 
 
 def run_until(proc: subprocess.Popen[str], lines: int) -> list[str]:
@@ -122,7 +86,8 @@ def test_kill_9_of_setup_at_any_point_then_teardown_leaves_nothing(
     state_path = Path(env["STS_MFA_STATE"])
     rng = random.Random(after_lines)
     assert STS_MFA
-    with Watcher(state_path) as watcher:
+    # The state file parsed every millisecond or two, and once more after the process is gone.
+    with StateWatcher(state_path, pause=0.001, check_on_exit=True) as watcher:
         proc = subprocess.Popen(
             [STS_MFA, "setup", "--software-token"],
             env=env,

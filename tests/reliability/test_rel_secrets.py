@@ -20,11 +20,13 @@ import pytest
 
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.state import load
-from tests.conftest import Cli
-from tests.reliability.rel_support import TRACEBACK, leaked, state_secrets
+from tests.support.cli import TRACEBACK, Cli
+from tests.support.leaks import leaked, state_secrets
 
 if TYPE_CHECKING:
-    from tests.reliability.conftest import Tally
+    from tests.support.tally import Tally
+
+pytestmark = pytest.mark.reliability
 
 TEXT_STORY = [
     ["setup", "--software-token"],

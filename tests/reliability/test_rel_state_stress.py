@@ -19,7 +19,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,10 +31,6 @@ from hypothesis import strategies as st
 from sts_mfa.errors import StateError
 from sts_mfa.state import (
     SCHEMA_VERSION,
-    AccessKey,
-    InlinePolicy,
-    MfaDevice,
-    Resource,
     Session,
     State,
     TotpRecord,
@@ -45,40 +40,25 @@ from sts_mfa.state import (
     transaction,
     write_atomic,
 )
-from tests.conftest import Cli
-from tests.reliability.rel_support import TRACEBACK, assert_one_error_line
+from tests.support.cli import TRACEBACK, Cli, assert_one_error_line
+from tests.support.state import StateWatcher, complete_state
 
 if TYPE_CHECKING:
-    from tests.reliability.conftest import Tally
+    from tests.support.tally import Tally
+
+pytestmark = pytest.mark.reliability
 
 SERIAL = "arn:aws:iam::111111111111:mfa/sts-mfa/sts-mfa-abcd1234-device"
 
 
 def full_state(padding: int = 0) -> State:
     """A finished software-token setup with a cached session: every optional part present."""
-    return State(
+    return complete_state(
+        1700000000.0,
         prefix="sts-mfa-abcd1234",
-        iam_path="/sts-mfa/",
         mode="software",
-        region="us-east-1",
         endpoint="http://127.0.0.1:5000",
-        account="111111111111",
-        created_at=1700000000.0,
-        user=Resource(
-            "sts-mfa-abcd1234-user", "arn:aws:iam::111111111111:user/sts-mfa/sts-mfa-abcd1234-user"
-        ),
-        mfa_device=MfaDevice("sts-mfa-abcd1234-device", SERIAL, True, 1700000001.0),
-        access_key=AccessKey("AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 1700000002.0),
-        policy=Resource(
-            "sts-mfa-abcd1234-list-buckets",
-            "arn:aws:iam::111111111111:policy/sts-mfa/sts-mfa-abcd1234-list-buckets",
-        ),
-        role=Resource(
-            "sts-mfa-abcd1234-role", "arn:aws:iam::111111111111:role/sts-mfa/sts-mfa-abcd1234-role"
-        ),
-        policy_attached=True,
-        user_policy=InlinePolicy("sts-mfa-abcd1234-assume-role", True, 1700000003.0),
-        seed="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" + "A" * padding,  # padding: documents of many sizes
+        seed="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" + "A" * (padding - padding % 8),  # documents of many sizes
         totp={SERIAL: TotpRecord(56666666, None, None)},
         session=Session("ASIAEXAMPLE", "sessionsecret", "sessiontoken", 1700003600.0, "arn:role", None, 1.0),
     )
@@ -108,43 +88,13 @@ for _ in sys.stdin:
                 with transaction(path, timeout=10) as txn:
                     state = txn.require()
                     state.max_session_duration += 1
-                    state.seed = "A" * (1 + (state.max_session_duration * 7919) % 60000)
+                    state.seed = "JBSWY3DPEHPK3PXP" + "A" * (8 * ((state.max_session_duration * 7919) % 7500))
                     txn.save()
             i += 1
     print(pid, flush=True)
     os.waitpid(pid, 0)
     print("reaped", flush=True)
 """
-
-
-class Reader:
-    """Polls the state file in a thread, parsing every read; counts reads and torn documents."""
-
-    def __init__(self, path: Path, accept: Callable[[State], bool]) -> None:
-        self.path, self.accept = path, accept
-        self.reads = 0
-        self.torn: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                state = load(self.path)
-            except StateError as e:
-                self.torn.append(str(e))
-            else:
-                if state is not None and not self.accept(state):
-                    self.torn.append("a document that was never written")
-            self.reads += 1
-
-    def __enter__(self) -> Reader:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -173,7 +123,10 @@ def fork_server(tmp_path: Path) -> Iterator[Callable[[str, list[str]], subproces
 def kill_repeatedly(
     proc: subprocess.Popen[str], rng: random.Random, *, budget: float, limit: int, max_delay: float
 ) -> Iterator[int]:
-    """Start a writer, SIGKILL it after a random few milliseconds; yield after each kill."""
+    """Start a writer, SIGKILL it after a random few milliseconds; yield after each kill.
+
+    `limit` kills, unless `budget` seconds run out first: the budget is generous (a loaded
+    2-core machine is several times slower than an idle one), so the count is what is tested."""
     assert proc.stdin is not None and proc.stdout is not None
     deadline = time.monotonic() + budget
     for i in range(limit):
@@ -202,9 +155,9 @@ def test_sigkilled_atomic_writer_never_leaves_a_torn_file(
     proc = fork_server("atomic", docs)
     rng = random.Random(20240601)
     written = set(docs)
-    with Reader(path, lambda s: dump(s) in written) as reader:
+    with StateWatcher(path, lambda s: dump(s) in written) as reader:
         kills = 0
-        for i in kill_repeatedly(proc, rng, budget=3.0, limit=300, max_delay=0.006):
+        for i in kill_repeatedly(proc, rng, budget=15.0, limit=150, max_delay=0.006):
             kills += 1
             try:
                 text_ok = path.read_text() in written
@@ -230,15 +183,15 @@ def test_sigkilled_transaction_holder_loses_no_committed_update_and_never_wedges
     parses, the counter only ever grows, and the lock is free again the moment the holder died."""
     path = tmp_path / "state.json"
     start = full_state()
-    start.max_session_duration = 0
+    start.max_session_duration = 3600  # the counter (the schema lets it range up to 43200)
     write_atomic(path, dump(start))
     proc = fork_server("transaction", [])
     rng = random.Random(7)
     last = 0
     advanced = 0
     kills = 0
-    with Reader(path, lambda s: s.prefix.startswith(("p", "sts-mfa-"))) as reader:
-        for i in kill_repeatedly(proc, rng, budget=2.5, limit=150, max_delay=0.02):
+    with StateWatcher(path, lambda s: s.prefix.startswith(("p", "sts-mfa-"))) as reader:
+        for i in kill_repeatedly(proc, rng, budget=15.0, limit=75, max_delay=0.02):
             kills += 1
             with transaction(path, timeout=1.0) as txn:  # a dead holder's lock is free at once
                 state = txn.state
@@ -277,7 +230,7 @@ def test_concurrent_processes_serialize_read_modify_write(tmp_path: Path) -> Non
     """Four processes, released at the same instant, each add 40 under the lock: the total is 160."""
     path = tmp_path / "state.json"
     start = full_state()
-    start.max_session_duration = 0
+    start.max_session_duration = 3600  # the counter (the schema lets it range up to 43200)
     write_atomic(path, dump(start))
     go = time.time() + 0.5
     procs = [
@@ -289,7 +242,7 @@ def test_concurrent_processes_serialize_read_modify_write(tmp_path: Path) -> Non
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
     state = load(path)
-    assert state is not None and state.max_session_duration == 160
+    assert state is not None and state.max_session_duration == 3600 + 160
 
 
 # ----------------------------------------------------------- validation messages

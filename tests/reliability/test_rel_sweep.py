@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sts_mfa.sandbox import Faults, Sandbox
-from tests.conftest import Cli
-from tests.reliability.rel_support import SETUP_MUTATIONS, assert_one_error_line, is_clean, residue
-from tests.sandbox_fixtures import admin
+from tests.support.cli import Cli, assert_one_error_line
+from tests.support.sandbox import SETUP_MUTATIONS, admin, is_clean, residue
 
 if TYPE_CHECKING:
-    from tests.reliability.conftest import Tally
+    from tests.support.tally import Tally
+
+pytestmark = pytest.mark.reliability
 
 TOOL_TAG = [{"Key": "created-by", "Value": "sts-mfa"}]
 POLICY = json.dumps(
@@ -86,7 +87,7 @@ def make_lookalikes(sb: Sandbox) -> dict[str, Any]:
     # it belongs to that user, whatever its name says.
     import pyotp
 
-    from tests.conftest import T0
+    from tests.support.clock import T0
 
     assigned = iam.create_virtual_mfa_device(VirtualMFADeviceName="sts-mfa-borrowed", Path="/sts-mfa/")
     seed = assigned["VirtualMFADevice"]["Base32StringSeed"]

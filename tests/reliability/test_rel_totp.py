@@ -23,45 +23,30 @@ from sts_mfa.report import RecordingReporter
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.state import load, transaction
 from sts_mfa.totp import step_at
-from tests.conftest import Cli, FakeClock
-from tests.reliability.rel_support import assert_one_error_line
+from tests.support.cli import Cli, assert_one_error_line
+from tests.support.clock import FakeClock, ShiftedClock
+
+pytestmark = pytest.mark.reliability
 
 
-class SkewedClock:
+@pytest.fixture(scope="module")
+def skew(shared_clock: FakeClock) -> ShiftedClock:
     """The sandbox's clock: the shared fake clock plus an adjustable offset."""
-
-    def __init__(self, base: FakeClock) -> None:
-        self.base = base
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return self.base.t + self.offset
+    return ShiftedClock(base=shared_clock)
 
 
 @pytest.fixture(scope="module")
-def skew(shared_clock: FakeClock) -> SkewedClock:
-    return SkewedClock(shared_clock)
-
-
-@pytest.fixture(scope="module")
-def running(skew: SkewedClock) -> Iterator[Sandbox]:
+def running(skew: ShiftedClock) -> Iterator[Sandbox]:
     """This module's sandbox (overriding the shared fixture) runs on the skewable clock."""
     with Sandbox(clock=skew, sample_buckets=("reports", "logs")) as sandbox:
         yield sandbox
 
 
 @pytest.fixture(autouse=True)
-def in_sync(skew: SkewedClock) -> Iterator[None]:
+def in_sync(skew: ShiftedClock) -> Iterator[None]:
     skew.offset = 0.0
     yield
     skew.offset = 0.0
-
-
-@pytest.fixture
-def software(srun: Cli) -> Cli:
-    result = srun("setup", "--software-token")
-    assert result.exit_code == 0, result.output
-    return srun
 
 
 def test_two_assumes_at_the_same_moment_send_different_steps(
@@ -102,7 +87,7 @@ def test_two_assumes_at_the_same_moment_send_different_steps(
 
 @pytest.mark.parametrize("offset", [120.0, -120.0], ids=["server-ahead-2-min", "server-behind-2-min"])
 def test_a_server_clock_two_minutes_off_refuses_the_code_and_the_message_names_the_clock(
-    software: Cli, sb: Sandbox, skew: SkewedClock, offset: float
+    software: Cli, sb: Sandbox, skew: ShiftedClock, offset: float
 ) -> None:
     """exit 5, one line, and it says the clocks disagree (the tool reads the server's `Date`).
 
@@ -120,14 +105,14 @@ def test_a_server_clock_two_minutes_off_refuses_the_code_and_the_message_names_t
     assert after is not None and before != software.state.read_bytes()  # the spent step is recorded
 
 
-def test_a_small_skew_within_one_step_still_works(software: Cli, skew: SkewedClock) -> None:
+def test_a_small_skew_within_one_step_still_works(software: Cli, skew: ShiftedClock) -> None:
     """AWS (and the sandbox) accept one step either side: 20 s of skew is no problem."""
     skew.offset = 20.0
     result = software("assume", "--force")
     assert result.exit_code == 0, result.output
 
 
-def test_the_clock_message_appears_for_a_typed_code_too(software: Cli, skew: SkewedClock) -> None:
+def test_the_clock_message_appears_for_a_typed_code_too(software: Cli, skew: ShiftedClock) -> None:
     """A phone user typing a right-looking code into a skewed setup hears about the clock as well."""
     skew.offset = 300.0
     state = load(software.state)
@@ -148,7 +133,7 @@ def test_sandbox_clock_offset_fixture_is_in_sync_by_default(software: Cli, sb: S
 
 
 def test_setup_with_a_software_token_against_a_skewed_server_names_the_clock(
-    srun: Cli, sb: Sandbox, skew: SkewedClock
+    srun: Cli, sb: Sandbox, skew: ShiftedClock
 ) -> None:
     """The server is two minutes ahead while setup enables the device: AWS refuses the software
     token's two codes (exit 5). The one line must say why (the clock), not blame an app."""

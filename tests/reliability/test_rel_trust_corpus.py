@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sts_mfa import trust
-from tests.test_trust_analysis import substitute
+from tests.support.corpus import CORPUS, substitute
 
 if TYPE_CHECKING:
-    from tests.reliability.conftest import Tally
+    from tests.support.tally import Tally
 
-CORPUS = Path(__file__).resolve().parents[1] / "trust_corpus"
+pytestmark = pytest.mark.reliability
 
 
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.json")), ids=lambda p: p.stem)

@@ -6,26 +6,22 @@ anything it is not sure of, so that Click can handle it and say what is wrong.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from sts_mfa.cli import cached_answer
-from sts_mfa.state import Session, dump
-from sts_mfa.storage import write_atomic
-from tests.conftest import Cli, complete_state, role_arn
+from tests.support.cli import Cli
+from tests.support.env import subprocess_env
+from tests.support.processes import run
+from tests.support.state import write_cached_state
 
 
 @pytest.fixture
 def cached(tmp_path: Path) -> Path:
     path = tmp_path / "state.json"
-    now = time.time()
-    session = Session("ASIAFAST", "fast/secret", "fast-token", now + 3600, role_arn(), None, now)
-    write_atomic(path, dump(complete_state(now, session=session)))
+    write_cached_state(path, "ASIAFAST", "fast/secret", "fast-token")
     return path
 
 
@@ -87,10 +83,7 @@ def test_the_console_script_answers_without_importing_click(cached: Path) -> Non
         "heavy = ('click', 'boto3', 'botocore', 'rich')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_"))}
-    result = subprocess.run(
-        [sys.executable, "-c", probe, str(cached)], capture_output=True, text=True, env=env, check=False
-    )
+    result = run([sys.executable, "-c", probe, str(cached)], subprocess_env(cached.parent))
     assert result.returncode == 0, result.stderr
     assert '"AccessKeyId": "ASIAFAST"' in result.stdout
     assert result.stderr.strip() == "[]"

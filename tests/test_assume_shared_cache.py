@@ -34,7 +34,6 @@ No test waits for a real 30 s TOTP window:
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -47,19 +46,16 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from tests.conftest import Cli, FakeClock, isolated_env
-from tests.realclock import NO_WAIT_STS_MFA, SETUP_BEHIND, ShiftedClock, exactly
+from tests.support.cli import SETUP_BEHIND, Cli
+from tests.support.clock import FakeClock, ShiftedClock
+from tests.support.env import exactly, subprocess_env
+from tests.support.processes import NO_WAIT_STS_MFA, STS_MFA, sts_mfa
 
 pytestmark = [pytest.mark.e2e]
 
-STS_MFA = shutil.which("sts-mfa") or str(Path(sys.executable).parent / "sts-mfa")
 ACCOUNT = "111111111111"
 BUCKETS = sorted(f"{name}-{ACCOUNT}" for name in ("reports", "logs"))
 CONCURRENT = 8
-
-
-def clean_env(home: Path) -> dict[str, str]:
-    return isolated_env(home)
 
 
 def in_process(clock: FakeClock, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -67,18 +63,6 @@ def in_process(clock: FakeClock, env: dict[str, str], *args: str) -> subprocess.
     with exactly(env):
         result = Cli(state=Path(env["STS_MFA_STATE"]), clock=clock, app_kwargs={})(*args)
     return subprocess.CompletedProcess(["sts-mfa", *args], result.exit_code, result.stdout, result.stderr)
-
-
-def sts_mfa(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [STS_MFA, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def one_document(result: subprocess.CompletedProcess[str]) -> Any:
@@ -97,7 +81,7 @@ def demo_run(home: Path) -> Iterator[subprocess.Popen[str]]:
     """`sts-mfa demo --json` (with no real TOTP wait), started first so that it runs meanwhile."""
     proc = subprocess.Popen(
         [sys.executable, "-c", NO_WAIT_STS_MFA, "demo", "--json"],
-        env=clean_env(home),
+        env=subprocess_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -123,14 +107,14 @@ def sb(demo_run: subprocess.Popen[str], sandbox_clock: ShiftedClock) -> Iterator
 
 @pytest.fixture(scope="module")
 def admin_env(sb: Sandbox, home: Path) -> dict[str, str]:
-    return {**clean_env(home), **sb.env(0), "STS_MFA_STATE": str(home / "state.json")}
+    return {**subprocess_env(home), **sb.env(0), "STS_MFA_STATE": str(home / "state.json")}
 
 
 @pytest.fixture(scope="module")
 def helper_env(sb: Sandbox, home: Path) -> dict[str, str]:
     """What a program calling the helper has: the state file, endpoint and region; no AWS keys."""
     return {
-        **clean_env(home),
+        **subprocess_env(home),
         "AWS_ENDPOINT_URL": sb.endpoint,
         "AWS_REGION": sb.region,
         "STS_MFA_STATE": str(home / "state.json"),
