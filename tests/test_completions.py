@@ -93,6 +93,24 @@ def test_profile_values_come_from_the_aws_config_and_credentials_files(aws_files
     assert values(complete("sts-mfa --profile m", 2, aws_files)) == ["mfa"]
 
 
+@pytest.mark.parametrize(
+    ("line", "cword"),
+    [
+        ("sts-mfa assume ", 2),
+        ("sts-mfa exec ", 2),
+        ("sts-mfa list-buckets ", 2),
+        ("sts-mfa check-deny ", 2),
+        ("sts-mfa status ", 2),
+        ("sts-mfa check-deny prod --policy-profile ", 4),
+    ],
+)
+def test_a_command_taking_a_profile_completes_its_names(
+    aws_files: dict[str, str], line: str, cword: int
+) -> None:
+    """The PROFILE argument of `assume`, `exec`, ... offers the AWS config's profiles."""
+    assert values(complete(line, cword, aws_files)) == ["admin", "ci-bot", "default", "mfa"]
+
+
 def test_profile_completion_without_aws_files_offers_nothing(tmp_path: Path) -> None:
     """No config files at all is not an error: just nothing to offer, and no traceback."""
     env = subprocess_env(

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sts_mfa.credentials import AnySession, cached_session, read_cached
-from sts_mfa.errors import NoCode, StsMfaError
+from sts_mfa.errors import CredentialsError, NoCode, StsMfaError
 
 if TYPE_CHECKING:
     from sts_mfa.clock import Clock
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sts_mfa.state import State, Transaction
 
 LAST_RESORT_SECONDS = 60.0  # a session this close to expiry is not handed out, even as a last resort
+DEFAULT_MFA_SESSION_SECONDS = 43200  # how long one code unlocks a profile's roles (GetSessionToken)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ class Obtained:
     session: AnySession
     cached: bool
     warnings: list[str] = field(default_factory=list)
+    # Where the session is valid, for a child's environment: a profile's own endpoint_url
+    # and region (None: the flag's or the environment's, as for a state file).
+    endpoint: str | None = None
+    region: str | None = None
 
 
 class Sessions:
@@ -148,3 +153,44 @@ class Sessions:
             f"run `sts-mfa --state {self.state_path} assume --code CODE` in a terminal"
         )
         return Obtained(session, cached=True, warnings=[warning])
+
+
+# --- profiles (see sts_mfa.profile_session, which imports boto3: these stay light) ---------
+
+
+@dataclass(frozen=True)
+class ProfileCodes:
+    """Where a profile's code comes from, in order: given, the profile's mfa_process, a prompt."""
+
+    given: Callable[[], str] | None = None
+    process: Callable[[], str] | None = None
+    prompt: Callable[[], str] | None = None
+    missing: Callable[[], StsMfaError] | None = None
+
+    def source(self) -> tuple[str, Callable[[], str]]:
+        """(kind, how to get the code) — kind is given, process or prompt."""
+        for kind, get in (("given", self.given), ("process", self.process), ("prompt", self.prompt)):
+            if get is not None:
+                return kind, get
+        missing = self.missing or (
+            lambda: CredentialsError("an MFA code is needed and there is no way to get one")
+        )
+        raise missing()
+
+
+@dataclass(frozen=True)
+class Settings:
+    use_mfa_session: bool = True
+    mfa_session_duration: int = DEFAULT_MFA_SESSION_SECONDS
+
+
+def session_doc(creds: Any, role_arn: str, assumed: str | None, now: float) -> dict[str, Any]:
+    return {
+        "access_key_id": creds["AccessKeyId"],
+        "secret_access_key": creds["SecretAccessKey"],
+        "session_token": creds["SessionToken"],
+        "expiration": creds["Expiration"].timestamp(),
+        "role_arn": role_arn,
+        "assumed_role_arn": assumed,
+        "obtained_at": now,
+    }

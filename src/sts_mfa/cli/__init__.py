@@ -12,8 +12,11 @@ wrong.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
+
+from sts_mfa import IS_PROGRAM, _interrupted_early
 
 if TYPE_CHECKING:
     from sts_mfa.cli.group import cli
@@ -39,12 +42,10 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
         state, args = args[1], args[2:]
     elif args and args[0].startswith("--state="):
         state, args = args[0].partition("=")[2], args[1:]
-    if args[:2] == ["assume", "--format"] and len(args) == 3:
-        fmt = args[2]
-    elif len(args) == 2 and args[0] == "assume" and args[1].startswith("--format="):
-        fmt = args[1].partition("=")[2]
-    else:
+    shape = _assume_shape(args)
+    if shape is None:
         return None
+    profile, fmt = shape
     if fmt not in FAST_FORMATS:
         return None
     if not state:
@@ -62,18 +63,74 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
     if not 0 <= margin <= MAX_REFRESH_MARGIN:  # Click's own range for --refresh-margin
         return None
     now = time.time()
+    endpoint = environ.get("AWS_ENDPOINT_URL") or None
     try:
-        session = read_cached(state, now, margin, environ.get("AWS_ENDPOINT_URL") or None)
+        if profile is not None:
+            session = _cached_profile_session(profile, environ, endpoint, now, margin)
+        else:
+            session = read_cached(state, now, margin, endpoint)
         return None if session is None else render(session, fmt, now=now, cached=True)
     except Exception:  # an unsafe or unreadable file, a value out of range: Click says what is wrong
         return None
 
 
-def _stdout_is_open() -> bool:
+def _assume_shape(args: list[str]) -> tuple[str | None, str] | None:
+    """(profile or None, format) for `assume [PROFILE] --format F` in either order, else None."""
+    if not args or args[0] != "assume":
+        return None
+    rest = args[1:]
+    if len(rest) >= 1 and rest[0].startswith("--format="):
+        fmt, rest = rest[0].partition("=")[2], rest[1:]
+    elif len(rest) >= 2 and rest[0] == "--format":
+        fmt, rest = rest[1], rest[2:]
+    elif len(rest) >= 2 and not rest[0].startswith("-"):
+        profile, more = rest[0], rest[1:]
+        inner = _assume_shape(["assume", *more])
+        return None if inner is None or inner[0] is not None else (profile, inner[1])
+    else:
+        return None
+    if not rest:
+        return None, fmt
+    if len(rest) == 1 and not rest[0].startswith("-"):
+        return rest[0], fmt
+    return None
+
+
+def _cached_profile_session(
+    profile: str, environ: Any, endpoint: str | None, now: float, margin: float
+) -> Any:
+    """A profile's cached role session, if its config is unchanged since it was cached."""
+    from sts_mfa import cache
+
+    root = cache.fast_root(environ)
+    entry = cache.light_profile_entry(root, profile, environ, endpoint) if root else None
+    return cache.usable_session(entry.get("session") if entry else None, None, now, margin)
+
+
+def _is_open(stream: Any) -> bool:
     try:
-        return sys.stdout is not None and not sys.stdout.closed and os.fstat(sys.stdout.fileno()) is not None
+        return stream is not None and not stream.closed and os.fstat(stream.fileno()) is not None
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def _runs_a_child(argv: list[str]) -> bool:
+    """`exec`: the child, not sts-mfa, decides whether it needs stdout."""
+    words = [a for a in argv if not a.startswith("-")]
+    return bool(words) and words[0] == "exec"
+
+
+def _silence_closed_stderr() -> None:
+    """With stderr closed, messages would go nowhere, or worse, to stdout: give them /dev/null."""
+    if _is_open(sys.stderr):
+        return
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 2:
+            os.dup2(fd, 2)
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
+    except OSError:
+        pass
 
 
 def main() -> None:
@@ -84,7 +141,8 @@ def main() -> None:
     that goes away mid-output (`| head -1`) ends the run with one line and exit 1,
     here or inside Click, never with Python's "Exception ignored" at exit.
     """
-    if not _stdout_is_open():
+    _silence_closed_stderr()
+    if not _is_open(sys.stdout) and not _runs_a_child(sys.argv[1:]):
         from sts_mfa.cli.boundary import output_gone
 
         output_gone()
@@ -96,6 +154,9 @@ def main() -> None:
         else:
             from sts_mfa.cli.group import main as click_main
 
+            if signal.getsignal(signal.SIGINT) is _interrupted_early:  # set in sts_mfa/__init__
+                # From here Ctrl-C raises KeyboardInterrupt, for the error boundary to end cleanly.
+                signal.signal(signal.SIGINT, signal.default_int_handler)
             click_main()
     except SystemExit as e:
         code = e.code if isinstance(e.code, (int, str)) or e.code is None else 1
@@ -103,8 +164,11 @@ def main() -> None:
         from sts_mfa.cli.boundary import output_gone
 
         output_gone()
+    if IS_PROGRAM:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the work is done: a late Ctrl-C changes nothing
     try:
-        sys.stdout.flush()
+        if _is_open(sys.stdout):
+            sys.stdout.flush()
     except (BrokenPipeError, ValueError, OSError):
         from sts_mfa.cli.boundary import output_gone
 

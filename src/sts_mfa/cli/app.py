@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -28,9 +28,13 @@ if TYPE_CHECKING:
 
     from sts_mfa.aws import Aws, Keys
     from sts_mfa.clock import Clock
+    from sts_mfa.ledger import Entry
+    from sts_mfa.profile_session import ProfileSessions
+    from sts_mfa.profiles import Profile
     from sts_mfa.report import Reporter
     from sts_mfa.scenario import Context
     from sts_mfa.session import Sessions
+    from sts_mfa.session import Settings as ProfileSettings
     from sts_mfa.state import State, Transaction
 
 FIELDS = (
@@ -175,7 +179,15 @@ class App:
             report=self.reporter(),
             wait_timeout=DEFAULT_TIMEOUT if wait_timeout is None else wait_timeout,
             role_aws=role_aws,
+            ledger=self.ledger,
         )
+
+    def ledger(self, serial: str) -> AbstractContextManager[Entry]:
+        """The device's entry in the ledger every state file and profile shares (see sts_mfa.ledger)."""
+        from sts_mfa import cache
+        from sts_mfa.ledger import Ledger
+
+        return Ledger(cache.root(), self.effective_endpoint(), serial).held()
 
     def context_for(self, state: State, wait_timeout: float | None = None) -> Context:
         return self.context(
@@ -184,6 +196,83 @@ class App:
             role_endpoint=state.role_endpoint,
             fallback_region=state.region,
         )
+
+    def profile_sessions(self, name: str, settings: ProfileSettings) -> ProfileSessions:
+        """Role sessions for a profile of the AWS config (see `sts_mfa.profile_session`)."""
+        from sts_mfa import cache, profiles
+        from sts_mfa.profile_session import ProfileSessions
+
+        profile = profiles.load(name)
+        self._serve(name)
+        requested = self.effective_endpoint()
+        endpoint = requested or self.profile_endpoint(profile)
+        # STS answers in any region: the flag's, the profile's, else one that always exists.
+        region = self.region or profile.region or "us-east-1"
+        source = self._make_aws_in(profile.source_profile, region, endpoint)
+        self._aws = source  # -v counts its requests
+        return ProfileSessions(
+            profile,
+            source=source,
+            clock=self.clock,
+            report=self.reporter(),
+            cache_root=cache.root(),
+            endpoint=endpoint,
+            requested_endpoint=requested,
+            settings=settings,
+        )
+
+    @staticmethod
+    def profile_endpoint(profile: Profile) -> str | None:
+        """The profile's endpoint_url (its own, else its source profile's), normalised."""
+        from sts_mfa.endpoints import normalize
+        from sts_mfa.errors import UsageError
+
+        if profile.endpoint_url is None:
+            return None
+        try:
+            return normalize(profile.endpoint_url)
+        except UsageError as e:
+            raise UsageError(f"profile {profile.name}: endpoint_url: {e}") from None
+
+    def _serve(self, name: str) -> None:
+        """Say, for the processes this one starts, that it serves `name` (see profiles.guard_recursion).
+
+        Undone when the command ends, so an in-process caller running several commands
+        is not taken for a loop."""
+        from sts_mfa import profiles
+
+        before = os.environ.get(profiles.SERVING)
+        profiles.guard_recursion(name)
+
+        def restore() -> None:
+            if before is None:
+                os.environ.pop(profiles.SERVING, None)
+            else:
+                os.environ[profiles.SERVING] = before
+
+        context = click.get_current_context(silent=True)
+        if context is not None:
+            context.call_on_close(restore)
+
+    def policy_reader(self, name: str) -> Aws:
+        """Clients with an AWS profile's credentials, to read a role's trust policy (iam:GetRole)."""
+        return self._make_aws_in(name, self.region or "us-east-1")
+
+    def context_for_profile(self, name: str) -> Context:
+        """A context whose clients reach the profile's region and endpoint with explicit keys only."""
+        from sts_mfa import profiles
+        from sts_mfa.scenario import Context
+
+        profile = profiles.load(name)
+        region = self.region or profile.region or "us-east-1"
+        aws = self._make_aws_in(None, region, self.effective_endpoint() or self.profile_endpoint(profile))
+        return Context(aws=aws, clock=self.clock, report=self.reporter())
+
+    def _make_aws_in(self, profile: str | None, region: str, endpoint: str | None = None) -> Aws:
+        from sts_mfa.aws import Aws, AwsConfig
+
+        config = AwsConfig(profile=profile, region=region, endpoint_url=endpoint or self.effective_endpoint())
+        return Aws(config, now=self.clock.now)
 
     def sessions(self) -> Sessions:
         """Role sessions for this state file (see `sts_mfa.session`)."""

@@ -30,12 +30,7 @@ def from_flags(app: App, code: str | None) -> Codes:
         given = lambda: read_code_from_stdin(sys.stdin)  # noqa: E731
     elif code is not None:
         given = lambda: code  # noqa: E731
-    prompt: Callable[[], str] | None = None
-    if stdin_is_terminal() and stderr_is_terminal():
-        # Both: credential_process passes the terminal as stdin but hides stderr,
-        # and a prompt nobody sees is a hang.
-        def prompt() -> str:
-            return str(click.prompt("MFA code from your authenticator app", type=MFA_CODE, err=True))
+    prompt = terminal_prompt("MFA code from your authenticator app")
 
     def missing(state: State) -> StsMfaError:
         return NoCode(
@@ -45,6 +40,23 @@ def from_flags(app: App, code: str | None) -> Codes:
         )
 
     return Codes(given=given, prompt=prompt, missing=missing)
+
+
+def terminal_prompt(text: str) -> Callable[[], str] | None:
+    """A prompt where the person is: stdin and stderr when both are the terminal, else /dev/tty.
+
+    Both, because credential_process passes the terminal as stdin but hides stderr, and
+    a prompt nobody sees is a hang; /dev/tty reaches the person in that case too.
+    """
+    from sts_mfa.cli.tty import prompt_on_terminal, prompts_allowed
+
+    if stdin_is_terminal() and stderr_is_terminal() and prompts_allowed():
+
+        def prompt() -> str:
+            return str(click.prompt(text, type=MFA_CODE, err=True))
+
+        return prompt
+    return prompt_on_terminal(text)
 
 
 def obtain(app: App, want: Want, codes: Codes) -> Obtained:

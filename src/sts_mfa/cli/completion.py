@@ -22,11 +22,17 @@ def aws_profile_names() -> list[str]:
     names: set[str] = set()
     config = Path(os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
     creds = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")).expanduser()
+    from sts_mfa.errors import StsMfaError
+    from sts_mfa.storage import read_config_text
+
     for path, is_config in ((config, True), (creds, False)):
         parser = configparser.RawConfigParser()
         try:
-            parser.read(path)
-        except (configparser.Error, OSError, UnicodeDecodeError):
+            text = read_config_text(path)  # a FIFO or /dev/zero here must not hang a TAB press
+            if text is None:
+                continue
+            parser.read_string(text)
+        except (configparser.Error, StsMfaError):
             continue
         for section in parser.sections():
             if is_config:

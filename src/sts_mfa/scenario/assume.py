@@ -135,7 +135,7 @@ class _Run:
     def until_accepted(self) -> tuple[Any, Attempt]:
         again: Attempt | None = None  # a code AWS refused before reading it
         while True:
-            attempt = again or self._plan()
+            attempt = again or self._reserve()
             self._record_sent(attempt)
             try:
                 response = self._send(attempt)
@@ -155,6 +155,25 @@ class _Run:
                 self.ctx.report.done_waiting()
                 return response, attempt
 
+    def _reserve(self) -> Attempt:
+        """Plan the next code under the device's shared ledger, and record its step there.
+
+        Another state file or profile on the same device then never sends this step: it
+        waits for the ledger's lock, and the step it plans comes after this one.
+        """
+        serial = self.state.mfa_device.serial if self.state.mfa_device else None
+        assert serial is not None
+        with self.ctx.device_ledger(serial) as shared:
+            self.record.last_step = _later(self.record.last_step, shared.last_step)
+            if self.typed is not None:
+                totp.check_typed_code(self.typed, shared.last_code, shared.last_used_at, self.ctx.clock.now())
+            attempt = self._plan()
+            if attempt.step is not None:
+                shared.note_step(attempt.step)
+            if self.typed is not None:
+                shared.note_typed(attempt.code, self.ctx.clock.now())
+        return attempt
+
     def _plan(self) -> Attempt:
         """The next code to send: the typed one, or the software token's for a fresh window."""
         state, record, now = self.state, self.record, self.ctx.clock.now()
@@ -164,6 +183,10 @@ class _Run:
             known = totp.step_of_code(state.seed, self.typed, now) if state.seed else None
             return Attempt(self.typed, known)
         assert state.seed is not None
+        honoured, future = totp.sane_last_step(record.last_step, now)
+        if future and record.last_step is not None:
+            self.ctx.report.warn(totp.future_step_warning(record.last_step, now))
+            record.last_step = honoured
         if record.last_step is not None and totp.step_at(now) <= record.last_step:
             self.ctx.report.info(
                 f"TOTP codes are single-use: time-step {record.last_step} was already sent, "
@@ -231,6 +254,10 @@ class _Run:
         if decision.failure is Failure.STALE_KEY:
             raise stale_key_error(self.state, err) from None
         raise translate(e, "AssumeRole with MFA") from e
+
+
+def _later(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _cache(ctx: Context, txn: Transaction, state: State, response: Any) -> Session:

@@ -7,6 +7,8 @@ steps build, the keys they sign with, and the checks several steps make.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,7 @@ from botocore.exceptions import ClientError
 from sts_mfa.aws import Aws, Keys, error_code
 from sts_mfa.clock import Clock, sleep_until
 from sts_mfa.errors import StateError
+from sts_mfa.ledger import Entry
 from sts_mfa.marks import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
 from sts_mfa.report import Reporter
 from sts_mfa.state import State
@@ -37,6 +40,9 @@ class Context:
     report: Reporter
     wait_timeout: float = DEFAULT_TIMEOUT
     role_aws: Aws | None = None  # the resource side, when the role lives in another account
+    # The per-device ledger of TOTP steps shared with every other state file and profile
+    # (see sts_mfa.ledger); without one, only the state file's own record counts.
+    ledger: Callable[[str], AbstractContextManager[Entry]] | None = None
 
     @property
     def request_count(self) -> int:
@@ -52,6 +58,15 @@ class Context:
         """Was any of these created recently enough that IAM may still be propagating it?"""
         now = self.clock.now()
         return any(t is not None and now - t < self.wait_timeout for t in created)
+
+    @contextmanager
+    def device_ledger(self, serial: str) -> Iterator[Entry]:
+        """The device's ledger entry, held; a throwaway one when there is no shared ledger."""
+        if self.ledger is None:
+            yield Entry()
+            return
+        with self.ledger(serial) as entry:
+            yield entry
 
     def sleep_with_countdown(self, seconds: float, what: str) -> None:
         sleep_until(
@@ -114,7 +129,7 @@ def check_account(aws: Aws, expected: str | None, owner: str) -> None:
     """Refuse to act with credentials for another account: its NoSuchEntity would lie."""
     if expected is None:
         return
-    actual = aws.admin_sts().get_caller_identity()["Account"]
+    actual = aws.account()
     if actual != expected:
         raise StateError(
             f"{owner} recorded in the state file is in account {expected}, "

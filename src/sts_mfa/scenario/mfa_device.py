@@ -98,7 +98,12 @@ def _plan_codes(
             raise StateError("the state file lost the software token's seed")
         raise StateError("the state file lost the seed of the device waiting to be enabled")
     if state.mode == "software":
-        last = state.totp_record(serial).last_step
+        record = state.totp_record(serial)
+        honoured, future = totp.sane_last_step(record.last_step, ctx.clock.now())
+        if future and record.last_step is not None:
+            ctx.report.warn(totp.future_step_warning(record.last_step, ctx.clock.now()))
+            record.last_step = honoured
+        last = record.last_step
         wait = totp.seconds_until_usable(None if last is None else last + 1, ctx.clock.now())
         if wait > 0:  # both codes must be newer than anything sent before
             ctx.sleep_with_countdown(wait, "a fresh pair of TOTP windows")
@@ -106,9 +111,9 @@ def _plan_codes(
         ctx.report.info(f"Software token: codes for time-steps {step - 1} and {step}")
         return EnableCodes(first, second, step)
     assert phone is not None and state.user is not None
-    from sts_mfa.qr import otpauth_uri
+    from sts_mfa.qr import label, otpauth_uri
 
-    phone.show(otpauth_uri(state.seed, f"{state.user.name}@{state.account}"), serial)
+    phone.show(otpauth_uri(state.seed, label(state.user.name, state.account)), serial)
     txn.save()  # show() may have recorded a QR code PNG to remove later
     first, second = phone.codes()
     return EnableCodes(first, second, None)
@@ -116,7 +121,15 @@ def _plan_codes(
 
 def _enable(ctx: Context, txn: Transaction, state: State, device: MfaDevice, phone: PhoneUI | None) -> None:
     assert state.user is not None and device.serial is not None
-    codes = _plan_codes(ctx, txn, state, device.serial, phone)
+    with ctx.device_ledger(device.serial) as shared:  # the steps these codes spend, for every caller
+        record = state.totp_record(device.serial)
+        if shared.last_step is not None:
+            record.last_step = max(shared.last_step, record.last_step or shared.last_step)
+        codes = _plan_codes(ctx, txn, state, device.serial, phone)
+        if codes.step is not None:
+            shared.note_step(codes.step)
+        else:
+            shared.note_typed(codes.second, ctx.clock.now())
     step = codes.step
     try:
         ctx.aws.iam_for_mfa().enable_mfa_device(
@@ -136,9 +149,9 @@ def _enable(ctx: Context, txn: Transaction, state: State, device: MfaDevice, pho
             raise
     _record_enabled(ctx, state, device, codes.second, step)
     if state.mode == "phone":
-        state.seed = None  # the phone holds it now; nothing on disk does
         if phone is not None:
-            phone.done()
+            phone.done()  # while the seed is known: the PNG removed must be this device's QR code
+        state.seed = None  # the phone holds it now; nothing on disk does
     txn.save()
     ctx.report.step(f"Enabled the MFA device for {state.user.name} with two consecutive codes")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from sts_mfa.cli.app import App, pass_app
-from sts_mfa.cli.code_sources import from_flags, obtain
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, margin_option
+from sts_mfa.cli.targets import mfa_session_options, obtain_for, profile_argument, settings
 from sts_mfa.credentials import FORMATS, render
 from sts_mfa.session import Want
 
@@ -21,11 +21,15 @@ Examples:
   eval "$(sts-mfa assume --format env)"
   echo 123456 | sts-mfa assume --code - --format json
   sts-mfa assume --format process         # for credential_process in ~/.aws/config
+  sts-mfa assume prod --format process    # a profile of ~/.aws/config (role_arn, mfa_serial)
 \b
-The session is cached in the state file and reused while more than
---refresh-margin seconds remain; --force gets a new one.
+The session is cached (in the state file, or for a profile in the private
+cache) and reused while more than --refresh-margin seconds remain; --force
+gets a new one. A profile's roles share one MFA session: one code for many
+roles (--no-mfa-session turns it off).
 """,
 )
+@profile_argument
 @code_option("The 6-digit MFA code, or - to read it from stdin [env: STS_MFA_CODE].")
 @click.option(
     "--duration",
@@ -42,28 +46,34 @@ The session is cached in the state file and reused while more than
 @click.option("--force", is_flag=True, help="Get a new session even if a cached one is valid.")
 @margin_option
 @click.option("--json", "json_flag", is_flag=True, help="Same as --format json.")
+@mfa_session_options
 @pass_app
 def assume(
     app: App,
+    profile: str | None,
     code: str | None,
     duration: int | None,
     fmt: str | None,
     force: bool,
     refresh_margin: float,
     json_flag: bool,
+    no_mfa_session: bool,
+    mfa_session_duration: int,
 ) -> None:
-    """Assume the role with an MFA code and print or cache the temporary credentials.
+    """Assume the role (the state file's, or PROFILE's) with MFA; print or cache the credentials.
 
-    The code comes from --code, --code - (stdin), STS_MFA_CODE, the software
-    token, or a prompt when stdin is a terminal. With no code and no terminal it
-    fails at once (exit 2) instead of hanging. Codes are single-use: a code
+    The code comes from --code, --code - (stdin), STS_MFA_CODE, the profile's
+    mfa_process, the software token, or a prompt on the terminal (even when
+    stdin and stderr are captured, as under credential_process). With no code
+    and no terminal it fails at once (exit 2) instead of hanging. Codes are single-use: a code
     just used is refused locally, and the software token waits for the next
     30-second window rather than resend one.
     """
     if (json_flag or (app.json and fmt is None)) and fmt not in (None, "json"):
         raise click.UsageError("--json and --format are two ways to say the same thing: use one")
     fmt = "json" if (json_flag or (app.json and fmt is None)) else (fmt or "text")
-    got = obtain(app, Want(margin=refresh_margin, duration=duration, force=force), from_flags(app, code))
+    want = Want(margin=refresh_margin, duration=duration, force=force)
+    got = obtain_for(app, profile, want, code, settings(no_mfa_session, mfa_session_duration))
     if app.verbose:
         source = "the cached session" if got.cached else "a new session"
         click.echo(f"sts-mfa: using {source} ({got.session.remaining(app.clock.now()):.0f} s left)", err=True)

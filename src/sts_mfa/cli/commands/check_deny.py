@@ -1,13 +1,22 @@
-"""`sts-mfa check-deny`: AssumeRole without MFA must be refused."""
+"""`sts-mfa check-deny [PROFILE]`: AssumeRole without MFA must be refused, and nothing else let in."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.options import json_option
+from sts_mfa.cli.options import code_option, json_option, margin_option
+from sts_mfa.cli.targets import mfa_session_options, profile_argument, settings
 from sts_mfa.errors import RoleExposed
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sts_mfa.trust import Analysis
 
 
 @click.command(
@@ -17,17 +26,39 @@ from sts_mfa.errors import RoleExposed
 Examples:
   sts-mfa check-deny && echo "MFA is enforced"
   sts-mfa check-deny --json | jq .proven
+  sts-mfa check-deny prod                     # a profile: refused without MFA, accepted with it
+  sts-mfa check-deny prod --policy-profile audit   # and its trust policy read by `audit`
 \b
-Exit 0: refused, and the trust policy requires MFA on every way in.
+Exit 0: refused without MFA, and the trust policy requires MFA on every way in
+        (for a profile: also accepted with MFA; a trust policy no credentials
+        could read is said plainly: other ways in were not checked).
 Exit 3: AWS handed out credentials without MFA, or the trust policy lets
         someone in without MFA (sts:AssumeRole, web identity, SAML, a
         service...), or the analysis cannot decide: the refusal is not proof.
 """,
 )
+@profile_argument
+@click.option(
+    "--policy-profile",
+    metavar="NAME",
+    shell_complete=complete_profile,
+    help="With PROFILE: an AWS profile allowed iam:GetRole, to read the role's trust policy.",
+)
+@code_option("With PROFILE: the MFA code, if a new session is needed for the contrast.")
+@margin_option
+@mfa_session_options
 @json_option
 @pass_app
-def check_deny(app: App) -> None:
-    """Call AssumeRole with the user's key and NO MFA; succeed only if AWS refuses.
+def check_deny(
+    app: App,
+    profile: str | None,
+    policy_profile: str | None,
+    code: str | None,
+    refresh_margin: float,
+    no_mfa_session: bool,
+    mfa_session_duration: int,
+) -> None:
+    """Call AssumeRole with NO MFA (the state file's user, or PROFILE's source); succeed only if refused.
 
     Any credentials AWS hands out are discarded unused. The role's trust policy
     is read and analysed too: a refusal proves the point only if every way in
@@ -36,6 +67,16 @@ def check_deny(app: App) -> None:
     MFA is a finding that names its statement; anything the analysis does not
     understand is "undecided", never proven.
     """
+    if profile is not None:
+        options = settings(no_mfa_session, mfa_session_duration)
+        _check_profile(app, profile, policy_profile, code, refresh_margin, options)
+        return
+    if policy_profile is not None:
+        raise click.UsageError("--policy-profile goes with PROFILE (the state file's admin reads the policy)")
+    _check_state(app)
+
+
+def _check_state(app: App) -> None:
     from sts_mfa import scenario
 
     state = app.load_state()
@@ -48,38 +89,124 @@ def check_deny(app: App) -> None:
                 "denied": result.denied,
                 "error_code": result.error_code,
                 "message": result.message,
-                "trust_policy_requires_mfa": result.analysis.requires_mfa,
-                "trust_policy_verdict": result.analysis.verdict,
-                "findings": result.findings,
-                "ways_in": result.analysis.to_json()["ways_in"],
+                **_analysis_json(result.analysis),
                 "proven": result.proven,
             }
         )
     else:
         out = app.out_console()
-        from rich.markup import escape
-
-        if result.denied:
-            out.print(f"AssumeRole without MFA was refused: {result.error_code}: {escape(result.message)}")
-        else:
-            out.print("[bold red]AssumeRole without MFA SUCCEEDED[/]: the credentials were discarded unused")
-        if result.findings:
-            for finding in result.analysis.findings:
-                label = "cannot decide" if finding.kind == "undecided" else "finding"
-                out.print(f"[yellow]{label}:[/] {escape(str(finding))}")
-        else:
-            out.print("The trust policy requires MFA on every way in (all statements, all assume actions).")
+        _say_denial(out, result.denied, result.error_code, result.message)
+        _say_analysis(out, result.analysis)
         if result.proven:
-            out.print(f"[green]Proven:[/] {escape(result.role_arn)} cannot be assumed without MFA.")
-    if not result.denied:
-        raise RoleExposed(f"EXPOSED: {result.role_arn} can be assumed WITHOUT MFA by {result.user_arn}")
-    if result.analysis.verdict == "undecided":
-        raise RoleExposed(
-            f"not proven: the analysis cannot decide whether every way into {result.role_arn} "
-            f"requires MFA ({result.findings[0]})"
+            _say_proven(out, result.role_arn)
+    _verdict(result.denied, result.role_arn, result.user_arn, result.analysis)
+
+
+def _check_profile(
+    app: App, profile: str, policy_profile: str | None, code: str | None, margin: float, options: Any
+) -> None:
+    from sts_mfa.cli.targets import profile_codes
+    from sts_mfa.scenario.check_deny_profile import check_deny_profile
+    from sts_mfa.session import Want
+
+    sessions = app.profile_sessions(profile, options)
+    policy_aws = app.policy_reader(policy_profile) if policy_profile else None
+    codes = profile_codes(app, sessions.profile, code)
+    result = check_deny_profile(sessions, Want(margin=margin), codes, policy_aws)
+    if app.json:
+        app.echo_json(
+            {
+                "profile": result.profile,
+                "role_arn": result.role_arn,
+                "source_arn": result.source_arn,
+                "denied": result.denied,
+                "error_code": result.error_code,
+                "message": result.message,
+                "accepted_with_mfa": result.assumed_role_arn is not None,
+                "assumed_role_arn": result.assumed_role_arn,
+                "trust_policy": result.trust_policy,
+                "trust_policy_read_with": result.read_with,
+                **_analysis_json(result.analysis),
+                "proven": result.proven,
+            }
         )
-    if not result.analysis.requires_mfa:
+    else:
+        out = app.out_console()
+        _say_denial(out, result.denied, result.error_code, result.message)
+        _say_accepted(out, result.assumed_role_arn)
+        if result.analysis is None:
+            out.print(
+                "[yellow]The trust policy could not be read[/] "
+                f"({_safe('; '.join(result.unread_because))}): other ways in (web identity, SAML, "
+                "services, other principals) were NOT checked. Use --policy-profile NAME."
+            )
+        else:
+            _say_analysis(out, result.analysis)
+        if result.proven:
+            _say_proven(out, result.role_arn)
+    _verdict(result.denied, result.role_arn, result.source_arn or result.profile, result.analysis)
+
+
+def _analysis_json(analysis: Analysis | None) -> dict[str, Any]:
+    if analysis is None:
+        return {
+            "trust_policy_requires_mfa": None,
+            "trust_policy_verdict": None,
+            "findings": [],
+            "ways_in": [],
+        }
+    return {
+        "trust_policy_requires_mfa": analysis.requires_mfa,
+        "trust_policy_verdict": analysis.verdict,
+        "findings": [str(f) for f in analysis.findings],
+        "ways_in": analysis.to_json()["ways_in"],
+    }
+
+
+def _safe(text: str) -> str:
+    from sts_mfa.cli.output import safe
+
+    return safe(text)
+
+
+def _say_denial(out: Console, denied: bool, code: str | None, message: str) -> None:
+    if denied:
+        out.print(f"AssumeRole without MFA was refused: {code}: {_safe(message)}")
+    else:
+        out.print("[bold red]AssumeRole without MFA SUCCEEDED[/]: the credentials were discarded unused")
+
+
+def _say_accepted(out: Console, assumed: str | None) -> None:
+    out.print(f"AssumeRole with MFA was accepted: {_safe(assumed or '(a session)')}")
+
+
+def _say_analysis(out: Console, analysis: Analysis) -> None:
+    if analysis.findings:
+        for finding in analysis.findings:
+            label = "cannot decide" if finding.kind == "undecided" else "finding"
+            out.print(f"[yellow]{label}:[/] {_safe(str(finding))}")
+    else:
+        out.print("The trust policy requires MFA on every way in (all statements, all assume actions).")
+
+
+def _say_proven(out: Console, role_arn: str) -> None:
+    out.print(f"[green]Proven:[/] {_safe(role_arn)} cannot be assumed without MFA.")
+
+
+def _verdict(denied: bool, role_arn: str, who: str, analysis: Analysis | None) -> None:
+    """Exit 3 unless proven (an unread trust policy counts only where it is said so, for profiles)."""
+    if not denied:
+        raise RoleExposed(f"EXPOSED: {role_arn} can be assumed WITHOUT MFA by {who}")
+    if analysis is None:
+        return
+    if analysis.verdict == "undecided":
         raise RoleExposed(
-            f"the refusal is not proof: the trust policy of {result.role_arn} lets principals in "
-            f"without MFA ({len(result.findings)} finding(s); first: {result.findings[0]})"
+            f"not proven: the analysis cannot decide whether every way into {role_arn} "
+            f"requires MFA ({analysis.findings[0]})"
+        )
+    if not analysis.requires_mfa:
+        first = str(analysis.findings[0])
+        raise RoleExposed(
+            f"the refusal is not proof: the trust policy of {role_arn} lets principals in "
+            f"without MFA ({len(analysis.findings)} finding(s); first: {first})"
         )

@@ -8,6 +8,7 @@ from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.code_sources import obtain
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import json_option, margin_option
+from sts_mfa.cli.targets import mfa_session_options, obtain_for, profile_argument, settings
 from sts_mfa.credentials import iso8601
 from sts_mfa.errors import CredentialsError, StsMfaError
 from sts_mfa.session import Codes, Want
@@ -25,13 +26,18 @@ def no_session(_state: object) -> StsMfaError:
 Examples:
   sts-mfa list-buckets
   sts-mfa list-buckets --json | jq -r '.buckets[].name'
+  sts-mfa list-buckets prod                 # as a profile's role
 """,
 )
+@profile_argument
 @margin_option
+@mfa_session_options
 @json_option
 @pass_app
-def list_buckets(app: App, refresh_margin: float) -> None:
-    """List S3 buckets with the assumed-role session (never with the user's own key).
+def list_buckets(
+    app: App, profile: str | None, refresh_margin: float, no_mfa_session: bool, mfa_session_duration: int
+) -> None:
+    """List S3 buckets with the role session (never with the user's own key), or PROFILE's.
 
     Uses the cached session, renewed first (as `assume` would) when it has less
     than the refresh margin left: a software token renews it on its own; in phone
@@ -39,11 +45,17 @@ def list_buckets(app: App, refresh_margin: float) -> None:
     """
     from sts_mfa import scenario
 
-    state = app.load_state()
-    scenario.require_setup(state)
-    session = obtain(app, Want(margin=refresh_margin), Codes(missing=no_session)).session
-    ctx = app.context_for(state)
-    buckets = scenario.list_buckets(ctx, state, session)
+    if profile is not None:
+        options = settings(no_mfa_session, mfa_session_duration)
+        session = obtain_for(app, profile, Want(margin=refresh_margin), None, options).session
+        ctx = app.context_for_profile(profile)
+        buckets = scenario.list_buckets(ctx, None, session)
+    else:
+        state = app.load_state()
+        scenario.require_setup(state)
+        session = obtain(app, Want(margin=refresh_margin), Codes(missing=no_session)).session
+        ctx = app.context_for(state)
+        buckets = scenario.list_buckets(ctx, state, session)
     if app.json:
         app.echo_json(
             {

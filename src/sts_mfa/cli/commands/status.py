@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from sts_mfa.cli.app import App, pass_app
+from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import json_option
 from sts_mfa.credentials import iso8601
@@ -70,13 +71,33 @@ def describe(state: State, now: float, exists: dict[str, bool | None] | None) ->
 Examples:
   sts-mfa status
   sts-mfa status --offline --json | jq .session
+  sts-mfa status prod                       # a profile's sessions and MFA session
 """,
 )
+@click.argument("profile", required=False, shell_complete=complete_profile)
 @click.option("--offline", is_flag=True, help="Only read the state file; do not ask AWS what exists.")
 @json_option
 @pass_app
-def status(app: App, offline: bool) -> None:
-    """Show what the state file holds and which of it exists in AWS (no secrets)."""
+def status(app: App, profile: str | None, offline: bool) -> None:
+    """Show what the state file holds and which of it exists in AWS (no secrets), or PROFILE's sessions.
+
+    With PROFILE: the profile, its cached role session, the MFA sessions of its
+    device and which roles each serves, and the last TOTP step sent (from the
+    private cache; nothing is asked of AWS).
+    """
+    if profile is not None:
+        from sts_mfa.cli import profile_status
+
+        data = profile_status.describe(profile, app.clock.now(), app.effective_endpoint())
+        if app.json:
+            app.echo_json(data)
+        else:
+            from sts_mfa.cli.output import safe
+
+            out = app.out_console()
+            for line in profile_status.render(data):
+                out.print(safe(line))
+        return
     state = load(app.state_path)
     if state is None:
         if app.json:
@@ -108,8 +129,7 @@ def _yes(value: bool | None) -> str:
 
 
 def _print(app: App, data: dict[str, Any]) -> None:
-    from rich.markup import escape
-
+    from sts_mfa.cli.output import safe as escape
     from sts_mfa.cli.output import table
 
     out = app.out_console()

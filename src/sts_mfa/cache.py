@@ -1,0 +1,186 @@
+"""The private cache: profile role sessions, MFA sessions, and the per-device ledger of TOTP steps.
+
+One directory, `STS_MFA_CACHE_DIR` or the platform's user cache directory
+(`platformdirs`: `~/.cache/sts-mfa` on Linux), mode 0700, refused if it is a
+symlink, someone else's, or open to others. Each entry is one JSON file (0600,
+written atomically) beside its `.lock`, named by a hash of what identifies it, so a
+changed profile (another role, serial, duration) never finds an old session.
+
+The cached-credentials path finds the directory without importing platformdirs
+(`fast_root`): where that guess differs from platformdirs' answer it simply finds
+nothing and the full path runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sts_mfa.errors import StateError
+from sts_mfa.storage import read_text, write_atomic
+
+if TYPE_CHECKING:
+    from sts_mfa.credentials import Cached
+
+APP = "sts-mfa"
+ENTRY_VERSION = 1
+
+
+def root(environ: Mapping[str, str] = os.environ) -> str:
+    """The cache directory (not created)."""
+    explicit = environ.get("STS_MFA_CACHE_DIR")
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    import platformdirs
+
+    return str(platformdirs.user_cache_dir(APP, appauthor=False))
+
+
+def fast_root(environ: Mapping[str, str]) -> str | None:
+    """The cache directory as the light path can know it: the variable, or Linux's XDG rule."""
+    explicit = environ.get("STS_MFA_CACHE_DIR")
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    if not sys.platform.startswith("linux"):
+        return None
+    base = environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+    return os.path.join(base, APP) if os.path.isabs(base) else None
+
+
+def ensure(path: str) -> str:
+    """Create the cache directory (0700) if needed; refuse one that is not private and ours."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
+    except OSError as e:
+        raise StateError(f"cannot use the cache directory {path}: {e.strerror or e}") from None
+    check_directory(path, st)
+    return path
+
+
+def check_directory(path: str, st: os.stat_result) -> None:
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise StateError(f"the cache directory {path} is not a directory (a symlink or a file)")
+    if st.st_uid != os.geteuid():
+        raise StateError(f"the cache directory {path} belongs to another user (uid {st.st_uid})")
+    if st.st_mode & 0o077:
+        raise StateError(
+            f"the cache directory {path} is open to other users (mode {stat.S_IMODE(st.st_mode):04o}); "
+            "it holds credentials",
+            hint=f"chmod 700 {path}",
+        )
+
+
+def entry_name(kind: str, *parts: str) -> str:
+    """`<kind>-<hash>.json`: the hash of what identifies the entry (never the secret itself)."""
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"{kind}-{digest}.json"
+
+
+def read_entry(path: str) -> dict[str, Any] | None:
+    """An entry's document, or None if it is absent or not one this version wrote."""
+    text = read_text(path, "cache file")
+    if text is None:
+        return None
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or doc.get("version") != ENTRY_VERSION:
+        return None
+    return doc
+
+
+def write_entry(path: str, doc: Mapping[str, Any]) -> None:
+    write_atomic(path, json.dumps({"version": ENTRY_VERSION, **doc}, indent=1), "cache file")
+
+
+def remove_entry(path: str) -> None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
+        os.unlink(path)
+
+
+@contextmanager
+def locked(path: str, what: str, on_wait: Any = None) -> Iterator[None]:
+    """Hold the entry's lock (`<entry>.lock`) while it is read, renewed and written."""
+    from sts_mfa.locks import held
+
+    with held(path, what=what, on_wait=on_wait):
+        yield
+
+
+# --- profile role sessions, as the light path reads them ---------------------------------
+
+
+def profile_files(environ: Mapping[str, str]) -> tuple[str, str]:
+    """The AWS config and credentials files, as botocore finds them."""
+    config = environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    creds = environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    return os.path.abspath(os.path.expanduser(config)), os.path.abspath(os.path.expanduser(creds))
+
+
+def file_signature(path: str) -> list[int] | None:
+    """What changes when a file changes: the light path's "is the profile unchanged"."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def role_entry_path(root: str, profile: str, config: str, creds: str, endpoint: str | None) -> str:
+    return os.path.join(root, entry_name("role", profile, config, creds, endpoint or "aws"))
+
+
+def light_profile_entry(
+    root: str, profile: str, environ: Mapping[str, str], endpoint: str | None
+) -> dict[str, Any] | None:
+    """The profile's cached entry if its config files have not changed since it was written.
+
+    An unchanged config means an unchanged profile, whose fingerprint the full path
+    checked when it wrote the entry; anything else is the full path's to judge.
+    """
+    try:
+        st = os.lstat(root)
+    except OSError:
+        return None
+    check_directory(root, st)
+    config, creds = profile_files(environ)
+    entry = read_entry(role_entry_path(root, profile, config, creds, endpoint))
+    if entry is None or entry.get("profile") != profile or entry.get("endpoint") != endpoint:
+        return None
+    files = entry.get("files")
+    if not isinstance(files, dict) or files.get("config") is None:
+        return None
+    if files.get("config") != file_signature(config) or files.get("credentials") != file_signature(creds):
+        return None
+    return entry
+
+
+def usable_session(doc: Any, role_arn: str | None, now: float, margin: float) -> Cached | None:
+    """A cached session document if it is whole, for `role_arn` (None: any), with more than `margin` left."""
+    from sts_mfa.credentials import Cached, usable
+
+    if not isinstance(doc, dict):
+        return None
+    strings = ("access_key_id", "secret_access_key", "session_token", "role_arn")
+    expiration = doc.get("expiration")
+    if not all(isinstance(doc.get(k), str) for k in strings) or isinstance(expiration, bool):
+        return None
+    if not isinstance(expiration, (int, float)):
+        return None
+    if not usable(
+        doc["role_arn"], expiration, doc["role_arn"] if role_arn is None else role_arn, now, margin
+    ):
+        return None
+    return Cached(doc)

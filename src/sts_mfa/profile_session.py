@@ -1,0 +1,306 @@
+"""A usable role session for a profile: the private cache, the shared ledger, the MFA session.
+
+`ProfileSessions.get` is the profile-mode twin of `sts_mfa.session.Sessions.get`:
+
+1. the profile's cached role session, read lock-free, if its profile is unchanged and
+   it has more than the margin left;
+2. else the entry's lock (parallel callers queue: one AssumeRole between them), the
+   cache again;
+3. the source profile's credentials, from wherever botocore finds them;
+4. by default an MFA session: `GetSessionToken` with one code, cached per source
+   identity and device, then `AssumeRole` with it and no code (AWS carries the MFA
+   context, and caps such a role session at one hour). A profile asking for more than
+   3600 s, or `--no-mfa-session`, assumes the role directly with a code;
+5. a code, when one is needed, from: a code given (`--code`, `STS_MFA_CODE`), the
+   profile's `mfa_process`, a prompt on the terminal, else the caller's "no code"
+   error. Every code's time-step is reserved in the device's ledger first, so no two
+   callers on one device, profiles or state files, ever send the same step.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from sts_mfa import cache, totp
+from sts_mfa.aws import Aws, Keys, error_code, error_message, translate, translate_errors
+from sts_mfa.clock import sleep_until
+from sts_mfa.credentials import Cached
+from sts_mfa.errors import AwsError, CodeRefused, CredentialsError, StsMfaError
+from sts_mfa.ledger import Entry, Ledger
+from sts_mfa.profiles import Profile
+from sts_mfa.report import Reporter
+from sts_mfa.session import Obtained, ProfileCodes, Settings, Want, session_doc
+
+if TYPE_CHECKING:
+    from sts_mfa.clock import Clock
+
+CHAINED_LIMIT = 3600  # AWS caps a role assumed with session credentials at one hour
+CODE_SENT_TO = "AssumeRole"
+
+
+class ProfileSessions:
+    """Role sessions for one profile (see the module docstring for the policy)."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        source: Aws,
+        clock: Clock,
+        report: Reporter,
+        cache_root: str,
+        endpoint: str | None,
+        requested_endpoint: str | None,
+        settings: Settings,
+    ) -> None:
+        self.profile, self.source, self.clock, self.report = profile, source, clock, report
+        self.root = cache.ensure(cache_root)
+        # The endpoint the requests go to (the flag, AWS_ENDPOINT_URL, else the profile's
+        # endpoint_url) keys the ledger and the MFA session. The role session is keyed by
+        # the flag or variable alone, which the light path knows without reading the
+        # config; the profile's own endpoint_url is in its fingerprint instead.
+        self.endpoint = endpoint
+        self.requested_endpoint = requested_endpoint
+        self.settings = settings
+        self.role_path = cache.role_entry_path(
+            self.root, profile.name, profile.config_file, profile.credentials_file, requested_endpoint
+        )
+        self.notes: list[str] = []  # what -v says: how the session was obtained
+
+    # -- the role session ----------------------------------------------------------------
+
+    def cached(self, margin: float) -> Cached | None:
+        entry = cache.read_entry(self.role_path)
+        if entry is None or entry.get("fingerprint") != self.profile.fingerprint():
+            return None
+        return cache.usable_session(entry.get("session"), self.profile.role_arn, self.clock.now(), margin)
+
+    def get(self, want: Want, codes: ProfileCodes) -> Obtained:
+        if not want.force and (hit := self.cached(want.margin)) is not None:
+            entry = cache.read_entry(self.role_path)
+            if entry is not None and entry.get("files") != self._signatures():
+                self._restamp()
+            return Obtained(hit, cached=True)
+        with cache.locked(
+            self.role_path, f"the cached session of profile {self.profile.name}", self._waiting
+        ):
+            if not want.force and (hit := self.cached(want.margin)) is not None:
+                return Obtained(hit, cached=True)  # another caller renewed it while we waited
+            doc = self._assume(want, codes)
+            self._store_role(doc)
+        warnings = [w for w in (self.source.skew_warning(),) if w]
+        return Obtained(Cached(doc), cached=False, warnings=warnings)
+
+    def _waiting(self) -> None:
+        self.report.info(f"waiting for another sts-mfa renewing the session of profile {self.profile.name}")
+
+    def duration(self, want: Want) -> int:
+        return want.duration or self.profile.duration_seconds or 3600
+
+    def _assume(self, want: Want, codes: ProfileCodes) -> dict[str, Any]:
+        duration = self.duration(want)
+        if self.settings.use_mfa_session and duration <= CHAINED_LIMIT:
+            return self._assume_with_mfa_session(duration, codes)
+        why = (
+            "--no-mfa-session"
+            if not self.settings.use_mfa_session
+            else f"{duration} s is over the 1-hour cap"
+        )
+        self.notes.append(f"assuming {self.profile.role_arn} directly with a code ({why})")
+        return self._assume_with_code(duration, codes)
+
+    def _assume_role(self, sts: Any, duration: int, **mfa: str) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "RoleArn": self.profile.role_arn,
+            "RoleSessionName": self.session_name(),
+            "DurationSeconds": duration,
+            **mfa,
+        }
+        if self.profile.external_id:
+            kwargs["ExternalId"] = self.profile.external_id
+        answer = sts.assume_role(**kwargs)
+        assumed = answer.get("AssumedRoleUser", {}).get("Arn")
+        return session_doc(answer["Credentials"], self.profile.role_arn, assumed, self.clock.now())
+
+    def session_name(self) -> str:
+        if self.profile.role_session_name:
+            return self.profile.role_session_name
+        name = re.sub(r"[^\w+=,.@-]", "-", f"sts-mfa-{self.profile.name}", flags=re.ASCII)[:50]
+        return f"{name}-{int(self.clock.now())}"
+
+    def _assume_with_code(self, duration: int, codes: ProfileCodes) -> dict[str, Any]:
+        code = self.code(codes)
+        sts = self.source.sts_with(self.source_keys(), spends_mfa_code=True)
+        try:
+            return self._assume_role(sts, duration, SerialNumber=self.profile.mfa_serial, TokenCode=code)
+        except ClientError as e:
+            raise self._refused(e, "AssumeRole with MFA") from None
+        except StsMfaError:
+            raise
+        except Exception as e:
+            raise translate(e, "AssumeRole with MFA") from e
+
+    def _assume_with_mfa_session(self, duration: int, codes: ProfileCodes) -> dict[str, Any]:
+        for attempt in (1, 2):
+            keys, mfa_path = self.mfa_session(codes)
+            sts = self.source.sts_with(keys)
+            try:
+                doc = self._assume_role(sts, duration)
+            except ClientError as e:
+                if attempt == 1 and error_code(e) in ("ExpiredToken", "InvalidClientTokenId"):
+                    cache.remove_entry(mfa_path)  # AWS no longer takes it: one new MFA session
+                    continue
+                raise self._refused(e, "AssumeRole with the MFA session") from None
+            except Exception as e:
+                raise translate(e, "AssumeRole with the MFA session") from e
+            self._note_served(mfa_path)
+            return doc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _refused(self, e: ClientError, doing: str) -> StsMfaError:
+        code, message = error_code(e), error_message(e)
+        if code == "AccessDenied" and "multifactorauthentication" in message.lower():
+            return CodeRefused(f"AWS refused the MFA code for {self.profile.mfa_serial}: {message}")
+        if code == "AccessDenied":
+            return AwsError(
+                f"{doing}: {self.profile.role_arn} was refused: {message}",
+                code=code,
+                hint=f"check the role's trust policy and the source identity's permissions "
+                f"(`sts-mfa check-deny {self.profile.name}` tells more)",
+            )
+        return translate(e, doing)
+
+    def _signatures(self) -> dict[str, list[int] | None]:
+        return {
+            "config": cache.file_signature(self.profile.config_file),
+            "credentials": cache.file_signature(self.profile.credentials_file),
+        }
+
+    def _restamp(self) -> None:
+        """The profile is unchanged though its files were touched: let the light path hit again."""
+        with cache.locked(self.role_path, f"the cached session of profile {self.profile.name}"):
+            entry = cache.read_entry(self.role_path)
+            if entry is not None and entry.get("files") != self._signatures():
+                entry.pop("version", None)
+                cache.write_entry(self.role_path, {**entry, "files": self._signatures()})
+
+    def _store_role(self, doc: dict[str, Any]) -> None:
+        cache.write_entry(
+            self.role_path,
+            {
+                "profile": self.profile.name,
+                "fingerprint": self.profile.fingerprint(),
+                "files": self._signatures(),
+                "endpoint": self.requested_endpoint,
+                "session": doc,
+            },
+        )
+
+    # -- the source identity and the MFA session ---------------------------------------------
+
+    def source_keys(self) -> Keys:
+        name, source = self.profile.name, self.profile.source_profile
+        with translate_errors(f"profile {name}: the credentials of {source}"):
+            found = self.source.session.get_credentials()
+            frozen = found.get_frozen_credentials() if found is not None else None
+        if frozen is None or not frozen.access_key or not frozen.secret_key:
+            raise CredentialsError(
+                f"profile {name}: no credentials for its source_profile {source}",
+                hint="check the credentials file (AWS_SHARED_CREDENTIALS_FILE)",
+            )
+        return Keys(frozen.access_key, frozen.secret_key, frozen.token)
+
+    def mfa_path(self, keys: Keys) -> str:
+        key = cache.entry_name("mfa", keys.access_key_id, self.profile.mfa_serial, self.endpoint or "aws")
+        return f"{self.root}/{key}"
+
+    def mfa_session(self, codes: ProfileCodes) -> tuple[Keys, str]:
+        """The MFA session for this source identity and device: cached, or one new code's worth."""
+        keys = self.source_keys()
+        path = self.mfa_path(keys)
+        margin = 60.0  # enough left for the AssumeRole that uses it
+        if (doc := self._usable_mfa(path, margin)) is not None:
+            return doc, path
+        with cache.locked(path, f"the MFA session for {self.profile.mfa_serial}", self._waiting):
+            if (doc := self._usable_mfa(path, margin)) is not None:
+                return doc, path  # another caller got it while we waited: one code served both
+            code = self.code(codes)
+            sts = self.source.sts_with(keys, spends_mfa_code=True)
+            duration = self.settings.mfa_session_duration
+            try:
+                answer = sts.get_session_token(
+                    SerialNumber=self.profile.mfa_serial, TokenCode=code, DurationSeconds=duration
+                )
+            except ClientError as e:
+                raise self._refused(e, "GetSessionToken with MFA") from None
+            except Exception as e:
+                raise translate(e, "GetSessionToken with MFA") from e
+            creds = answer["Credentials"]
+            session = session_doc(creds, "", None, self.clock.now())
+            cache.write_entry(
+                path,
+                {
+                    "serial": self.profile.mfa_serial,
+                    "endpoint": self.endpoint,
+                    "source": keys.access_key_id,
+                    "session": session,
+                    "roles": [],
+                },
+            )
+            self.notes.append(f"a new MFA session for {self.profile.mfa_serial}, good for {duration} s")
+            return Keys(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]), path
+
+    def _usable_mfa(self, path: str, margin: float) -> Keys | None:
+        entry = cache.read_entry(path)
+        session = cache.usable_session(entry.get("session") if entry else None, "", self.clock.now(), margin)
+        if session is None:
+            return None
+        self.notes.append(f"the cached MFA session for {self.profile.mfa_serial} (no new code)")
+        return Keys(session.access_key_id, session.secret_access_key, session.session_token)
+
+    def _note_served(self, path: str) -> None:
+        """Record which roles the MFA session serves (for `status`)."""
+        with cache.locked(path, f"the MFA session for {self.profile.mfa_serial}"):
+            entry = cache.read_entry(path)
+            if entry is None:
+                return
+            roles = [r for r in entry.get("roles", []) if isinstance(r, str)]
+            if self.profile.role_arn not in roles:
+                entry["roles"] = [*roles, self.profile.role_arn]
+                entry.pop("version", None)
+                cache.write_entry(path, entry)
+
+    # -- codes -----------------------------------------------------------------------------
+
+    def code(self, codes: ProfileCodes) -> str:
+        """A code for the device, its time-step reserved in the shared ledger first."""
+        kind, get = codes.source()
+        ledger = Ledger(self.root, self.endpoint, self.profile.mfa_serial)
+        with ledger.held() as shared:
+            if kind != "given":
+                self._wait_for_fresh_step(shared)
+            code = get()
+            totp.check_typed_code(code, shared.last_code, shared.last_used_at, self.clock.now())
+            shared.note_typed(code, self.clock.now())
+        self.notes.append(f"a code from {'the profile mfa_process' if kind == 'process' else kind}")
+        return code
+
+    def _wait_for_fresh_step(self, shared: Entry) -> None:
+        """A command or a person gives the current window's code: that step must be unspent."""
+        last, future = totp.sane_last_step(shared.last_step, self.clock.now())
+        if future and shared.last_step is not None:
+            self.report.warn(totp.future_step_warning(shared.last_step, self.clock.now()))
+            shared.last_step = last
+        wait = totp.seconds_until_usable(last, self.clock.now())
+        if wait > 0:
+            self.report.info(
+                f"TOTP codes are single-use: this device's current code was already sent, "
+                f"so sts-mfa waits for the next one ({wait:.0f} s)"
+            )
+            sleep_until(
+                self.clock, self.clock.now() + wait, lambda r: self.report.countdown("the next code", r)
+            )
+            self.report.done_waiting()

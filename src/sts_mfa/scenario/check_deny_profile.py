@@ -1,0 +1,123 @@
+"""`check-deny PROFILE`: prove by contrast that a profile's role needs MFA.
+
+1. AssumeRole WITHOUT MFA with the source profile's own credentials (never an MFA
+   session, whose MFA context would let it in): AWS must refuse. Credentials it hands
+   out are discarded unused.
+2. The role assumed WITH MFA for the same identity (a cached session, or a new one
+   through the profile's usual code sources): AWS must accept.
+3. The trust policy read and analysed, when some credentials may (`--policy-profile`,
+   else the MFA role session itself, else the source credentials): every way in must
+   require MFA. If none may read it, the check says plainly that other ways in were
+   not checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from sts_mfa import trust
+from sts_mfa.aws import Aws, Keys, error_code, error_message, translate
+from sts_mfa.trust import Analysis
+
+if TYPE_CHECKING:
+    from sts_mfa.credentials import AnySession
+    from sts_mfa.profile_session import ProfileSessions
+    from sts_mfa.session import ProfileCodes, Want
+
+
+@dataclass
+class ProfileCheck:
+    profile: str
+    role_arn: str
+    source_arn: str | None
+    denied: bool
+    error_code: str | None
+    message: str
+    assumed_role_arn: str | None = None
+    analysis: Analysis | None = None
+    read_with: str | None = None  # which credentials could read the trust policy
+    unread_because: list[str] = field(default_factory=list)
+    temporary_source: bool = False
+
+    @property
+    def trust_policy(self) -> str:
+        return "read" if self.analysis is not None else "unreadable"
+
+    @property
+    def findings(self) -> list[str]:
+        return [str(f) for f in self.analysis.findings] if self.analysis is not None else []
+
+    @property
+    def proven(self) -> bool:
+        """Refused without MFA, accepted with it, and no readable way in without MFA."""
+        return self.denied and (self.analysis is None or self.analysis.requires_mfa)
+
+
+def check_deny_profile(
+    sessions: ProfileSessions, want: Want, codes: ProfileCodes, policy_aws: Aws | None
+) -> ProfileCheck:
+    profile = sessions.profile
+    keys = sessions.source_keys()
+    source_sts = sessions.source.sts_with(keys)
+    result = ProfileCheck(
+        profile=profile.name,
+        role_arn=profile.role_arn,
+        source_arn=_caller(source_sts),
+        temporary_source=keys.session_token is not None,
+        **_without_mfa(source_sts, sessions),
+    )
+    got = sessions.get(want, codes)  # with MFA: raises (exit 1/5/6) if AWS refuses that too
+    result.assumed_role_arn = got.session.assumed_role_arn
+    _read_trust(result, sessions, keys, got.session, policy_aws)
+    return result
+
+
+def _caller(sts: Any) -> str | None:
+    try:
+        return str(sts.get_caller_identity()["Arn"])
+    except ClientError:
+        return None
+
+
+def _without_mfa(sts: Any, sessions: ProfileSessions) -> dict[str, Any]:
+    try:
+        kwargs: dict[str, Any] = {
+            "RoleArn": sessions.profile.role_arn,
+            "RoleSessionName": "sts-mfa-check-deny",
+            "DurationSeconds": 900,
+        }
+        if sessions.profile.external_id:
+            kwargs["ExternalId"] = sessions.profile.external_id
+        sts.assume_role(**kwargs)
+    except ClientError as e:
+        code = error_code(e)
+        if code == "AccessDenied":
+            return {"denied": True, "error_code": code, "message": error_message(e)}
+        raise translate(e, f"check-deny {sessions.profile.name}: AssumeRole without MFA") from e
+    # Credentials came back: dropped on the floor, unused.
+    return {"denied": False, "error_code": None, "message": "AssumeRole without MFA returned credentials"}
+
+
+def _read_trust(
+    result: ProfileCheck, sessions: ProfileSessions, keys: Keys, session: AnySession, policy_aws: Aws | None
+) -> None:
+    """Read the role's trust policy with the first credentials that may; analyse it."""
+    role_name = sessions.profile.role_arn.rsplit("/", 1)[-1]
+    candidates: list[tuple[str, Any]] = []
+    if policy_aws is not None:
+        candidates.append(("--policy-profile", policy_aws.iam()))
+    role_keys = Keys(session.access_key_id, session.secret_access_key, session.session_token)
+    candidates.append(("the MFA role session", sessions.source.iam_with(role_keys)))
+    candidates.append(("the source profile", sessions.source.iam_with(keys)))
+    for label, iam in candidates:
+        try:
+            role = iam.get_role(RoleName=role_name)["Role"]
+        except ClientError as e:
+            result.unread_because.append(f"{label}: {error_code(e)}")
+            continue
+        result.analysis = trust.analyse(role.get("AssumeRolePolicyDocument"))
+        result.read_with = label
+        return
