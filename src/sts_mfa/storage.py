@@ -20,11 +20,16 @@ import errno
 import os
 import re
 import stat
-from typing import Union
 
 from sts_mfa.errors import StateError, WouldOverwrite
 
-PathLike = Union[str, "os.PathLike[str]"]
+TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    PathLike: TypeAlias = str | os.PathLike[str]
+else:
+    PathLike = object  # only annotations name it, and they are never evaluated
 
 SCHEMA_VERSION = 3
 LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z: the last second datetime (and so ISO 8601) can show

@@ -40,6 +40,10 @@ The steps one by one, against a local sandbox:
   sts-mfa assume
   sts-mfa list-buckets
   sts-mfa teardown
+\b
+Your own MFA roles, from ~/.aws/config:
+  sts-mfa assume prod
+  credential_process = sts-mfa assume prod --format process
 """
 
 
@@ -95,6 +99,8 @@ def cli(
     policy demands MFA; check-deny shows AssumeRole refused without MFA; assume
     gets the role with a TOTP code; list-buckets uses it; teardown removes it all.
     The steps share a JSON state file, so each runs on its own or in a script.
+    assume, exec, list-buckets, check-deny and status also take a PROFILE of your
+    AWS config (role_arn + mfa_serial): one MFA code for many roles, never reused.
     """
     app = App.from_options(
         ctx.obj,  # a test's injected App, if any: its fields win

@@ -105,18 +105,23 @@ class FilePath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         import os
 
-        from sts_mfa.endpoints import shown
-
         text = str(value)
         problem = path_problem(text)
         if problem is None and len(os.fsencode(os.path.basename(text))) > self.name_bytes:
             problem = f"the file name is longer than {self.name_bytes} bytes"
         if problem is not None:
-            self.fail(f"{shown(text)}: {problem}", param, ctx)
+            self.fail(f"{_shown(text)}: {problem}", param, ctx)
         try:
             return super().convert(value, param, ctx)
         except OSError as e:  # e.g. a component that is not a directory
-            self.fail(f"{shown(text)}: {e.strerror or e}", param, ctx)
+            self.fail(f"{_shown(text)}: {e.strerror or e}", param, ctx)
+
+
+def _shown(text: str) -> str:
+    """`text` as an error may show it (imported only then: urllib.parse costs ~4 ms at every TAB)."""
+    from sts_mfa.endpoints import shown
+
+    return shown(text)
 
 
 ENDPOINT_URL = EndpointUrl()
