@@ -373,13 +373,10 @@ def last_steps(state_file: Path) -> list[int]:
     ]
 
 
-def chain_scenario(home: Path) -> tuple[str, bool]:
-    """The five steps as five processes against `sandbox serve` with 5 s propagation delays."""
-    sts_mfa = find_sts_mfa()
-    env = clean_env(home)
-    delays = ["--key-delay", str(DELAY), "--role-delay", str(DELAY), "--principal-delay", str(DELAY)]
+def serve_in_background(sts_mfa: str, env: dict[str, str], *options: str) -> tuple[dict[str, str], str]:
+    """`sts-mfa sandbox serve --background OPTIONS`: its export lines, or why it failed."""
     served = subprocess.run(
-        [sts_mfa, "sandbox", "serve", *delays, "--background"],
+        [sts_mfa, "sandbox", "serve", "--background", *options],
         env=env,
         capture_output=True,
         text=True,
@@ -389,7 +386,19 @@ def chain_scenario(home: Path) -> tuple[str, bool]:
     )
     exports = parse_exports(served.stdout)
     if served.returncode != 0 or "STS_MFA_SANDBOX_PID" not in exports:
-        return f"`sts-mfa sandbox serve --background` failed: {served.stderr.strip()}", False
+        command = " ".join(["sts-mfa sandbox serve --background", *options])
+        return exports, f"`{command}` failed: {served.stderr.strip()}"
+    return exports, ""
+
+
+def chain_scenario(home: Path) -> tuple[str, bool]:
+    """The five steps as five processes against `sandbox serve` with 5 s propagation delays."""
+    sts_mfa = find_sts_mfa()
+    env = clean_env(home)
+    delays = ["--key-delay", str(DELAY), "--role-delay", str(DELAY), "--principal-delay", str(DELAY)]
+    exports, problem = serve_in_background(sts_mfa, env, *delays)
+    if problem:
+        return problem, False
     pid = int(exports["STS_MFA_SANDBOX_PID"])
     state = home / "chain-state.json"
     step_env = {
@@ -454,18 +463,9 @@ def profiles_scenario(home: Path) -> tuple[str, bool]:
     sts_mfa = find_sts_mfa()
     directory = home / "example-profiles"
     env = clean_env(home, STS_MFA_CACHE_DIR=str(home / "profiles-cache"), STS_MFA_NO_PROMPT="1")
-    served = subprocess.run(
-        [sts_mfa, "sandbox", "serve", "--background", "--example-profiles", str(directory)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    exports = parse_exports(served.stdout)
-    if served.returncode != 0 or "STS_MFA_SANDBOX_PID" not in exports:
-        return f"`sandbox serve --example-profiles` failed: {served.stderr.strip()}", False
+    exports, problem = serve_in_background(sts_mfa, env, "--example-profiles", str(directory))
+    if problem:
+        return problem, False
     pid = int(exports["STS_MFA_SANDBOX_PID"])
     run_env = {**env, **{k: v for k, v in exports.items() if k.startswith("AWS_")}}
     config = Path(run_env["AWS_CONFIG_FILE"])

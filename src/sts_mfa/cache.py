@@ -20,7 +20,7 @@ import sys
 from contextlib import contextmanager
 
 from sts_mfa.errors import StateError
-from sts_mfa.storage import read_text, write_atomic
+from sts_mfa.storage import read_json_object, write_atomic
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
@@ -99,16 +99,7 @@ def _sha256_hex(data: bytes) -> str:
 
 def read_entry(path: str) -> dict[str, Any] | None:
     """An entry's document, or None if it is absent or not one this version wrote."""
-    text = read_text(path, "cache file")
-    if text is None:
-        return None
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(doc, dict) or doc.get("version") != ENTRY_VERSION:
-        return None
-    return doc
+    return read_json_object(path, "cache file", version=ENTRY_VERSION)
 
 
 def write_entry(path: str, doc: Mapping[str, Any]) -> None:

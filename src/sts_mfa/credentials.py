@@ -16,7 +16,7 @@ import json
 import math
 import time
 
-from sts_mfa.storage import LATEST_TIME, SCHEMA_VERSION, read_text
+from sts_mfa.storage import LATEST_TIME, SCHEMA_VERSION, read_json_object
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
@@ -140,14 +140,8 @@ def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None)
     Raises StateError only for an unsafe file (world-readable, unreadable):
     that must be refused on every path, fast or not.
     """
-    text = read_text(path)
-    if text is None:
-        return None
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(doc, dict) or doc.get("version") != SCHEMA_VERSION:
+    doc = read_json_object(path, "state file", version=SCHEMA_VERSION)
+    if doc is None:
         return None
     if not isinstance(doc.get("session"), dict) or not set(doc["session"]) <= SESSION_FIELDS:
         return None  # not what this version wrote: the full path says what is wrong

@@ -25,7 +25,7 @@ from sts_mfa.errors import StateError, WouldOverwrite
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
-    from typing import TypeAlias
+    from typing import Any, TypeAlias
 
     PathLike: TypeAlias = str | os.PathLike[str]
 else:
@@ -128,6 +128,24 @@ def read_text(path: PathLike, what: str = "state file", *, private: bool = True)
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise StateError(f"{what} {path} is not UTF-8 text") from None
+
+
+def read_json_object(path: PathLike, what: str, *, version: int) -> dict[str, Any] | None:
+    """A private file's JSON object if it is one of this `version`, else None (absent,
+    malformed, another version: the caller's full path says what is wrong). Unsafe files
+    still raise, as `read_text` does."""
+    import json
+
+    text = read_text(path, what)
+    if text is None:
+        return None
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or doc.get("version") != version:
+        return None
+    return doc
 
 
 def temp_name_pattern(path: PathLike) -> re.Pattern[str]:
