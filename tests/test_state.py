@@ -33,7 +33,7 @@ def sample_state() -> State:
         user=Resource(
             "sts-mfa-abcd1234-user", "arn:aws:iam::123456789012:user/sts-mfa/sts-mfa-abcd1234-user"
         ),
-        access_key=AccessKey("AKIAEXAMPLE", "secret"),
+        access_key=AccessKey("AKIAIOSFODNN7EXAMPLE", "secret"),
         seed=None,
     )
 

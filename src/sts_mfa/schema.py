@@ -225,7 +225,9 @@ def _check_files_and_keys(state: State) -> None:
                 raise _Invalid(key, f"{shown(value)} is not an endpoint URL: {problem}")
     if state.access_key is not None:
         key_id = state.access_key.access_key_id
-        if not (0 < len(key_id) <= 128 and key_id.isalnum() and key_id.isascii()):
+        # IAM's access key IDs are 16 to 128 upper-case letters and digits (AKIA..., ASIA...);
+        # a secret key (40 characters of mixed case, often with + or /) never is one.
+        if not re.fullmatch(r"[A-Z0-9]{16,128}", key_id):
             # Never echo it: a secret key pasted into the wrong field must not reach the terminal.
             raise _Invalid("access_key.access_key_id", f"not an access key ID ({len(key_id)} characters)")
     if state.qr_png_sha256 is not None:
