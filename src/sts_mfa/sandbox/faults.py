@@ -19,7 +19,16 @@ from typing import Any, Literal, cast
 
 FailWhen = Literal["before", "after"]
 
-_FIELDS = ("key_delay", "role_delay", "principal_delay", "throttle_rate", "seed", "fail", "session_seconds")
+_FIELDS = (
+    "key_delay",
+    "role_delay",
+    "principal_delay",
+    "throttle_rate",
+    "seed",
+    "fail",
+    "session_seconds",
+    "mfa_session_seconds",
+)
 
 
 @dataclass
@@ -50,6 +59,13 @@ class Faults:
         GetSessionToken) expires after this many seconds, whatever DurationSeconds
         asked (its `Expiration` says so); for trying credential refresh without
         waiting an hour. None (the default): sessions last as long as asked.
+    mfa_session_seconds: when set, sessions issued by GetSessionToken (MFA sessions)
+        expire after this many seconds instead, overriding `session_seconds` for them.
+        On AWS the two lifetimes differ: a role assumed with an MFA session lasts at
+        most an hour, the MFA session up to 36 hours (STS API reference,
+        GetSessionToken and AssumeRole), so a tool renews role sessions many times on
+        one MFA code. With this a test sees role sessions expire while the MFA session
+        that renews them lasts. None (the default): as `session_seconds` says.
     All delays are measured with the sandbox's clock.
     """
 
@@ -60,19 +76,21 @@ class Faults:
     seed: int = 0
     fail: dict[int, FailWhen] = field(default_factory=dict)
     session_seconds: float | None = None
+    mfa_session_seconds: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("key_delay", "role_delay", "principal_delay"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"Faults.{name} must be a number of seconds >= 0, got {value!r}")
-        lifetime = self.session_seconds
-        if lifetime is not None and (
-            isinstance(lifetime, bool)
-            or not isinstance(lifetime, int | float)
-            or not (math.isfinite(lifetime) and lifetime >= 0)
-        ):
-            raise ValueError(f"Faults.session_seconds must be None or a finite number >= 0, got {lifetime!r}")
+        for name in ("session_seconds", "mfa_session_seconds"):
+            lifetime = getattr(self, name)
+            if lifetime is not None and (
+                isinstance(lifetime, bool)
+                or not isinstance(lifetime, int | float)
+                or not (math.isfinite(lifetime) and lifetime >= 0)
+            ):
+                raise ValueError(f"Faults.{name} must be None or a finite number >= 0, got {lifetime!r}")
         if not isinstance(self.throttle_rate, int | float) or not 0 <= self.throttle_rate <= 1:
             raise ValueError(f"Faults.throttle_rate must be within 0..1, got {self.throttle_rate!r}")
         cleaned: dict[int, FailWhen] = {}

@@ -34,7 +34,8 @@ unsupported) and how each is authorized:
   device for both). No policy governs it (AWS: "No permissions are required").
 
 `Faults.session_seconds`, when set, is how long every new session lives, whatever
-DurationSeconds asked (the response's Expiration says so).
+DurationSeconds asked (the response's Expiration says so); `Faults.mfa_session_seconds`,
+when set, is how long GetSessionToken's sessions live instead.
 """
 
 from __future__ import annotations
@@ -104,13 +105,16 @@ def _get_session_token(call: Call) -> AfterSuccess:
     mfa_at = _verify_mfa(call)
     text = call.request.params.get("DurationSeconds")
     duration = int(text) if text else DEFAULT_USER_SESSION_SECONDS
-    session = UserSession.issue(caller.user, caller.account, _expiry(call, duration), mfa_at)
+    expires_at = _expiry(call, duration, call.faults.mfa_session_seconds)
+    session = UserSession.issue(caller.user, caller.account, expires_at, mfa_at)
     return AfterSuccess(user_session=session)
 
 
-def _expiry(call: Call, duration: int) -> float:
-    """When a session issued now expires (`Faults.session_seconds` overrides the duration)."""
-    lifetime = call.faults.session_seconds
+def _expiry(call: Call, duration: int, lifetime: float | None = None) -> float:
+    """When a session issued now expires: after `lifetime` if given, else after
+    `Faults.session_seconds` if set, else after the duration asked."""
+    if lifetime is None:
+        lifetime = call.faults.session_seconds
     return call.now + (duration if lifetime is None else lifetime)
 
 

@@ -85,13 +85,22 @@ Examples:
   sts-mfa exec -- terraform plan
   STS_MFA_CODE=123456 sts-mfa exec -- ./deploy.sh
   sts-mfa exec prod -- aws s3 ls            # a profile of ~/.aws/config
+  sts-mfa exec --server prod -- terraform apply   # outlives one session
 \b
 The command's exit code is passed through (127 if it cannot be found).
+With --server the command gets no keys but a local credentials endpoint
+(loopback, a token of its own) that its SDK refreshes from, renewed as
+`assume` would, for as long as the command runs; signals reach it.
 """,
 )
 @code_option("MFA code if a new session is needed.")
 @margin_option
 @mfa_session_options
+@click.option(
+    "--server",
+    is_flag=True,
+    help="Serve the session on a local endpoint the command's SDK refreshes from, instead of keys.",
+)
 @click.option("--target-profile", "profile", hidden=True)
 @click.argument(
     "command", nargs=-1, required=True, type=click.UNPROCESSED, shell_complete=complete_first_word
@@ -103,6 +112,7 @@ def exec_(
     refresh_margin: float,
     no_mfa_session: bool,
     mfa_session_duration: int,
+    server: bool,
     profile: str | None,
     command: tuple[str, ...],
 ) -> None:
@@ -115,6 +125,12 @@ def exec_(
     if not command[0]:
         raise click.BadParameter("the command to run is empty", param_hint="'COMMAND'")
     options = settings(no_mfa_session, mfa_session_duration)
+    if server:
+        from sts_mfa.cli.serving import run_with_endpoint
+
+        click.get_current_context().exit(
+            run_with_endpoint(app, profile, code, refresh_margin, options, command)
+        )
     got = obtain_for(app, profile, Want(margin=refresh_margin), code, options)
     env = child_environment(app, got)
     for stream in (sys.stdout, sys.stderr):  # either may be closed (`>&-`, `2>&-`)

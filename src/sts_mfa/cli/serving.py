@@ -1,0 +1,213 @@
+"""Running a credentials endpoint for `serve` and `exec --server`: its sessions, its environment.
+
+The endpoint itself is `sts_mfa.server`'s. Here the CLI decides where its sessions come
+from: the first one as `assume` gets it (a code from the flags, the software token, the
+profile's mfa_process or a prompt on the terminal), every renewal from the same session
+machinery but with no prompt and no code given: a request must never wait for a person,
+and a code given once (`--code`, `STS_MFA_CODE`) cannot be sent twice. What a renewal
+cannot do without a person (a phone device, an MFA session gone) it says on stderr, with
+the command to run; the endpoint answers that message meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import click
+
+from sts_mfa.session import Want
+
+if TYPE_CHECKING:
+    from sts_mfa.cli.app import App
+    from sts_mfa.credentials import AnySession
+    from sts_mfa.server.endpoint import CredentialServer
+    from sts_mfa.server.keeper import Keeper
+    from sts_mfa.session import Obtained, Settings
+
+DEFAULT_HOST = "127.0.0.1"
+# Variables that would win over the endpoint in an SDK's credential chain (environment
+# keys and profiles come before the container provider): `serve`'s output unsets them.
+OUTRANKING = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+
+
+class LineReporter:
+    """A renewal's progress as log lines (a renewal runs in a thread: no spinner, no countdown)."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self._log = log
+
+    def step(self, message: str) -> None:
+        self._log(message)
+
+    def info(self, message: str) -> None:
+        self._log(message)
+
+    def warn(self, message: str) -> None:
+        self._log(f"warning: {message}")
+
+    def waiting(self, what: str, elapsed: float) -> None:
+        pass
+
+    def countdown(self, what: str, remaining: float) -> None:
+        pass
+
+    def done_waiting(self) -> None:
+        pass
+
+
+def _logger(app: App) -> tuple[Callable[[str], None], Callable[[str], None]]:
+    """(log, note): log always says its line on stderr; note only with -v. One line at a time."""
+    from sts_mfa.cli.boundary import one_line
+
+    lock = threading.Lock()
+
+    def log(message: str) -> None:
+        with lock, contextlib.suppress(OSError, ValueError):
+            click.echo(f"sts-mfa: {one_line(message)}", err=True)
+
+    def note(message: str) -> None:
+        if app.verbose:
+            log(message)
+
+    return log, note
+
+
+def _first_and_renew(
+    app: App,
+    profile: str | None,
+    code: str | None,
+    margin: float,
+    options: Settings,
+    note: Callable[[str], None],
+) -> tuple[Obtained, Callable[[float], Obtained]]:
+    """The first session (as `assume` gets it) and how to renew it (no prompt, no code given)."""
+    from sts_mfa.cli.code_sources import from_flags, obtain
+    from sts_mfa.cli.targets import profile_codes
+
+    if profile is None:
+        first = obtain(app, Want(margin=margin), from_flags(app, code))
+        first.region = _state_region(app)  # the child may read no config file for one
+        quiet = app.derive(reporter=LineReporter(note))
+        codes = dataclasses.replace(from_flags(quiet, None), given=None, prompt=None)
+        return first, lambda left: quiet.sessions().get(Want(margin=left), codes)
+    sessions = app.profile_sessions(profile, options)  # once: it marks the profile as served
+    first = sessions.get(Want(margin=margin), profile_codes(app, sessions.profile, code))
+    first.endpoint, first.region = sessions.endpoint, sessions.profile.region
+    for warning in first.warnings:
+        app.warn(warning)
+    sessions.report = LineReporter(note)
+    renew_codes = dataclasses.replace(profile_codes(app, sessions.profile, None), given=None, prompt=None)
+    return first, lambda left: sessions.get(Want(margin=left), renew_codes)
+
+
+def _state_region(app: App) -> str | None:
+    from sts_mfa.state import load
+
+    state = load(app.state_path)
+    return state.region if state is not None else None
+
+
+@dataclass
+class Running:
+    """An endpoint serving: where, with which token, and the first session (its endpoint, region)."""
+
+    server: CredentialServer
+    keeper: Keeper
+    token: str
+    first: Obtained
+
+
+@contextlib.contextmanager
+def running_endpoint(
+    app: App,
+    profile: str | None,
+    code: str | None,
+    margin: float,
+    options: Settings,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+) -> Iterator[Running]:
+    """Serve the role's session on `host:port` for the block; every thread of it ends with it."""
+    from sts_mfa.server.endpoint import CredentialServer, new_token
+    from sts_mfa.server.keeper import RENEW_AHEAD_SECONDS, Keeper
+
+    log, note = _logger(app)
+    token = new_token()
+    keepers: list[Keeper] = []
+
+    def answer() -> AnySession:
+        return keepers[0].current()
+
+    # Listening comes first: a host that is not loopback, or a port taken, fails before a
+    # code is spent. Nothing is answered before `start()`, once the keeper exists.
+    server = CredentialServer(answer, token=token, log=log, host=host, port=port, verbose=bool(app.verbose))
+    try:
+        # At the start a person may be there to give a code: a session the keeper would renew
+        # at once (under 16 minutes left, which an SDK would fetch again on every call) is
+        # renewed now.
+        start_margin = max(margin, RENEW_AHEAD_SECONDS)
+        first, renew = _first_and_renew(app, profile, code, start_margin, options, note)
+        keepers.append(Keeper(first.session, renew, now=app.clock.now, log=note, warn=app.warn))
+        server.start()
+        yield Running(server, keepers[0], token, first)
+    finally:
+        server.stop()
+        if keepers:
+            keepers[0].close()
+            note(f"the endpoint served {server.served} requests and refused {server.refused}")
+
+
+def endpoint_environment(app: App, running: Running) -> dict[str, str]:
+    """What a process needs besides the token to use the endpoint: its URL, the session's endpoint, region.
+
+    The region is the flag's, else the profile's or the state file's; a region the caller
+    has in its environment stays, as plain `exec` leaves it."""
+    env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": running.server.url}
+    endpoint = app.effective_endpoint() or running.first.endpoint
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint  # the session is only valid where it was made
+    region = app.region or running.first.region
+    if region:
+        for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            env[name] = os.environ.get(name) or region
+    return env
+
+
+def child_environment(app: App, running: Running) -> dict[str, str]:
+    """`exec --server`'s child: the caller's environment minus every credential source, plus the endpoint.
+
+    As plain `exec` scrubs it, and more: the SDK's credential chain reads the shared
+    credentials and config files before it asks a container endpoint, so a `[default]`
+    profile there would win; the child gets neither file (its region is set instead, see
+    `endpoint_environment`).
+    """
+    from sts_mfa.credentials import CHILD_SETTINGS, scrubbed
+
+    env = scrubbed(dict(os.environ))
+    env.update(CHILD_SETTINGS)
+    env.update(endpoint_environment(app, running))
+    env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = running.token
+    env["AWS_SHARED_CREDENTIALS_FILE"] = env["AWS_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def run_with_endpoint(
+    app: App,
+    profile: str | None,
+    code: str | None,
+    margin: float,
+    options: Settings,
+    command: tuple[str, ...],
+) -> int:
+    """`exec --server`: the command run to its end with the endpoint serving it; its exit status."""
+    from sts_mfa.server import child
+
+    with running_endpoint(app, profile, code, margin, options) as running:
+        return child.run(command, child_environment(app, running))
