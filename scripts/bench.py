@@ -4,6 +4,7 @@
     python scripts/bench.py --no-fail       # report only, exit 0 whatever the result
     python scripts/bench.py --scenario      # also: `demo --json`, and the five steps against a
                                             # sandbox with 5 s propagation delays
+    python scripts/bench.py --audit         # also: `sts-mfa audit` at 200, 2,000 and 10,000 roles
 
 Start-up cases (each a fresh process, stdout/stderr discarded):
 
@@ -517,6 +518,89 @@ def profiles_scenario(home: Path) -> tuple[str, bool]:
     return "\n".join(lines), ok
 
 
+# ------------------------------------------------------------------------------ audit
+
+AUDIT_SIZES = (200, 2000, 10000)
+AUDIT_TARGET_SECONDS = 10.0  # at 2,000 roles
+AUDIT_TARGET_REQUESTS = 20  # at 2,000 roles: one request per 100 roles at most
+
+
+def audit_scenario(home: Path) -> tuple[str, bool]:
+    """`sts-mfa audit --json` at each size, next to the AWS CLI reading the same pages.
+
+    The roles are put straight into moto's model in this process
+    (`sts_mfa.sandbox.motoview.create_roles`: 10,000 signed CreateRole calls would take
+    minutes and measure the sandbox, not the audit); both clients then read them over
+    HTTP from a Sandbox served by this process, as any endpoint. The yardstick is
+    `aws iam get-account-authorization-details --filter Role --page-size 1000`, the AWS
+    CLI fetching the same pages, at the same size in the same run.
+    """
+    from sts_mfa.sandbox import Sandbox, motoview
+
+    sts_mfa, aws = find_sts_mfa(), find_aws()
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                }
+            ],
+        }
+    )
+    rows: list[tuple[int, Measured, Measured, int]] = []
+    ok = True
+    with Sandbox(sample_buckets=()) as sandbox:
+        env = clean_env(home, **sandbox.env(0))
+        made = 0
+        for size in AUDIT_SIZES:
+            account = sandbox.accounts[0].account_id
+            roles = (
+                (f"bench-{n:05d}", "/bench/", trust.replace("111111111111", account))
+                for n in range(made, size)
+            )
+            made += motoview.create_roles(account, roles)  # no client is talking to it now
+            before = len(sandbox.requests)
+            audit = measure([sts_mfa, "audit", "--json"], env)
+            requests = sum(
+                1 for r in sandbox.requests[before:] if r.action == "GetAccountAuthorizationDetails"
+            )
+            yardstick = measure(
+                [aws, "iam", "get-account-authorization-details", "--filter", "Role", "--page-size", "1000"],
+                env,
+            )
+            counted = json.loads(audit.stdout)["summary"]["roles"] if audit.returncode == 0 else -1
+            listed = len(json.loads(yardstick.stdout)["RoleDetailList"]) if yardstick.returncode == 0 else -1
+            ok = ok and counted == size == listed
+            if size == 2000:
+                ok = ok and audit.seconds < AUDIT_TARGET_SECONDS and requests <= AUDIT_TARGET_REQUESTS
+            rows.append((size, audit, yardstick, requests))
+    first = rows[0]
+    lines = [
+        "`sts-mfa audit --json` on the sandbox, every role requiring MFA (targets at 2,000 roles: "
+        f"under {AUDIT_TARGET_SECONDS:.0f} s, at most {AUDIT_TARGET_REQUESTS} requests); the yardstick is "
+        "the AWS CLI reading the same pages (`get-account-authorization-details --page-size 1000`):",
+        "",
+        "| roles | audit time | time / time at 200 | time / AWS CLI's | requests | audit peak memory "
+        "| memory / memory at 200 | AWS CLI time, peak |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, audit, yardstick, requests in rows:
+        lines.append(
+            f"| {size:,} | {audit.seconds:.2f} s | {audit.seconds / first[1].seconds:.2f} "
+            f"| {audit.seconds / yardstick.seconds:.2f} | {requests} | {audit.peak_mb:.0f} MB "
+            f"| {audit.peak_mb / first[1].peak_mb:.2f} "
+            f"| {yardstick.seconds:.2f} s, {yardstick.peak_mb:.0f} MB |"
+        )
+    if not ok:
+        failed = next((r for r in rows if r[1].returncode != 0), None)
+        lines.append(f"\nFailed or missed a target{': ' + failed[1].stderr.strip()[-300:] if failed else ''}")
+    return "\n".join(lines), ok
+
+
 # ------------------------------------------------------------------------------- main
 
 
@@ -524,6 +608,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="runs per start-up case (default 21)")
     parser.add_argument("--scenario", action="store_true", help="also time the demo and the chained steps")
+    parser.add_argument(
+        "--audit", action="store_true", help="also time the audit at 200, 2,000, 10,000 roles"
+    )
     parser.add_argument(
         "--no-fail", action="store_true", help="report only: exit 0 even if a target is missed"
     )
@@ -540,6 +627,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(text)
                 print()
                 ok = ok and worked
+        if args.audit:
+            text, worked = audit_scenario(home)
+            print(text)
+            print()
+            ok = ok and worked
     if not ok:
         print("sts-mfa: benchmark target missed or a scenario failed", file=sys.stderr)
     return 0 if ok or args.no_fail else 1

@@ -562,6 +562,13 @@ def test_check_deny_profile_exposes_a_readable_way_in_without_mfa(profiles: Prof
     doc = json.loads(result.stdout)
     assert doc["trust_policy"] == "read" and doc["proven"] is False
 
+    shown = profiles("check-deny", "sandbox-admin", "--policy-profile", "audit")  # the lesson
+    assert shown.exit_code == 3, shown.output
+    opened = [line for line in shown.stdout.splitlines() if "open ▌" in line]
+    assert any(f"arn:aws:iam::{account}:root" in line for line in opened)
+    assert not any("aws:MultiFactorAuthPresent" in line for line in opened)  # the MFA statement
+    assert sum("MFA ▶" in line for line in shown.stdout.splitlines()) == 1
+
 
 def test_check_deny_profile_exposed_when_aws_lets_the_source_in_without_mfa(profiles: Profiles) -> None:
     trust = {

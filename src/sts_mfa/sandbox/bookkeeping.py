@@ -46,6 +46,9 @@ class AfterSuccess:
     forget_device: str | None = None  # the serial DeleteVirtualMFADevice removes
     # GetCallerIdentity of a caller moto does not know: (UserId, Account, Arn) to answer
     identity: tuple[str, str, str] | None = None
+    # A read the rule answered itself from moto's models (GetAccountAuthorizationDetails,
+    # which moto does not paginate): sent as it is, moto is not asked.
+    answer: HttpResponse | None = None
 
 
 NOTHING = AfterSuccess()

@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from moto.iam.models import Group, ManagedPolicy, Role, User
 
-from sts_mfa.sandbox import awserrors, motoview
+from sts_mfa.sandbox import authorization_details, awserrors, motoview
 from sts_mfa.sandbox.authorization import Call, require_identity
 from sts_mfa.sandbox.bookkeeping import NOTHING, AfterSuccess
 from sts_mfa.sandbox.constraints import validate_authentication_codes
@@ -247,4 +247,6 @@ IAM_RULES: dict[str, Callable[[Call], AfterSuccess | None]] = {
     "EnableMFADevice": _enable_mfa_device,
     "CreateRole": _trust_policy_principals,
     "UpdateAssumeRolePolicy": _trust_policy_principals,
+    # answered from moto's models, paginated and URL-encoded as AWS does (moto does neither)
+    "GetAccountAuthorizationDetails": authorization_details.answer,
 }

@@ -19,10 +19,13 @@ moved. What is read from moto 5.2.5 (pinned):
   .password` (the login profile) `.signing_certificates .ssh_public_keys`.
   `AccessKey`: `.access_key_id .secret_access_key .status .user_name .role_arn`.
   `Role`: `.name .arn .account_id .id .assume_role_policy_document .policies
-  .managed_policies .max_session_duration`. `Group`: `.arn .users .policies
-  .managed_policies`. `ManagedPolicy`: `.arn .versions`; `PolicyVersion`:
+  .managed_policies .max_session_duration`, and for GetAccountAuthorizationDetails
+  (`authorization_details`) `.path .create_date .tags .permissions_boundary_arn
+  .last_used .last_used_region`. `Group`: `.arn .users .policies
+  .managed_policies`. `ManagedPolicy`: `.arn .name .versions`; `PolicyVersion`:
   `.document .is_default`. `VirtualMfaDevice`: `.serial_number
-  .base32_string_seed .user .enable_date`. `InstanceProfile`: `.roles`.
+  .base32_string_seed .user .enable_date`. `InstanceProfile`: `.roles .name .id
+  .path .arn .create_date`.
 * `moto.sts.models.sts_backends[account]["aws"].assumed_roles` (list of
   `AssumedRole`: `.access_key_id .secret_access_key .session_token .role_arn`);
   `moto.s3.models.s3_backends.bucket_accounts` (bucket -> (partition, account)).
@@ -37,7 +40,9 @@ moved. What is read from moto 5.2.5 (pinned):
 
 The only writes are the bootstrap (admin identities and sample buckets, created
 with `IAMBackend.create_user/put_user_policy/create_access_key` and
-`S3Backend.create_bucket` before any request is served), the global reset that
+`S3Backend.create_bucket` before any request is served; roles in bulk with
+`IAMBackend.create_role`, `create_roles`, for benchmarks and tests that need
+thousands), the global reset that
 isolates one sandbox from the next (`BackendDict.reset()`,
 `moto.core.model_instances.reset_model_data()`), and
 `moto.settings.INITIAL_NO_AUTH_ACTION_COUNT`, forced to infinity while a sandbox
@@ -50,6 +55,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 from moto import settings as moto_settings
 from moto.core.base_backend import BackendDict
@@ -58,6 +64,7 @@ from moto.iam.models import (
     AccessKey,
     Group,
     IAMBackend,
+    InstanceProfile,
     ManagedPolicy,
     Role,
     User,
@@ -80,6 +87,7 @@ RELIED_ON: dict[str, tuple[str, ...]] = {
         "virtual_mfa_devices",  # dict[serial, VirtualMfaDevice]
         "managed_policies",  # dict[arn, ManagedPolicy]
         "instance_profiles",  # dict[name, InstanceProfile]
+        "create_role",  # create_roles: the bulk bootstrap
     ),
     "User": (
         "name",
@@ -103,12 +111,19 @@ RELIED_ON: dict[str, tuple[str, ...]] = {
         "policies",
         "managed_policies",
         "max_session_duration",
+        # GetAccountAuthorizationDetails' RoleDetail
+        "path",
+        "create_date",  # a naive UTC datetime
+        "tags",  # list[{"Key", "Value"}]
+        "permissions_boundary_arn",
+        "last_used",
+        "last_used_region",
     ),
     "Group": ("arn", "users", "policies", "managed_policies"),
-    "ManagedPolicy": ("arn", "versions"),  # arn: the key of User.managed_policies
+    "ManagedPolicy": ("arn", "name", "versions"),  # arn: the key of User.managed_policies
     "PolicyVersion": ("document", "is_default"),
     "VirtualMfaDevice": ("serial_number", "base32_string_seed", "user", "enable_date"),
-    "InstanceProfile": ("roles",),
+    "InstanceProfile": ("roles", "name", "id", "path", "arn", "create_date"),
     # get_session_token: what moto's GetSessionToken calls; it must register nothing
     "STSBackend": ("assumed_roles", "get_session_token"),
     # role_arn: selftest checks the session is the role's
@@ -237,6 +252,20 @@ def role_max_session(role: Role) -> int:
     return int(role.max_session_duration or 3600)
 
 
+def roles_by_name(account: str) -> list[Role]:
+    """The account's roles, in the order of their names (IAM names are unique ignoring case)."""
+    return sorted(iam(account).roles.values(), key=lambda role: str(role.name).lower())
+
+
+def instance_profiles_by_role(account: str) -> dict[str, list[InstanceProfile]]:
+    """Role id -> the instance profiles that hold it."""
+    found: dict[str, list[InstanceProfile]] = {}
+    for profile in iam(account).instance_profiles.values():
+        for role in profile.roles:
+            found.setdefault(role.id, []).append(profile)
+    return found
+
+
 def role_in_instance_profiles(account: str, role: Role) -> bool:
     return any(any(r is role for r in profile.roles) for profile in iam(account).instance_profiles.values())
 
@@ -319,3 +348,28 @@ def create_admin(account: str, region: str, name: str, path: str) -> tuple[str, 
 
 def create_bucket(account: str, name: str, region: str) -> None:
     s3_backends[account][PARTITION].create_bucket(name, region)
+
+
+def create_roles(account: str, roles: Iterable[tuple[str, str, str]]) -> int:
+    """Roles (name, path, trust policy text) put straight into moto's model; how many.
+
+    For benchmarks and tests that need thousands of roles: CreateRole over HTTP costs
+    a signed request each. This bypasses the front door, so nothing AWS checks at
+    CreateRole is checked (the principals named, the document's syntax) and no
+    creation time is recorded for `Faults.role_delay`. Call it while no client is
+    talking to the sandbox (moto's models are not thread-safe).
+    """
+    backend = iam(account)
+    count = 0
+    for name, path, document in roles:
+        backend.create_role(
+            role_name=name,
+            assume_role_policy_document=document,
+            path=path,
+            permissions_boundary=None,
+            description="",
+            tags=[],
+            max_session_duration=None,
+        )
+        count += 1
+    return count

@@ -38,6 +38,7 @@ class ProfileCheck:
     message: str
     assumed_role_arn: str | None = None
     analysis: Analysis | None = None
+    document: Any = None  # the trust policy as read (None: unreadable)
     read_with: str | None = None  # which credentials could read the trust policy
     unread_because: list[str] = field(default_factory=list)
     temporary_source: bool = False
@@ -118,6 +119,7 @@ def _read_trust(
         except ClientError as e:
             result.unread_because.append(f"{label}: {error_code(e)}")
             continue
-        result.analysis = trust.analyse(role.get("AssumeRolePolicyDocument"))
+        result.document = role.get("AssumeRolePolicyDocument")
+        result.analysis = trust.analyse(result.document)
         result.read_with = label
         return

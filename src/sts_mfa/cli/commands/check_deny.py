@@ -97,6 +97,7 @@ def _check_state(app: App) -> None:
         out = app.out_console()
         _say_denial(out, result.denied, result.error_code, result.message)
         _say_analysis(out, result.analysis)
+        _show_policy(app, out, result.role_arn, result.trust_policy, result.analysis)
         if result.proven:
             _say_proven(out, result.role_arn)
     _verdict(result.denied, result.role_arn, result.user_arn, result.analysis)
@@ -142,6 +143,7 @@ def _check_profile(
             )
         else:
             _say_analysis(out, result.analysis)
+            _show_policy(app, out, result.role_arn, result.document, result.analysis)
         if result.proven:
             _say_proven(out, result.role_arn)
     _verdict(result.denied, result.role_arn, result.source_arn or result.profile, result.analysis)
@@ -187,6 +189,15 @@ def _say_analysis(out: Console, analysis: Analysis) -> None:
             out.print(f"[yellow]{label}:[/] {_safe(str(finding))}")
     else:
         out.print("The trust policy requires MFA on every way in (all statements, all assume actions).")
+
+
+def _show_policy(app: App, out: Console, role_arn: str, document: Any, analysis: Analysis) -> None:
+    """The trust policy, the statements behind each finding marked (-q: not shown)."""
+    if app.quiet or document is None:
+        return
+    from sts_mfa.cli.policy_view import show
+
+    show(out, document, title=f"Trust policy of {role_arn}", analysis=analysis)
 
 
 def _say_proven(out: Console, role_arn: str) -> None:

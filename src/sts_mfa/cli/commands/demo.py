@@ -213,6 +213,10 @@ class _Story:
             result = scenario.setup(self.ctx, txn, mode="software", phone=None, endpoint=endpoint)
             t.outcome = f"{len(result.created)} resources"
         state = result.state
+        if not self.app.quiet:  # the lesson: the documents just created, MFA condition marked
+            from sts_mfa.cli.policy_view import show_lesson
+
+            show_lesson(self.console, state)
         self.summary["role_arn"] = state.role.arn if state.role else None
         self.summary["accounts"] = {"user": state.account, "role": state.role_account}
         return state

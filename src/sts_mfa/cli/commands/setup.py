@@ -190,6 +190,10 @@ def setup(
             role_profile=role_profile,
             role_endpoint=role_endpoint_url,
         )
+    if not app.quiet:  # the lesson: the three documents just created, MFA condition marked
+        from sts_mfa.cli.policy_view import show_lesson
+
+        show_lesson(app.err_console(), result.state)
     _print_summary(app, result.state)
 
 
