@@ -166,10 +166,12 @@ class Sandbox:
             faults=self._faults,
         )
         self._bootstrap()
+        from sts_mfa.sandbox.federation import Federation  # console sign-in, in front of the rest
+
         server = make_server(
             self._host,
             self._port,
-            self._enforcer,
+            Federation(self._enforcer, self._clock),
             threaded=True,
             request_handler=_handler_class(self._clock),
         )
