@@ -73,7 +73,7 @@ def test_checked_in_script_is_what_click_generates(shell: str) -> None:
 def test_a_subcommand_prefix_completes_to_the_subcommands() -> None:
     """`sts-mfa as<TAB>` gives `assume`; `sts-mfa s<TAB>` gives every command starting with s."""
     assert values(complete("sts-mfa as", 1)) == ["assume"]
-    assert sorted(values(complete("sts-mfa s", 1))) == ["sandbox", "setup", "status"]
+    assert sorted(values(complete("sts-mfa s", 1))) == ["sandbox", "serve", "setup", "status"]
 
 
 def test_option_choices_complete() -> None:

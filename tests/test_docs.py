@@ -41,3 +41,38 @@ def test_the_exit_codes_in_the_readme_and_in_help_are_the_same_set() -> None:
     in_help = set(re.findall(r"^\s+([0-6])  ", help_text, re.MULTILINE))
     in_readme = set(re.findall(r"^\| ([0-6]) \|", README, re.MULTILINE))
     assert in_help == in_readme == {str(n) for n in range(7)}
+
+
+def _modules_in_the_development_section() -> list[str]:
+    """The patterns the README's layout names, as paths under src/sts_mfa/ (globs allowed)."""
+    section = README[README.index("## Development") :]
+    block = section[section.index("```\nsrc/sts_mfa/\n") + len("```\nsrc/sts_mfa/\n") :]
+    names: list[str] = []
+    parents: list[tuple[int, str]] = []  # (indent, directory) of the enclosing entries
+    for line in block.splitlines():
+        match = re.match(r"^( +)(\S+(?: \S+)*?)(?: {2,}|$)", line)
+        if match is None:  # the end of the listing under src/sts_mfa/
+            break
+        indent, words = len(match[1]), match[2].split(" ")
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        prefix = parents[-1][1] if parents else ""
+        for word in words:
+            if word.endswith("/"):  # a package: its entries follow, indented; it names its __init__
+                parents.append((indent, prefix + word))
+                names.append(prefix + word + "__init__.py")
+            else:
+                names.append(prefix + word)
+    return names
+
+
+def test_the_development_section_names_every_module() -> None:
+    from fnmatch import fnmatch
+
+    package = ROOT / "src" / "sts_mfa"
+    listed = _modules_in_the_development_section()
+    modules = sorted(str(p.relative_to(package)) for p in package.rglob("*.py"))
+    missing = [m for m in modules if not any(fnmatch(m, pattern) for pattern in listed)]
+    assert not missing, f"README's Development section does not name: {missing}"
+    stale = [pattern for pattern in listed if not any(fnmatch(m, pattern) for m in modules)]
+    assert not stale, f"README's Development section names modules that do not exist: {stale}"

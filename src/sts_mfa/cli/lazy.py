@@ -18,9 +18,12 @@ from sts_mfa.cli.boundary import guarded
 COMMANDS: dict[str, tuple[str, str]] = {
     "setup": ("setup", "Create the user, MFA device, key, and the MFA-only role."),
     "check-deny": ("check_deny", "Show that AssumeRole WITHOUT MFA is refused."),
+    "audit": ("audit", "Every role's trust policy: which can be assumed without MFA."),
     "assume": ("assume", "Assume the role with an MFA code; cache the session."),
     "list-buckets": ("list_buckets", "List S3 buckets with the role session."),
     "exec": ("exec_", "Run a command with the role session in its environment."),
+    "serve": ("serve", "Serve the role session to SDKs on a local endpoint until Ctrl-C."),
+    "console": ("console", "Open the AWS console signed in as the role (--print: the URL)."),
     "teardown": ("teardown", "Delete everything setup created, in AWS's order."),
     "demo": ("demo", "The whole story in one go (embedded sandbox by default)."),
     "status": ("status", "What the state file holds and what exists (no secrets)."),

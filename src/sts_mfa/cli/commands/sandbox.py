@@ -75,6 +75,10 @@ An identity you already have (user alice, MFA, roles Admin and ReadOnly):
 \b
 Sessions that expire after 60 s, to try refreshing them:
   eval "$(sts-mfa sandbox serve --background --session-seconds 60)"
+\b
+Role sessions of 20 s renewed from one MFA session of 10 minutes:
+  eval "$(sts-mfa sandbox serve --background --example-profiles ./sandbox-aws \\
+          --session-seconds 20 --mfa-session-seconds 600)"
 """,
 )
 @click.option(
@@ -125,6 +129,13 @@ Sessions that expire after 60 s, to try refreshing them:
     help="Every new session (AssumeRole, GetSessionToken) expires after N seconds, whatever "
     "duration was asked.",
 )
+@click.option(
+    "--mfa-session-seconds",
+    type=FiniteFloatRange(0),
+    default=None,
+    help="MFA sessions (GetSessionToken) expire after N seconds instead, so role sessions "
+    "can expire and be renewed while the MFA session lasts.",
+)
 @click.option("--background", is_flag=True, help="Print the exports, leave the server running, return.")
 def serve(
     port: int,
@@ -136,6 +147,7 @@ def serve(
     example_profiles: str | None,
     merge: bool,
     session_seconds: float | None,
+    mfa_session_seconds: float | None,
     background: bool,
 ) -> None:
     """Run the sandbox; print `export NAME=value` lines for the admin identities.
@@ -153,6 +165,7 @@ def serve(
         principal_delay=principal_delay,
         throttle_rate=throttle_rate,
         session_seconds=session_seconds,
+        mfa_session_seconds=mfa_session_seconds,
     )
     if background:
         _serve_in_background(_child_options(port, faults, credentials_file, example_profiles, merge))
@@ -222,6 +235,8 @@ def _child_options(
     ]
     if faults.session_seconds is not None:
         options += ["--session-seconds", str(faults.session_seconds)]
+    if faults.mfa_session_seconds is not None:
+        options += ["--mfa-session-seconds", str(faults.mfa_session_seconds)]
     if credentials_file is not None:
         options += ["--credentials-file", credentials_file]
     if example_profiles is not None:
@@ -262,6 +277,10 @@ def _write_files(
         exports["STS_MFA_SANDBOX_ROLE_ACCESS_KEY_ID"] = role.access_key_id
         exports["STS_MFA_SANDBOX_ROLE_SECRET_ACCESS_KEY"] = role.secret_access_key
         exports["STS_MFA_SANDBOX_ROLE_ACCOUNT"] = role.account_id
+    from sts_mfa.sandbox.federation import console_url, federation_url  # for `sts-mfa console`
+
+    exports["STS_MFA_FEDERATION_URL"] = federation_url(sb.endpoint)
+    exports["STS_MFA_CONSOLE_URL"] = console_url(sb.endpoint)
     return exports
 
 
