@@ -132,9 +132,7 @@ def test_an_endpoint_that_says_more_but_gives_no_new_marker() -> None:
 def test_hostile_role_details() -> None:
     arn = "arn:aws:iam::111111111111:role/"
     answer = {
-        "RoleDetailList": [
-            "not a role",
-            {"RoleName": "no-arn"},
+        "RoleDetailList": [  # entries that name no role: test_audit_attacks.py (an error, not dropped)
             {"Arn": arn + "no-policy", "RoleName": "no-policy", "Path": "/"},
             {"Arn": arn + "garbage", "RoleName": "garbage", "Path": 7, "AssumeRolePolicyDocument": "%ZZ{"},
         ],

@@ -76,6 +76,12 @@ def test_sarif_from_the_installed_script(sb: Sandbox, tmp_path: Path) -> None:
     assert by_role["old"]["suppressions"] == [{"kind": "external", "justification": "accepted with --ignore"}]
     assert "suppressions" not in by_role["legacy"]
     assert run["tool"]["driver"]["name"] == "sts-mfa"
+    # GitHub code scanning drops a result without a physical location: each names the role's stand-in
+    for name, found in by_role.items():
+        (location,) = found["locations"]
+        uri = location["physicalLocation"]["artifactLocation"]["uri"]
+        arn = location["logicalLocations"][0]["fullyQualifiedName"]
+        assert uri == f"aws-iam/{arn.split(':')[4]}/{arn.split(':', 5)[5]}" and uri.endswith(f"/{name}")
 
 
 def test_sarif_when_every_role_requires_mfa(sb: Sandbox, srun: Cli) -> None:
@@ -85,3 +91,12 @@ def test_sarif_when_every_role_requires_mfa(sb: Sandbox, srun: Cli) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert _errors(document) == [] and document["runs"][0]["results"] == []
+
+
+def test_the_stand_in_artifact_is_a_relative_uri_for_any_role_name() -> None:
+    from sts_mfa.audit.sarif import artifact_uri
+
+    assert artifact_uri("arn:aws:iam::111111111111:role/teams/a+b=c,d.e@f_g-h") == (
+        "aws-iam/111111111111/role/teams/a%2Bb%3Dc%2Cd.e%40f_g-h"
+    )
+    assert not artifact_uri("arn:aws:iam::1:role/x").startswith("/")

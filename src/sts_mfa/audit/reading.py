@@ -152,24 +152,28 @@ def _pages(iam: Any, page_size: int) -> Iterator[list[Any]]:
         with translate_errors("reading the account's roles (GetAccountAuthorizationDetails)"):
             answer = iam.get_account_authorization_details(**kwargs)
         details = answer.get("RoleDetailList")
-        yield details if isinstance(details, list) else []
+        if not isinstance(details, list):  # IAM always sends it (empty: []); without it, 0 roles is no answer
+            raise _not_iam("its answer has no RoleDetailList")
+        yield details
         if answer.get("IsTruncated") is not True:
             return
         marker = answer.get("Marker")
         if not isinstance(marker, str) or not marker or marker in markers or len(markers) >= MAX_PAGES:
-            raise AwsError(
-                "reading the account's roles: the endpoint said there is more but gave no new Marker",
-                hint="check --endpoint-url / AWS_ENDPOINT_URL",
-            )
+            raise _not_iam("the endpoint said there is more but gave no new Marker")
         markers.add(marker)
 
 
+def _not_iam(what: str) -> AwsError:
+    return AwsError(f"reading the account's roles: {what}", hint="check --endpoint-url / AWS_ENDPOINT_URL")
+
+
 def _seen(detail: object, keep: Keep, documents: dict[str, str]) -> RoleSeen | None:
-    if not isinstance(detail, dict):
-        return None
+    detail = detail if isinstance(detail, dict) else {"not a role": detail}
     arn, name, path = (detail.get(k) for k in ("Arn", "RoleName", "Path"))
-    if not (isinstance(arn, str) and arn and isinstance(name, str)):
-        return None
+    if not (isinstance(arn, str) and arn and isinstance(name, str) and name):
+        # Dropped, it would be a role never audited, and "every role requires MFA" a lie.
+        shown = repr(detail)[:80]
+        raise _not_iam(f"its answer holds an entry that is not a role with an Arn and a RoleName: {shown}")
     path = path if isinstance(path, str) else "/"
     if not keep(arn, name, path):
         return None

@@ -2,8 +2,10 @@
 
 One run, tool `sts-mfa`, three rules: `open-without-mfa` (level error), `undecided`
 (warning) and `service-role` (note). Each finding of each role is one result whose
-logical location is the role (kind `resource`, fully qualified name its ARN); a
-role has no file, so there is no physical location. Ignored roles' findings are
+logical location is the role (kind `resource`, fully qualified name its ARN). A role
+has no file, but code-scanning services (GitHub's among them) drop a result without a
+physical location, so each also names a stand-in artifact, a relative URI built from
+the ARN: `aws-iam/ACCOUNT/role/PATH/NAME` (percent-encoded). Ignored roles' findings are
 results with an external suppression (justification: `--ignore`), so a CI system
 shows them as accepted, not as new. Roles that require MFA produce no result.
 """
@@ -11,6 +13,7 @@ shows them as accepted, not as new. Roles that require MFA produce no result.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 from sts_mfa.audit.classify import RoleResult
 from sts_mfa.audit.report import Report
@@ -55,7 +58,7 @@ _RULE = {
 
 
 def to_sarif(report: Report, version: str) -> dict[str, object]:
-    results = [_result(role, finding) for role in report.results for finding in role.findings]
+    results = [_result(role, finding, n) for role in report.results for n, finding in _numbered(role)]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -75,18 +78,48 @@ def to_sarif(report: Report, version: str) -> dict[str, object]:
     }
 
 
-def _result(role: RoleResult, finding: Finding) -> dict[str, object]:
+def _numbered(role: RoleResult) -> list[tuple[int, Finding]]:
+    """Each finding with how many before it in the role share its key: one fingerprint each.
+
+    Findings of one statement and principal differ by action (a `*` principal through each
+    assume action) or are problems of the whole document: a CI system merges results with
+    one fingerprint into one alert, so equal keys are told apart by their order.
+    """
+    seen: dict[tuple[object, ...], int] = {}
+    numbered = []
+    for finding in role.findings:
+        key = (finding.kind, finding.statement, finding.principal, finding.action)
+        seen[key] = seen.get(key, -1) + 1
+        numbered.append((seen[key], finding))
+    return numbered
+
+
+def _plain(text: str) -> str:
+    """SARIF plain text (§3.11.6): `[text](target)` is an embedded link; literal brackets are escaped."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def artifact_uri(arn: str) -> str:
+    """The stand-in artifact of a role: `aws-iam/ACCOUNT/role/PATH/NAME`, a relative URI."""
+    parts = arn.split(":", 5)
+    account, resource = (parts[4], parts[5]) if len(parts) == 6 else ("unknown", arn)
+    return quote(f"aws-iam/{account}/{resource}", safe="/")
+
+
+def _result(role: RoleResult, finding: Finding, number: int = 0) -> dict[str, object]:
     rule, level = _RULE[finding.kind]
-    fingerprint = hashlib.sha256(
-        f"{role.arn}\n{rule}\n{finding.statement}\n{finding.principal}".encode()
-    ).hexdigest()
+    key = f"{role.arn}\n{rule}\n{finding.statement}\n{finding.principal}\n{finding.action}\n{number}"
+    fingerprint = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     result: dict[str, object] = {
         "ruleId": rule,
         "ruleIndex": [r["id"] for r in RULES].index(rule),
         "level": level,
-        "message": {"text": f"{role.name}: {finding}"},
+        "message": {"text": _plain(f"{role.name}: {finding}")},
         "locations": [
-            {"logicalLocations": [{"name": role.name, "fullyQualifiedName": role.arn, "kind": "resource"}]}
+            {
+                "physicalLocation": {"artifactLocation": {"uri": artifact_uri(role.arn)}},
+                "logicalLocations": [{"name": role.name, "fullyQualifiedName": role.arn, "kind": "resource"}],
+            }
         ],
         "partialFingerprints": {"roleFinding/v1": fingerprint},
         "properties": {"verdict": role.verdict, "statement": finding.statement, "sid": finding.sid},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -112,21 +112,30 @@ def audit(
     def progress(pages: int, count: int) -> None:
         report_.info(f"read page {pages}: {count} roles so far")
 
+    prover = _prover(app, prove_with) if prove_with is not None else None  # before any reading
     report = run_audit(app.aws().iam(), filters, page_size=page_size, progress=progress)
     _refuse_missing(filters, report)
-    if prove_with is not None:
-        _prove(app, report, prove_with)
+    for arn in sorted(filters.ignore - {r.arn for r in report.results}):
+        scope = " among the roles read" if filters.roles or filters.path_prefix != "/" else ""
+        app.warn(f"--ignore {arn}: no such role{scope}; nothing is ignored for it")
+    if prove_with is not None and prover is not None:
+        _prove(app, report, prove_with, prover)
     _print(app, report, output_format, bool(roles))
     _verdict(report, allow_undecided)
 
 
 def _refuse_missing(filters: Filters, report: Report) -> None:
+    from sts_mfa.errors import StsMfaError
+
     missing = filters.missing(report.results)
     if missing:
-        from sts_mfa.errors import StsMfaError
-
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise StsMfaError(f"no such role in the account (--role): {shown}", hint=_where(filters))
+    if not report.results and filters.path_prefix != "/":  # a typo must not pass as "all is well"
+        raise StsMfaError(
+            f"no role in the account is under --path-prefix {filters.path_prefix} (paths are case-sensitive)",
+            hint="nothing was audited",
+        )
 
 
 def _where(filters: Filters) -> str | None:
@@ -135,12 +144,59 @@ def _where(filters: Filters) -> str | None:
     return f"only roles under --path-prefix {filters.path_prefix} were read"
 
 
-def _prove(app: App, report: Report, profile: str) -> None:
+# Where botocore found credentials that are strings in a file or the environment: these
+# can be long-term keys. Anything else (assume-role, sso, credential_process, instance or
+# container roles, web identity) is a session, and may carry MFA context.
+_STATIC = frozenset({"explicit", "env", "shared-credentials-file", "config-file", "boto-config"})
+# Profile settings that make botocore get a session (and would run a process or prompt for
+# an MFA code just to find the credentials): refused before any is looked at.
+_SESSION_SETTINGS = (
+    "role_arn",
+    "credential_process",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+)
+
+
+def _prover(app: App, profile: str) -> Any:
+    """The profile's STS client, if its credentials are long-term keys (no session, so no MFA).
+
+    An MFA session (GetSessionToken, or a role profile with mfa_serial) gets into every
+    role that requires MFA: each would come out "open", AWS said to let it in WITHOUT MFA.
+    """
+    from sts_mfa.aws import translate_errors
+    from sts_mfa.errors import CredentialsError, UsageError
+
+    aws = app.policy_reader(profile)
+    with translate_errors(f"--prove-with {profile}: its credentials"):
+        config = aws.session._session.get_scoped_config()
+        setting = next((k for k in _SESSION_SETTINGS if config.get(k)), None)
+        found = aws.session.get_credentials() if setting is None else None
+        method = getattr(found, "method", None) if setting is None else setting
+        token = found.get_frozen_credentials().token if found is not None and method in _STATIC else None
+    if found is None and setting is None:
+        raise CredentialsError(f"--prove-with {profile}: no credentials found for this profile")
+    if method not in _STATIC or token:
+        how = (
+            "a session token"
+            if token
+            else f"the profile sets {setting}"
+            if setting
+            else f"{method} credentials"
+        )
+        raise UsageError(
+            f"--prove-with {profile}: its credentials are temporary ({how}), not long-term access keys: "
+            "a session obtained with MFA would get into the roles that require it, so its answers prove "
+            "nothing; use a profile with an IAM user's long-term access keys"
+        )
+    return aws.admin_sts()
+
+
+def _prove(app: App, report: Report, profile: str, sts: Any) -> None:
     from sts_mfa.audit.prove import prove
     from sts_mfa.aws import translate_errors
 
-    aws = app.policy_reader(profile)
-    sts = aws.admin_sts()
     with translate_errors(f"--prove-with {profile}: GetCallerIdentity"):
         who = str(sts.get_caller_identity().get("Arn", profile))
     reporter = app.reporter()
@@ -201,6 +257,14 @@ def _summary(out: Console, report: Report) -> None:
     out.print(
         f"{len(report.results)} roles: {parts} ({report.requests} requests, {report.readings} reading(s))"
     )
+    if report.proved_with is not None:  # a proof that could not be made must not read as agreement
+        refused = sum(1 for p in report.proofs if p.outcome == "refused")
+        untried = [p for p in report.proofs if p.outcome.startswith("not tried")]
+        first = f" (first: {safe(untried[0].arn)}: {safe(untried[0].outcome)})" if untried else ""
+        out.print(
+            f"--prove-with {safe(report.proved_with)}: {refused} refused without MFA (agrees), "
+            f"{len(untried)} not tried{first}"
+        )
     for proof in report.proofs:
         if proof.outcome == "DISAGREES":
             out.print(f"[bold red]AWS disagrees:[/] {safe(proof.arn)}: {safe(proof.detail)}")
