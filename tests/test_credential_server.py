@@ -8,10 +8,13 @@ nothing here waits for real but the budget tests (about 0.3 s each).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import io
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -20,17 +23,19 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import click
 import pytest
 from botocore.credentials import ContainerProvider
 from botocore.exceptions import CredentialRetrievalError
 from botocore.utils import ContainerMetadataFetcher
 
 from sts_mfa.cli.app import App
-from sts_mfa.cli.serving import _first_and_renew, running_endpoint
+from sts_mfa.cli.commands.serve import _print_exports
+from sts_mfa.cli.serving import Running, _first_and_renew, running_endpoint
 from sts_mfa.credentials import Cached
-from sts_mfa.errors import NoCode, UsageError
+from sts_mfa.errors import AwsError, NoCode, UsageError
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.server import child, tokenfile
+from sts_mfa.server import child, endpoint, tokenfile
 from sts_mfa.server.endpoint import PATH, CredentialServer, container_document, loopback, new_token
 from sts_mfa.server.keeper import RENEW_AHEAD_SECONDS, Keeper, Unavailable, margins
 from sts_mfa.session import Obtained, Settings
@@ -301,6 +306,7 @@ def test_everything_but_get_on_the_path_with_the_token_is_refused_and_logged(
     text = json.dumps(body)
     assert current[0].secret_access_key not in text and current[0].access_key_id not in text
     assert server.refused == 1 and server.served == 0
+    wait_for(lambda: len(log) >= 1)  # logged just after the answer
     assert len(log) == 1 and log[0].startswith("refused ") and f"({status})" in log[0]
     assert token not in log[0]
 
@@ -465,3 +471,190 @@ def test_serve_and_exec_help_load_no_aws_library(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert "Usage: sts-mfa" in result.stdout
         assert loaded == [], (args, loaded)
+
+
+# --- review: hostile clients, the export lines ----------------------------------------------------
+
+
+def test_a_client_trickling_its_request_is_dropped_at_the_deadline_in_total(
+    served: tuple[CredentialServer, str, list[str], list[Cached]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The idle timeout bounds the whole request, not each read: a byte every 0.1 s keeps no thread."""
+    server, _, log, _ = served
+    monkeypatch.setattr(endpoint, "IDLE_SECONDS", 0.5)
+    conn = socket.create_connection((server.host, server.port), timeout=5)
+    started = time.monotonic()
+    with contextlib.suppress(OSError):
+        for byte in b"GET /sts-mfa/credentials HTTP/1.0\r\nX-Slow: " + b"a" * 100:
+            conn.send(bytes([byte]))
+            time.sleep(0.1)
+            if time.monotonic() - started > 3:
+                break
+    conn.settimeout(2)
+    with contextlib.suppress(OSError):
+        conn.recv(100)
+    conn.close()
+    assert time.monotonic() - started < 2.5
+    assert server.served == 0
+    assert any("no complete request" in line for line in log), log
+
+
+def test_idle_connections_hold_a_bounded_number_of_threads_and_botocore_still_gets_through(
+    served: tuple[CredentialServer, str, list[str], list[Cached]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, token, _, current = served
+    monkeypatch.setattr(endpoint, "MAX_WAITING", 8)
+    before = threading.active_count()
+    idle = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(40)]
+    try:
+        time.sleep(0.2)
+        assert threading.active_count() - before <= 8 + 2
+        env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url, "AWS_CONTAINER_AUTHORIZATION_TOKEN": token}
+        started = time.monotonic()
+        creds = no_wait_provider(env).load()
+        assert creds is not None and creds.access_key == current[0].access_key_id
+        assert time.monotonic() - started < 1.0
+    finally:
+        for conn in idle:
+            conn.close()
+
+
+def test_on_port_80_the_host_header_without_a_port_is_this_address(fake_clock: FakeClock) -> None:
+    """urllib3 (botocore) leaves the default port out of `Host`."""
+    token = new_token()
+    try:
+        server = CredentialServer(lambda: session(fake_clock, 1), token=token, log=lambda _: None, port=80)
+    except AwsError:
+        pytest.skip("port 80 cannot be listened on here")
+    with server:
+        env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url, "AWS_CONTAINER_AUTHORIZATION_TOKEN": token}
+        assert no_wait_provider(env).load() is not None
+
+
+def test_the_export_lines_unset_what_would_outrank_the_endpoint(
+    served: tuple[CredentialServer, str, list[str], list[Cached]], tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    """botocore asks AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (ECS, CodeBuild) before the full URI, and web
+    identity before either: a shell that has them must not silently act as that other identity."""
+    server, token, _, current = served
+    first = Obtained(current[0], cached=True)
+    running = Running(server, None, token, first)  # type: ignore[arg-type]
+    path = tokenfile.write(token, str(tmp_path / "cache"))
+    app = App(state_file=str(tmp_path / "state.json"), clock=fake_clock)
+    with click.Context(click.Command("serve"), obj=app):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            _print_exports(app, running, path, False)
+    outranking = {
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/task",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "another-token",
+        "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/other",
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(tmp_path / "web-identity"),
+        "AWS_PROFILE": "other",
+    }
+    dump = f'exec "{sys.executable}" -c "import json, os; print(json.dumps(dict(os.environ)))"'
+    shell = subprocess.run(
+        ["sh", "-c", f"{out.getvalue()}\n{dump}"],
+        env={"PATH": os.environ["PATH"], **outranking},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    env = json.loads(shell.stdout)
+    assert not set(outranking) & set(env), env
+    creds = no_wait_provider(env).load()
+    assert creds is not None and creds.access_key == current[0].access_key_id
+
+
+def test_a_huge_request_is_dropped_unanswered_and_logged(
+    served: tuple[CredentialServer, str, list[str], list[Cached]],
+) -> None:
+    server, token, log, _ = served
+    conn = socket.create_connection((server.host, server.port), timeout=5)
+    with contextlib.suppress(OSError):
+        conn.sendall(f"GET {PATH} HTTP/1.0\r\nAuthorization: {token}\r\nX: {'a' * 40_000}\r\n\r\n".encode())
+    with contextlib.suppress(OSError):
+        assert conn.recv(100) == b""
+    conn.close()
+    wait_for(lambda: server.refused == 1)
+    assert server.served == 0 and "over" in log[0] and token not in log[0]
+
+
+def test_a_session_just_over_the_renewal_margin_is_not_renewed_every_second(fake_clock: FakeClock) -> None:
+    """DurationSeconds=961: renewed 16 minutes ahead, every second; at the SDK's 15, every minute."""
+    renew = Renewer(fake_clock, lifetime=961.0)
+    k, _ = keeper(fake_clock, renew, lifetime=961.0)
+    for _ in range(120):
+        fake_clock.advance(1)
+        k.current()
+        wait_for(lambda: k._renewal is None)
+    assert renew.calls <= 2
+    assert margins(1000.0).renew_below == margins(1020.0).renew_below == 900.0  # before the SDK refreshes
+
+
+def test_a_stderr_that_blocks_does_not_hold_up_the_answers(fake_clock: FakeClock) -> None:
+    """`serve -v 2>&1 | less`, paused: logging blocks; the SDK must still get its answer."""
+    token, stuck = new_token(), threading.Event()
+    with CredentialServer(
+        lambda: session(fake_clock, 1), token=token, log=lambda _: stuck.wait(5), verbose=True
+    ) as server:
+        try:
+            for headers, status in (({"Authorization": token}, 200), ({}, 401)):
+                answered: list[int] = []
+                t = threading.Thread(
+                    target=lambda h=headers, got=answered: got.append(request(server, headers=h)[0])
+                )
+                t.start()
+                t.join(1.5)
+                assert answered == [status]
+        finally:
+            stuck.set()
+
+
+def test_show_token_into_a_file_others_can_read_is_warned_about(
+    served: tuple[CredentialServer, str, list[str], list[Cached]],
+    tmp_path: Path,
+    fake_clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`serve --show-token > ~/.prod-endpoint &` with umask 022: the token, readable by every user."""
+    server, token, _, current = served
+    running = Running(server, None, token, Obtained(current[0], cached=True))  # type: ignore[arg-type]
+    app = App(state_file=str(tmp_path / "state.json"), clock=fake_clock)
+    exports = tmp_path / "endpoint"
+    for mode, warned in ((0o644, True), (0o600, False)):
+        exports.unlink(missing_ok=True)
+        fd = os.open(exports, os.O_WRONLY | os.O_CREAT, mode)
+        os.fchmod(fd, mode)
+        with (
+            open(fd, "w") as out,
+            click.Context(click.Command("serve"), obj=app),
+            contextlib.redirect_stdout(out),
+        ):
+            _print_exports(app, running, "/nonexistent/token", True)
+        assert token in exports.read_text()
+        assert ("others can read" in capsys.readouterr().err) is warned
+
+
+def test_serve_stops_cleanly_on_ctrl_backslash_too() -> None:
+    """SIGQUIT (Ctrl-\\) would end `serve` at once and leave its token file behind."""
+    from sts_mfa.cli.commands.serve import _stopped_by_signals
+
+    with _stopped_by_signals() as stop:
+        os.kill(os.getpid(), signal.SIGQUIT)
+        assert stop.wait(2)
+
+
+def test_a_flood_of_refused_requests_is_not_a_flood_on_stderr(
+    served: tuple[CredentialServer, str, list[str], list[Cached]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any local process can knock: its refusals are logged up to a rate, the rest counted and said once."""
+    server, _, log, _ = served
+    monkeypatch.setattr(endpoint, "REFUSAL_WINDOW_SECONDS", 0.5)
+    for _ in range(60):
+        request(server, headers={})
+    assert server.refused == 60
+    assert len(log) <= 21, len(log)
+    time.sleep(0.6)
+    request(server, headers={})
+    wait_for(lambda: any("more requests were refused" in line for line in log))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sts_mfa.report import NullReporter
 from sts_mfa.session import Want
 
 if TYPE_CHECKING:
@@ -32,11 +33,23 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 # Variables that would win over the endpoint in an SDK's credential chain (environment
-# keys and profiles come before the container provider): `serve`'s output unsets them.
-OUTRANKING = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+# keys, profiles and web identity come before the container provider, whose relative URI
+# (ECS, CodeBuild) botocore asks before the full one), or send it another token:
+# `serve`'s output unsets them.
+OUTRANKING = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+)
 
 
-class LineReporter:
+class LineReporter(NullReporter):
     """A renewal's progress as log lines (a renewal runs in a thread: no spinner, no countdown)."""
 
     def __init__(self, log: Callable[[str], None]) -> None:
@@ -50,15 +63,6 @@ class LineReporter:
 
     def warn(self, message: str) -> None:
         self._log(f"warning: {message}")
-
-    def waiting(self, what: str, elapsed: float) -> None:
-        pass
-
-    def countdown(self, what: str, remaining: float) -> None:
-        pass
-
-    def done_waiting(self) -> None:
-        pass
 
 
 def _logger(app: App) -> tuple[Callable[[str], None], Callable[[str], None]]:

@@ -15,8 +15,10 @@ Every request is hostile input. In order, a request is refused:
   token compared in constant time (`hmac.compare_digest`);
 * with 404 for any other path (a query string included).
 
-Each refusal is logged, with the method, a printable and shortened path and the peer,
-never a header's value. A connection that sends nothing is dropped after a few seconds.
+Each refusal is logged (at most REFUSALS_LOGGED in a window, the rest counted), with the
+method, a printable and shortened path and the peer, never a header's value. A connection
+that has not sent its whole request within IDLE_SECONDS is dropped, and at most MAX_WAITING
+wait at once (a new one drops the oldest).
 No response carries anything but the status, a short JSON body and plain headers.
 """
 
@@ -24,11 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import io
 import ipaddress
 import json
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -41,8 +45,12 @@ if TYPE_CHECKING:
     from sts_mfa.credentials import AnySession
 
 PATH = "/sts-mfa/credentials"
-IDLE_SECONDS = 3.0  # a connection that sends no request within this is dropped
+IDLE_SECONDS = 3.0  # a connection that has not sent its whole request within this is dropped
+MAX_HEAD = 16 * 1024  # bytes of request line and headers (botocore sends a few hundred)
+MAX_WAITING = 64  # connections still sending their request; a new one beyond drops the oldest
 SHOWN_PATH = 80  # characters of a refused request's path that are logged
+REFUSALS_LOGGED = 20  # refusals logged per window; the rest are counted and said once
+REFUSAL_WINDOW_SECONDS = 10.0
 
 
 def new_token() -> str:
@@ -82,9 +90,60 @@ def _printable(text: str) -> str:
     return shown if len(shown) <= SHOWN_PATH else shown[:SHOWN_PATH] + "..."
 
 
+def _read_head(conn: socket.socket) -> tuple[bytes, str | None]:
+    """The request line and headers, read within IDLE_SECONDS in all (not per read); else why not."""
+    deadline = time.monotonic() + IDLE_SECONDS
+    head = b""
+    while b"\r\n\r\n" not in head and b"\n\n" not in head:
+        if len(head) > MAX_HEAD:
+            return b"", f"a request over {MAX_HEAD} bytes"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"", f"no complete request within {IDLE_SECONDS:g} s"
+        conn.settimeout(left)
+        try:
+            chunk = conn.recv(4096)
+        except TimeoutError:
+            return b"", f"no complete request within {IDLE_SECONDS:g} s"
+        except OSError:
+            chunk = b""
+        if not chunk:  # closed by the client, or by process_request to make room
+            return b"", None if not head else "the connection ended before a complete request"
+        head += chunk
+    return head, None
+
+
 class _Http(ThreadingHTTPServer):
+    """One daemon thread per connection, and a bounded number of them waiting for a request: a
+    connection beyond MAX_WAITING drops the one that has waited longest (an SDK sends its request
+    at once, so only idle or trickling connections are ever dropped)."""
+
     daemon_threads = True
+    request_queue_size = 128  # a burst of connections is not refused by the kernel
     endpoint: CredentialServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._waiting: dict[Any, None] = {}  # connections still sending their request, oldest first
+        self._waiting_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._waiting_lock:
+            while len(self._waiting) >= MAX_WAITING:
+                oldest = next(iter(self._waiting))
+                del self._waiting[oldest]
+                with contextlib.suppress(OSError):
+                    oldest.shutdown(socket.SHUT_RDWR)  # its thread's recv returns at once
+            self._waiting[request] = None
+        super().process_request(request, client_address)
+
+    def done_waiting(self, request: Any) -> None:
+        with self._waiting_lock:
+            self._waiting.pop(request, None)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.done_waiting(request)
+        super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """An exception in a handler: one line in the log, never a traceback on stderr."""
@@ -105,6 +164,20 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"  # one request per connection
     timeout = IDLE_SECONDS
 
+    def setup(self) -> None:
+        """Read the whole request head first, within IDLE_SECONDS in all: a client that sends it
+        byte by byte cannot hold a thread for longer (the socket's timeout is per read)."""
+        super().setup()
+        head, problem = _read_head(self.connection)
+        self.server.done_waiting(self.request)
+        self.connection.settimeout(self.timeout)
+        if problem is not None:
+            with self.server.endpoint._counts:
+                self.server.endpoint.refused += 1
+            self.server.endpoint.log_refusal(f"refused a request from {self.client_address[0]}: {problem}")
+        self.rfile.close()
+        self.rfile = io.BytesIO(head)  # empty: http.server closes the connection without an answer
+
     def do_GET(self) -> None:
         self.server.endpoint.answer(self)
 
@@ -119,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """http.server's own log lines (malformed requests, timeouts), through ours."""
-        self.server.endpoint.log(
+        self.server.endpoint.log_refusal(
             f"refused a request from {self.client_address[0]}: {_printable(format % args)}"
         )
 
@@ -161,7 +234,9 @@ class CredentialServer:
         self.verbose = verbose
         self.served = 0
         self.refused = 0
-        self._counts = threading.Lock()
+        self._counts = threading.Lock()  # guards the counts and the refusal log's window
+        self._window_started = -REFUSAL_WINDOW_SECONDS
+        self._in_window = self._skipped = 0
         kind = _Http6 if address.version == 6 else _Http
         try:
             self._http = kind((str(address), port), _Handler)
@@ -180,7 +255,8 @@ class CredentialServer:
     def _hosts(self) -> set[str]:
         """The Host headers a request that really came to this address carries."""
         names = {self.host, f"[{self.host}]", "localhost"}
-        return {f"{name}:{self.port}" for name in names}
+        hosts = {f"{name}:{self.port}" for name in names}
+        return hosts | names if self.port == 80 else hosts  # clients leave the default port out
 
     # -- requests ------------------------------------------------------------------------
 
@@ -199,26 +275,46 @@ class CredentialServer:
         try:
             session = self._answer()
         except Unavailable as e:
-            self.log(f"could not answer {request.client_address[0]}: {e}")
-            return request.reply(503, {"code": "SessionUnavailable", "message": str(e)}, {"Retry-After": "1"})
+            request.reply(503, {"code": "SessionUnavailable", "message": str(e)}, {"Retry-After": "1"})
+            return self.log(f"could not answer {request.client_address[0]}: {e}")
         except Exception as e:
-            self.log(f"could not answer {request.client_address[0]}: internal error: {type(e).__name__}")
-            return request.reply(500, {"code": "InternalError", "message": "sts-mfa: internal error"})
+            request.reply(500, {"code": "InternalError", "message": "sts-mfa: internal error"})
+            peer = request.client_address[0]
+            return self.log(f"could not answer {peer}: internal error: {type(e).__name__}")
         with self._counts:
             self.served += 1
+        request.reply(200, container_document(session))  # then the log: a stderr that blocks holds up no SDK
         if self.verbose:
             self.log(
                 f"served {session.access_key_id} to {request.client_address[0]}:{request.client_address[1]}"
             )
-        return request.reply(200, container_document(session))
+        return None
 
     def refuse(self, request: _Handler, status: int, code: str, why: str) -> None:
         with self._counts:
             self.refused += 1
         peer = f"{request.client_address[0]}:{request.client_address[1]}"
-        self.log(f"refused {request.command} {_printable(request.path)} from {peer} ({status}): {why}")
         extra = {"Allow": "GET"} if status == 405 else None
         request.reply(status, {"code": code, "message": f"sts-mfa: {why}"}, extra)
+        self.log_refusal(
+            f"refused {request.command} {_printable(request.path)} from {peer} ({status}): {why}"
+        )
+
+    def log_refusal(self, message: str) -> None:
+        """Log a refusal, at most REFUSALS_LOGGED a window: any local process can knock, and must not
+        flood stderr (or the file it goes to); the others are counted, and said with the next one logged."""
+        with self._counts:
+            now = time.monotonic()
+            skipped = 0
+            if now - self._window_started >= REFUSAL_WINDOW_SECONDS:
+                self._window_started, self._in_window, skipped, self._skipped = now, 0, self._skipped, 0
+            self._in_window += 1
+            logged = self._in_window <= REFUSALS_LOGGED
+            self._skipped += 0 if logged else 1
+        if skipped:
+            self.log(f"{skipped} more requests were refused, not logged")
+        if logged:
+            self.log(message)
 
     # -- lifetime ------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ So the keeper:
 * renews when the session has less than `renew_below` left: 16 minutes (ahead of the
   SDK's 15, so an SDK that refreshes gets a session it need not refresh again at once),
   or, for a session obtained with less than that left (the sandbox's sessions of a few
-  seconds), half of what it had;
+  seconds), half of what it had; one of less than 20 minutes, at the SDK's own 15
+  (`MIN_RENEWAL_PERIOD_SECONDS`: a session of 961 s is not renewed every second);
 * meanwhile answers with the current session while it has more than `serve_above` left
   (60 s, or a quarter of the lifetime): the renewal runs in a thread of its own, so a
   request never waits for a TOTP window or an `mfa_process`;
@@ -58,6 +59,7 @@ FLOOR_SECONDS = 60.0  # a session this close to expiry is not handed out (as ses
 REQUEST_BUDGET_SECONDS = 1.5  # botocore gives up on a request after 2 s
 RETRY_AFTER_SECONDS = 5.0
 MAX_RETRY_AFTER_SECONDS = 30.0
+MIN_RENEWAL_PERIOD_SECONDS = 240.0  # under 20 minutes, a session is renewed at the SDK's 15, not 16
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,12 @@ class Margins:
 def margins(lifetime: float) -> Margins:
     """The margins for a session that lasts `lifetime` seconds (see the module docstring)."""
     lifetime = max(lifetime, 0.0)
-    renew_below = RENEW_AHEAD_SECONDS if lifetime > RENEW_AHEAD_SECONDS else lifetime / 2
+    if lifetime > RENEW_AHEAD_SECONDS:  # not so near its start that it is renewed every few seconds
+        renew_below = min(
+            RENEW_AHEAD_SECONDS, max(SDK_ADVISORY_SECONDS, lifetime - MIN_RENEWAL_PERIOD_SECONDS)
+        )
+    else:
+        renew_below = lifetime / 2
     return Margins(renew_below, min(FLOOR_SECONDS, lifetime / 4))
 
 

@@ -28,13 +28,14 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def _stopped_by_signals() -> Iterator[threading.Event]:
-    """An event set by SIGINT, SIGTERM or SIGHUP, so that the server stops cleanly on any of them."""
+    """An event set by SIGINT, SIGTERM, SIGHUP or SIGQUIT, so that the server stops cleanly (its token
+    file removed) on any of them."""
     stop = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
     previous = {signum: signal.signal(signum, handler) for signum in handled}
     try:
         yield stop
@@ -91,7 +92,7 @@ def serve(
     and the AWS CLI read (AWS_CONTAINER_CREDENTIALS_FULL_URI). Each request
     gets the current session, renewed ahead of its expiry through the cache
     and the MFA session, so many shells or an IDE share one renewal. Stops on
-    Ctrl-C, SIGTERM or SIGHUP (exit 0).
+    Ctrl-C, SIGTERM, SIGHUP or SIGQUIT (exit 0).
     """
     from sts_mfa.server import tokenfile
 
@@ -108,6 +109,18 @@ def serve(
     click.echo("sts-mfa: stopped the credentials endpoint", err=True)
 
 
+def _readable_by_others(stream: object) -> bool:
+    """Is `stream` a regular file that users other than its owner may read?"""
+    import os
+    import stat
+
+    try:
+        info = os.fstat(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
+    return stat.S_ISREG(info.st_mode) and bool(info.st_mode & 0o044)
+
+
 def _print_exports(app: App, running: Running, path: str, show_token: bool) -> None:
     exports = endpoint_environment(app, running)
     exports["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = path
@@ -118,6 +131,11 @@ def _print_exports(app: App, running: Running, path: str, show_token: bool) -> N
     click.echo("\n".join(lines))
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
+    if show_token and _readable_by_others(sys.stdout):
+        app.warn(
+            "the token went to a file others can read: anyone who reads it gets the role's credentials "
+            "from the endpoint (chmod 600 it, or leave out --show-token: the token file is private)"
+        )
     click.echo(
         f"sts-mfa: serving the role's session at {running.server.url} until interrupted "
         f"(the token is in {path})",
