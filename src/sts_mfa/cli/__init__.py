@@ -166,15 +166,21 @@ def main() -> None:
         from sts_mfa.cli.boundary import output_gone
 
         output_gone()
+    except OSError as e:  # the cached answer written to a stdout that cannot take it
+        from sts_mfa.cli.boundary import cannot_write, output_gone
+
+        if cannot_write(e):
+            output_gone(e)
+        raise
     if IS_PROGRAM:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the work is done: a late Ctrl-C changes nothing
     try:
         if _is_open(sys.stdout):
             sys.stdout.flush()
-    except (BrokenPipeError, ValueError, OSError):
-        from sts_mfa.cli.boundary import output_gone
+    except (BrokenPipeError, ValueError, OSError) as e:
+        from sts_mfa.cli.boundary import cannot_write, output_gone
 
-        output_gone()
+        output_gone(e if cannot_write(e) else None)
     if code not in (0, None):
         sys.exit(code)
 

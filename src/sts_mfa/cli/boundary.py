@@ -10,16 +10,25 @@ Light on purpose: a failing run imports only what it needs to say why.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeGuard, TypeVar
 
 import click
 
 T = TypeVar("T")
 
 INTERRUPTED = "sts-mfa: interrupted; the state file keeps what was done so far"
+# What writing to stdout fails with besides a gone reader (`> /dev/full`, a full disk, a
+# dead terminal): our own files are written by `storage`, whose errors say which file.
+CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT})
+
+
+def cannot_write(e: BaseException) -> TypeGuard[OSError]:
+    """An OSError that means the output could not be written (not a gone reader: EPIPE)."""
+    return isinstance(e, OSError) and e.errno in CANNOT_WRITE
 
 
 def one_line(text: str) -> str:
@@ -55,13 +64,15 @@ def interrupted() -> NoReturn:
     sys.exit(130)
 
 
-def output_gone() -> NoReturn:
-    """stdout was closed, or its reader went away (`| head -1`): say so once, exit 1."""
+def output_gone(error: OSError | None = None) -> NoReturn:
+    """stdout was closed, its reader went away (`| head -1`), or it cannot be written
+    (`> /dev/full`, `error`): say so once, exit 1."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # nothing more can fail at exit's flush
+    why = f"could not be written: {error.strerror}" if error else "was closed before everything was written"
     with contextlib.suppress(OSError, ValueError, AttributeError):
-        sys.stderr.write("sts-mfa: error: standard output was closed before everything was written\n")
+        sys.stderr.write(f"sts-mfa: error: standard output {why}\n")
         sys.stderr.flush()
     os._exit(1)
 
@@ -89,6 +100,8 @@ def guarded(run: Callable[[], T], *, doing: str) -> T:
 
         if isinstance(e, StsMfaError):
             fail(e)
+        if cannot_write(e):
+            output_gone(e)
         if type(e).__module__.startswith("botocore"):
             from sts_mfa.aws import translate
 

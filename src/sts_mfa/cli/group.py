@@ -124,7 +124,7 @@ def main() -> None:
     """
     import sys
 
-    from sts_mfa.cli.boundary import interrupted, output_gone
+    from sts_mfa.cli.boundary import cannot_write, interrupted, output_gone
 
     try:
         code = cli.main(prog_name="sts-mfa", standalone_mode=False)
@@ -135,4 +135,8 @@ def main() -> None:
         sys.exit(e.exit_code)
     except BrokenPipeError:
         output_gone()
+    except OSError as e:  # Click writing help or a message to a stdout that cannot take it
+        if cannot_write(e):
+            output_gone(e)
+        raise
     sys.exit(code if isinstance(code, int) else 0)
