@@ -36,6 +36,7 @@ from sts_mfa.sandbox.examples import ExampleFiles, ExampleIdentity, create_ident
 from tests.support.aws import http
 from tests.support.env import subprocess_env
 from tests.support.processes import BIN, STS_MFA, run
+from tests.support.sandbox import logging_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
 
@@ -117,14 +118,7 @@ def alice(running: Sandbox, tmp_path: Path) -> Iterator[Alice]:
     identity = create_identity(running)
     files = ExampleFiles.in_directory(tmp_path / "aws")
     write_files(files, identity, endpoint=running.endpoint, region=running.region, merge=False)
-    log = tmp_path / "phone.log"
-    phone = tmp_path / "phone.sh"
-    phone.write_text(
-        "#!/bin/sh\n"
-        f"echo code >> {shlex.quote(str(log))}\n"
-        f"exec {shlex.quote(sys.executable)} -m sts_mfa.sandbox.totp_code {shlex.quote(str(files.seed))}\n"
-    )
-    phone.chmod(0o700)
+    phone, log = logging_phone(tmp_path, files.seed)
     text, count = re.subn(r"(?m)^mfa_process = .*$", f"mfa_process = {phone}", files.config.read_text())
     assert count == 2, text
     text += (

@@ -18,7 +18,6 @@ import json
 import os
 import pty
 import select
-import shlex
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from sts_mfa.sandbox import Sandbox
 from sts_mfa.sandbox.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
 from tests.support.env import subprocess_env
 from tests.support.processes import BIN, STS_MFA, run, run_probe
+from tests.support.sandbox import logging_phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
 
@@ -88,14 +88,7 @@ def alice(running: Sandbox, tmp_path: Path) -> Alice:
     identity = create_identity(running)
     files = ExampleFiles.in_directory(tmp_path / "aws")
     write_files(files, identity, endpoint=running.endpoint, region=running.region, merge=False)
-    log = tmp_path / "phone.log"
-    phone = tmp_path / "phone.sh"
-    phone.write_text(
-        "#!/bin/sh\n"
-        f"echo code >> {shlex.quote(str(log))}\n"
-        f"exec {shlex.quote(sys.executable)} -m sts_mfa.sandbox.totp_code {shlex.quote(str(files.seed))}\n"
-    )
-    phone.chmod(0o700)
+    phone, log = logging_phone(tmp_path, files.seed)
     text = files.config.read_text().replace(
         f"mfa_process = {sys.executable} -m sts_mfa.sandbox.totp_code {files.seed}", f"mfa_process = {phone}"
     )

@@ -156,3 +156,22 @@ def phone_codes(sb: Sandbox, cli: Cli) -> tuple[str, str]:
     totp = pyotp.TOTP(sb.mfa_seed(state.mfa_device.serial))
     now = cli.clock.now()
     return totp.at(now - 30), totp.at(now)
+
+
+def logging_phone(tmp_path: Path, seed: Path) -> tuple[Path, Path]:
+    """An `mfa_process` that prints the device's current code and logs each use: (script, log).
+
+    Tests count the lines of the log to know how many codes a run asked the "phone" for.
+    """
+    import shlex
+    import sys
+
+    log = tmp_path / "phone.log"
+    phone = tmp_path / "phone.sh"
+    phone.write_text(
+        "#!/bin/sh\n"
+        f"echo code >> {shlex.quote(str(log))}\n"
+        f"exec {shlex.quote(sys.executable)} -m sts_mfa.sandbox.totp_code {shlex.quote(str(seed))}\n"
+    )
+    phone.chmod(0o700)
+    return phone, log

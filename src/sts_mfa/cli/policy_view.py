@@ -90,7 +90,8 @@ def show(
         console.print(Text(f"  {one_line(what)}", style="dim"))
     marks = _finding_marks(analysis)
     lines = _lines(document)
-    width = max([len(_label(statement, text, marks)) for text, statement in lines] + [0])
+    # One gutter for every document, marked or not, so documents shown together line up.
+    width = max([len(_label(statement, text, marks)) for text, statement in lines] + [len("MFA ▶")])
     highlighted = _highlight([text for text, _ in lines])
     for (text, statement), coloured in zip(lines, highlighted, strict=True):
         label = _label(statement, text, marks)
