@@ -153,6 +153,26 @@ def run_case(case: Case, b: Bench) -> Outcome:
     return run_on_pty(program(b, case), on_terminal, case.keys)
 
 
+def waiting_for_input(pid: int, within: float = 2.0) -> None:
+    """Wait until the child sleeps (in its read of the terminal) before a key is typed.
+
+    A person types after the prompt has appeared; a test that types the instant the prompt's
+    text arrives can land its Ctrl-C in the microseconds between that write and the read,
+    where CPython only sets a flag and the read then blocks for good (a Python limitation,
+    not the tool's: a second Ctrl-C ends it). Linux's /proc says when the child sleeps.
+    """
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return  # no /proc, or the child is gone: type now
+        if stat.rsplit(")", 1)[1].split()[0] == "S":
+            time.sleep(0.05)  # and a person's moment more
+            return
+        time.sleep(0.01)
+
+
 def run_on_pty(command: list[str], env: dict[str, str], keys: tuple[tuple[str, bytes], ...]) -> Outcome:
     """Run `command` with a pseudo-terminal as its controlling terminal, typing `keys` when asked."""
     pid, fd = pty.fork()
@@ -167,6 +187,7 @@ def run_on_pty(command: list[str], env: dict[str, str], keys: tuple[tuple[str, b
     try:
         while True:
             if pending and re.search(pending[0][0].encode(), seen):
+                waiting_for_input(pid)
                 os.write(fd, pending.pop(0)[1])
             left = deadline - time.monotonic()
             if left <= 0:

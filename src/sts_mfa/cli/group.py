@@ -7,14 +7,22 @@ completion cost about as much as Click itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from sts_mfa import DEFAULT_STATE_FILE, __version__
-from sts_mfa.cli.app import App
-from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import LazyGroup
 from sts_mfa.cli.params import ENDPOINT_URL, STATE_NAME_BYTES, FilePath
 from sts_mfa.cli.terminal import terminal_width
+
+
+def _complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Profile names, from a module loaded only when a profile is being completed."""
+    from sts_mfa.cli.completion import complete_profile
+
+    return complete_profile(ctx, param, incomplete)
+
 
 EXIT_CODES = """\b
 Exit codes:
@@ -68,7 +76,7 @@ Your own MFA roles, from ~/.aws/config:
 @click.option(
     "--profile",
     envvar="AWS_PROFILE",
-    shell_complete=complete_profile,
+    shell_complete=_complete_profile,
     help="AWS profile for the admin side [env: AWS_PROFILE].",
 )
 @click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region [env: AWS_REGION].")
@@ -99,9 +107,12 @@ def cli(
     policy demands MFA; check-deny shows AssumeRole refused without MFA; assume
     gets the role with a TOTP code; list-buckets uses it; teardown removes it all.
     The steps share a JSON state file, so each runs on its own or in a script.
-    assume, exec, list-buckets, check-deny and status also take a PROFILE of your
-    AWS config (role_arn + mfa_serial): one MFA code for many roles, never reused.
+    assume, exec, serve, console, list-buckets, check-deny and status also take a
+    PROFILE of your AWS config (role_arn + mfa_serial): one MFA code for many
+    roles, never reused. audit checks every role in the account.
     """
+    from sts_mfa.cli.app import App  # not for --help or TAB, which never get here
+
     app = App.from_options(
         ctx.obj,  # a test's injected App, if any: its fields win
         state_file=state_path,
@@ -124,19 +135,19 @@ def main() -> None:
     """
     import sys
 
-    from sts_mfa.cli.boundary import cannot_write, interrupted, output_gone
-
     try:
         code = cli.main(prog_name="sts-mfa", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
+        from sts_mfa.cli.boundary import interrupted
+
         interrupted()
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except BrokenPipeError:
-        output_gone()
-    except OSError as e:  # Click writing help or a message to a stdout that cannot take it
-        if cannot_write(e):
-            output_gone(e)
+    except OSError as e:  # a gone reader (EPIPE), or a stdout that cannot take Click's help or message
+        from sts_mfa.cli.boundary import cannot_write, output_gone
+
+        if isinstance(e, BrokenPipeError) or cannot_write(e):
+            output_gone(e if cannot_write(e) else None)
         raise
     sys.exit(code if isinstance(code, int) else 0)

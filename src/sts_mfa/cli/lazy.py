@@ -12,8 +12,6 @@ from typing import Any
 
 import click
 
-from sts_mfa.cli.boundary import guarded
-
 # The commands, in the order of the story: (module under sts_mfa.cli.commands, one-line help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "setup": ("setup", "Create the user, MFA device, key, and the MFA-only role."),
@@ -61,4 +59,6 @@ class LazyGroup(click.Group):
         return names + click.Command.shell_complete(self, ctx, incomplete)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sts_mfa.cli.boundary import guarded  # only a run that does something needs it
+
         return guarded(lambda: super(LazyGroup, self).invoke(ctx), doing=ctx.invoked_subcommand or "sts-mfa")

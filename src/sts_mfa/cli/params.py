@@ -6,8 +6,6 @@ from typing import Any
 
 import click
 
-from sts_mfa.codes import code_problem, normalize_code
-
 # Longer paths and file names than Linux allows (PATH_MAX 4096, NAME_MAX 255 bytes).
 MAX_PATH_BYTES = 4095
 MAX_NAME_BYTES = 255
@@ -28,6 +26,8 @@ class MfaCode(click.ParamType):  # type: ignore[type-arg]  # generic only in new
         text = str(value).strip()
         if self.allow_stdin and text == "-":
             return "-"
+        from sts_mfa.codes import code_problem, normalize_code  # not loaded for --help
+
         problem = code_problem(text)
         if problem is not None:
             self.fail(problem, param, ctx)
@@ -48,6 +48,8 @@ def read_code_from_stdin(stream: Any) -> str:
         line = stream.readline(64)  # a code is 6 digits: never read (or echo) more than a line's worth
     except (OSError, ValueError) as e:
         raise NoCode(f"--code -: cannot read standard input: {e}") from None
+    from sts_mfa.codes import code_problem, normalize_code
+
     problem = code_problem(line.strip())
     if problem is not None:
         raise click.BadParameter(f"from stdin: {problem}", param_hint="'--code -'")
