@@ -32,6 +32,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.support.env import subprocess_env
+
 BIN = Path(sys.executable).parent
 ACCOUNT = "111111111111"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
@@ -41,20 +43,6 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.e2e]
 
 
 # --- small local helpers ------------------------------------------------------------------------
-
-
-def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """This machine's environment without any AWS or sts-mfa setting."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
-    env.update(
-        HOME=str(home),
-        AWS_CONFIG_FILE=str(home / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "no-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        NO_COLOR="1",
-    )
-    env.update(extra)
-    return env
 
 
 def exports_of(stdout: str) -> dict[str, str]:
@@ -92,7 +80,7 @@ class Served:
     @property
     def env(self) -> dict[str, str]:
         """What `eval "$(sts-mfa sandbox serve ...)"` leaves a shell with."""
-        return clean_env(self.home, **self.exports)
+        return subprocess_env(self.home, **self.exports)
 
     def profile(self, name: str) -> dict[str, str]:
         parser = configparser.RawConfigParser()
@@ -123,7 +111,7 @@ class Served:
 def serve(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sts_mfa", "sandbox", "serve", "--background", *args],
-        env=clean_env(home),
+        env=subprocess_env(home),
         capture_output=True,
         text=True,
         timeout=120,
