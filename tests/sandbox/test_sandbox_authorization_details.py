@@ -20,10 +20,9 @@ from urllib.parse import unquote
 
 import pytest
 from botocore.handlers import json_decode_policies
-from moto.server import ThreadedMotoServer
 
 from sts_mfa.sandbox import Sandbox, motoview
-from tests.support.aws import ACCOUNT_1, Aws, Creds, identity_policy, refused, trust_policy
+from tests.support.aws import ACCOUNT_1, Aws, Creds, identity_policy, plain_moto_server, refused, trust_policy
 from tests.support.clock import START, FakeClock
 from tests.support.env import subprocess_env
 from tests.support.processes import run
@@ -49,23 +48,10 @@ def _roles(aws: Aws, count: int) -> list[str]:
 
 @pytest.fixture
 def plain_moto() -> Iterator[Aws]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    motoview.reset_everything()
-    key_id, secret, _ = motoview.create_admin(ACCOUNT_1, "us-east-1", "sandbox-admin", "/sandbox/")
-    try:
-        yield Aws(
-            f"http://{host}:{port}",
-            "us-east-1",
-            [Creds(key_id, secret)],
-            [ACCOUNT_1],
-            FakeClock(START),
-            False,
-        )
-    finally:
-        server.stop()
+    with plain_moto_server() as endpoint:
         motoview.reset_everything()
+        key_id, secret, _ = motoview.create_admin(ACCOUNT_1, "us-east-1", "sandbox-admin", "/sandbox/")
+        yield Aws(endpoint, "us-east-1", [Creds(key_id, secret)], [ACCOUNT_1], FakeClock(START), False)
 
 
 def _unlike_aws(page: dict[str, Any]) -> list[str]:

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.sandbox.federation import CONSOLE_PATH, COOKIE, FEDERATION_PATH, TOKEN_SECONDS
@@ -28,6 +27,7 @@ from tests.support.aws import (
     create_mfa_user,
     create_role,
     http,
+    plain_moto_server,
     trust_policy,
 )
 
@@ -271,16 +271,11 @@ def test_a_reset_forgets_every_token(
 def test_plain_moto_has_no_federation_endpoint() -> None:
     """moto serves no sign-in at all (it reads the path as an S3 bucket): `sts-mfa console`
     could not be tested against it."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
+    with plain_moto_server() as endpoint:
         session = json.dumps({"sessionId": "ASIAEXAMPLE", "sessionKey": "secret", "sessionToken": "token"})
         query = urlencode({"Action": "getSigninToken", "Session": session})
         for path in (FEDERATION_PATH, "/federation"):
-            status, _, body = http(f"http://{host}:{port}", "GET", f"{path}?{query}")
+            status, _, body = http(endpoint, "GET", f"{path}?{query}")
             assert status == 404, (path, body[:200])
             assert b"NoSuchBucket" in body  # moto takes the path for an S3 bucket
             assert b"SigninToken" not in body
-    finally:
-        server.stop()

@@ -20,12 +20,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from sts_mfa.sandbox import Faults, Sandbox, motoview
 from tests.support.aws import (
     ACCOUNT_1,
+    SUCCEEDED,
     Aws,
     Creds,
     MfaUser,
@@ -33,6 +32,8 @@ from tests.support.aws import (
     create_mfa_user,
     create_role,
     http,
+    outcome,
+    plain_moto_server,
     sandbox_aws,
     trust_policy,
 )
@@ -43,26 +44,21 @@ from tests.support.processes import sts_mfa
 pytestmark = pytest.mark.sandbox
 
 EXPIRED = ("ExpiredToken", "The security token included in the request is expired")
-SUCCEEDED = "succeeded"
 
 
 @pytest.fixture(scope="module", params=["plain moto", "sandbox"])
 def fresh_target(request: pytest.FixtureRequest) -> Iterator[Callable[[], Aws]]:
     clock = FakeClock(START)
     if request.param == "plain moto":
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
+        with plain_moto_server() as endpoint:
 
-        def fresh_moto() -> Aws:
-            motoview.reset_everything()
-            key, secret, _ = motoview.create_admin(ACCOUNT_1, "us-east-1", "sandbox-admin", "/sandbox/")
-            clock.t = START
-            return Aws(f"http://{host}:{port}", "us-east-1", [Creds(key, secret)], [ACCOUNT_1], clock, False)
+            def fresh_moto() -> Aws:
+                motoview.reset_everything()
+                key, secret, _ = motoview.create_admin(ACCOUNT_1, "us-east-1", "sandbox-admin", "/sandbox/")
+                clock.t = START
+                return Aws(endpoint, "us-east-1", [Creds(key, secret)], [ACCOUNT_1], clock, False)
 
-        yield fresh_moto
-        server.stop()
-        motoview.reset_everything()
+            yield fresh_moto
     else:
         with Sandbox(clock=clock, accounts=(ACCOUNT_1,)) as sandbox:
 
@@ -77,14 +73,6 @@ def fresh_target(request: pytest.FixtureRequest) -> Iterator[Callable[[], Aws]]:
 @pytest.fixture
 def target(fresh_target: Callable[[], Aws]) -> Aws:
     return fresh_target()
-
-
-def outcome(call: Callable[[], object]) -> str | tuple[str, str]:
-    try:
-        call()
-    except ClientError as exc:
-        return exc.response["Error"]["Code"], exc.response["Error"]["Message"]
-    return SUCCEEDED
 
 
 def mfa_session(target: Aws, user: MfaUser) -> Creds:

@@ -31,17 +31,14 @@ import boto3
 import pyotp
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from sts_mfa.sandbox import Faults, Sandbox, motoview
+from tests.support.aws import NO_RETRIES, SUCCEEDED, Creds, outcome, plain_moto_server
 
 pytestmark = pytest.mark.sandbox
 
 ACCOUNT = "111111111111"
 MOTO_EXAMPLE_KEY = "AKIAIOSFODNN7EXAMPLE"
-SUCCEEDED = "succeeded"
-NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 MFA_ONLY = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 INVALID_CODE = ("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
 BOTH_REQUIRED = (
@@ -58,18 +55,6 @@ CHAINING = (
 
 
 # --- small local helpers ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Creds:
-    key: str
-    secret: str
-    token: str | None = None
-
-    @classmethod
-    def of(cls, response: dict[str, Any]) -> Creds:
-        c = response["Credentials"]
-        return cls(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 
 
 @dataclass(frozen=True)
@@ -96,9 +81,9 @@ class Target:
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint,
             region_name="us-east-1",
-            aws_access_key_id=creds.key,
-            aws_secret_access_key=creds.secret,
-            aws_session_token=creds.token,
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=creds.session_token,
             config=config,
         )
 
@@ -107,14 +92,6 @@ class Target:
 
     def next_window(self) -> None:
         self.clock.advance(30)
-
-
-def outcome(call: Callable[..., Any], **kwargs: Any) -> str | tuple[str, str]:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        return exc.response["Error"]["Code"], exc.response["Error"]["Message"]
-    return SUCCEEDED
 
 
 def expect(
@@ -179,19 +156,15 @@ def session_token(target: Target, user: User, *, mfa: bool = True, **kwargs: Any
 def fresh_target(request: pytest.FixtureRequest, shared_clock: Any) -> Iterator[Callable[[], Target]]:
     start = shared_clock()
     if request.param == "plain moto":
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
+        with plain_moto_server() as endpoint:
 
-        def fresh_moto() -> Target:
-            motoview.reset_everything()
-            key, secret, _ = motoview.create_admin(ACCOUNT, "us-east-1", "sandbox-admin", "/sandbox/")
-            shared_clock.advance(start - shared_clock())  # back to the start
-            return Target(f"http://{host}:{port}", Creds(key, secret), shared_clock, strict=False)
+            def fresh_moto() -> Target:
+                motoview.reset_everything()
+                key, secret, _ = motoview.create_admin(ACCOUNT, "us-east-1", "sandbox-admin", "/sandbox/")
+                shared_clock.advance(start - shared_clock())  # back to the start
+                return Target(endpoint, Creds(key, secret), shared_clock, strict=False)
 
-        yield fresh_moto
-        server.stop()
-        motoview.reset_everything()
+            yield fresh_moto
     else:
         sandbox: Sandbox = request.getfixturevalue("running")
 
@@ -229,10 +202,10 @@ def test_with_mfa_the_session_is_the_users_own(target: Target, alice: User) -> N
     arn = target.client("sts", first).get_caller_identity()["Arn"]
 
     if target.strict:
-        assert first.key.startswith("ASIA") and first.key != second.key
+        assert first.access_key_id.startswith("ASIA") and first.access_key_id != second.access_key_id
         assert arn == f"arn:aws:iam::{ACCOUNT}:user/team/alice" == alice.arn
     else:
-        assert first.key == second.key == MOTO_EXAMPLE_KEY
+        assert first.access_key_id == second.access_key_id == MOTO_EXAMPLE_KEY
         assert arn == "arn:aws:sts::123456789012:user/moto"
 
 
@@ -375,7 +348,7 @@ def test_s3_evaluates_the_users_identity_policies(target: Target) -> None:
 def test_other_sts_actions_are_refused(target: Target, alice: User) -> None:
     sts = target.client("sts", Creds.of(session_token(target, alice)))
 
-    result = outcome(sts.get_access_key_info, AccessKeyId=alice.creds.key)
+    result = outcome(sts.get_access_key_info, AccessKeyId=alice.creds.access_key_id)
 
     not_allowed = f"User: {alice.arn} is not authorized to perform: sts:GetAccessKeyInfo on resource: *"
     expect(target, result, ("AccessDenied", not_allowed))

@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from sts_mfa.sandbox import Sandbox, motoview
 from tests.support.aws import (
     ACCOUNT_1,
     ACCOUNT_2,
+    SUCCEEDED,
     Aws,
     Creds,
     allow_assume,
@@ -26,23 +25,14 @@ from tests.support.aws import (
     create_mfa_user,
     create_role,
     identity_policy,
+    outcome,
+    plain_moto_server,
     sandbox_aws,
     trust_policy,
 )
 from tests.support.clock import START, FakeClock
 
 pytestmark = pytest.mark.sandbox
-
-SUCCEEDED = "succeeded"
-
-
-def outcome(call: Callable[..., Any], **kwargs: Any) -> str | tuple[str, str]:
-    """'succeeded', or the (Code, Message) of the refusal."""
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        return exc.response["Error"]["Code"], exc.response["Error"]["Message"]
-    return SUCCEEDED
 
 
 def expect(target: Aws, result: str | tuple[str, str], refusal: tuple[str, str]) -> None:
@@ -79,24 +69,20 @@ def _plain_moto_state() -> list[Creds]:
 def fresh_target(request: pytest.FixtureRequest) -> Iterator[Callable[[], Aws]]:
     clock = FakeClock(START)
     if request.param == "plain moto":
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
+        with plain_moto_server() as endpoint:
 
-        def fresh_moto() -> Aws:
-            clock.t = START
-            return Aws(
-                endpoint=f"http://{host}:{port}",
-                region="us-east-1",
-                admins=_plain_moto_state(),
-                account_ids=[ACCOUNT_1, ACCOUNT_2],
-                clock=clock,
-                strict=False,
-            )
+            def fresh_moto() -> Aws:
+                clock.t = START
+                return Aws(
+                    endpoint=endpoint,
+                    region="us-east-1",
+                    admins=_plain_moto_state(),
+                    account_ids=[ACCOUNT_1, ACCOUNT_2],
+                    clock=clock,
+                    strict=False,
+                )
 
-        yield fresh_moto
-        server.stop()
-        motoview.reset_everything()
+            yield fresh_moto
     else:
         with Sandbox(clock=clock) as sandbox:
 

@@ -9,7 +9,8 @@ user with an enabled MFA device, a role, the policies between them, an AssumeRol
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from typing import Any
@@ -28,6 +29,38 @@ ACCOUNT_1 = "111111111111"  # identity account: where the user lives
 ACCOUNT_2 = "222222222222"  # resource account: where a cross-account role lives
 
 _BOTO = boto3.session.Session()
+
+
+SUCCEEDED = "succeeded"
+
+
+def outcome(call: Callable[..., Any], **kwargs: Any) -> str | tuple[str, str]:
+    """'succeeded', or the (Code, Message) of the refusal."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        return exc.response["Error"]["Code"], exc.response["Error"]["Message"]
+    return SUCCEEDED
+
+
+@contextmanager
+def plain_moto_server() -> Iterator[str]:
+    """moto's own server on a free port, nothing in front of it (the contrast to the sandbox):
+    its endpoint URL. moto's in-process models are reset when it stops."""
+    from moto.server import ThreadedMotoServer
+
+    from sts_mfa.sandbox import motoview
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        motoview.reset_everything()
+
+
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
@@ -40,6 +73,11 @@ class Creds:
     @classmethod
     def of_session(cls, credentials: dict[str, Any]) -> Creds:
         return cls(credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+
+    @classmethod
+    def of(cls, response: dict[str, Any]) -> Creds:
+        """The credentials of an AssumeRole or GetSessionToken response."""
+        return cls.of_session(response["Credentials"])
 
 
 @dataclass
