@@ -15,7 +15,7 @@ line through `one_line`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from sts_mfa.state import State
-    from sts_mfa.trust import Analysis
+    from sts_mfa.trust import Finding
 
 MFA_KEY = "aws:multifactorauth"
 _MARK_STYLE = {"MFA": "bold green", "open": "bold red", "undecided": "bold yellow", "service": "cyan"}
@@ -82,19 +82,19 @@ def show(
     *,
     title: str,
     what: str | None = None,
-    analysis: Analysis | None = None,
+    findings: Iterable[Finding] = (),
 ) -> None:
     """One document: a title, the one line on what it does, the JSON with its marks."""
     console.print(Text(one_line(title), style="bold"))
     if what:
         console.print(Text(f"  {one_line(what)}", style="dim"))
-    marks = _finding_marks(analysis)
+    marks = _finding_marks(findings)
     lines = _lines(document)
+    labels = [_label(statement, text, marks) for text, statement in lines]
     # One gutter for every document, marked or not, so documents shown together line up.
-    width = max([len(_label(statement, text, marks)) for text, statement in lines] + [len("MFA ▶")])
+    width = max([len(label) for label in labels] + [len("MFA ▶")])
     highlighted = _highlight([text for text, _ in lines])
-    for (text, statement), coloured in zip(lines, highlighted, strict=True):
-        label = _label(statement, text, marks)
+    for label, coloured in zip(labels, highlighted, strict=True):
         kind = label.split(" ", 1)[0] if label else ""
         gutter = Text(label.rjust(width) + (" " if width else ""), style=_MARK_STYLE.get(kind, ""))
         console.print(Text.assemble(gutter, coloured), soft_wrap=True)
@@ -102,11 +102,11 @@ def show(
         console.print(Text("  (marked: the statements behind the findings above)", style="dim"))
 
 
-def _finding_marks(analysis: Analysis | None) -> dict[int, str]:
+def _finding_marks(findings: Iterable[Finding]) -> dict[int, str]:
     """Statement number -> the worst kind of finding it has."""
     marks: dict[int, str] = {}
     rank = {"open": 0, "undecided": 1, "service": 2}
-    for finding in analysis.findings if analysis is not None else ():
+    for finding in findings:
         if finding.statement is None:
             continue
         held = marks.get(finding.statement)
@@ -124,9 +124,8 @@ def _label(statement: int | None, text: str, marks: dict[int, str]) -> str:
 
 
 def _highlight(lines: list[str]) -> list[Text]:
-    text = Syntax("\n".join(lines), "json", theme="ansi_dark", background_color="default").highlight(
-        "\n".join(lines)
-    )
+    code = "\n".join(lines)
+    text = Syntax(code, "json", theme="ansi_dark", background_color="default").highlight(code)
     parts = text.split("\n", allow_blank=True)
     return list(parts)[: len(lines)] + [Text("")] * max(0, len(lines) - len(parts))
 

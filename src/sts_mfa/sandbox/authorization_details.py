@@ -67,8 +67,8 @@ def answer(call: Call) -> AfterSuccess:
     page = roles[start : start + size]
     following = start + size if start + size < len(roles) else None
     profiles = motoview.instance_profiles_by_role(call.account)
-    body = _response(page, profiles, following)
-    request_id = awserrors.new_request_id()
+    request_id = awserrors.new_request_id()  # one ID, in the header and in the body, as AWS sends
+    body = _response(page, profiles, following, request_id)
     headers = [
         ("Content-Type", "text/xml"),
         ("x-amzn-RequestId", request_id),
@@ -107,7 +107,9 @@ def _only_roles() -> AwsFault:
 # --- the XML, in the order of IAM's API model ---------------------------------------------
 
 
-def _response(page: list[Role], profiles: dict[str, list[InstanceProfile]], following: int | None) -> bytes:
+def _response(
+    page: list[Role], profiles: dict[str, list[InstanceProfile]], following: int | None, request_id: str
+) -> bytes:
     namespace = QUERY_NAMESPACES["iam"]
     roles = "".join(_role(role, profiles.get(role.id, [])) for role in page)
     truncated = "true" if following is not None else "false"
@@ -118,7 +120,7 @@ def _response(page: list[Role], profiles: dict[str, list[InstanceProfile]], foll
         f"<UserDetailList/><GroupDetailList/><RoleDetailList>{roles}</RoleDetailList><Policies/>"
         f"<IsTruncated>{truncated}</IsTruncated>{next_marker}"
         "</GetAccountAuthorizationDetailsResult>"
-        f"<ResponseMetadata><RequestId>{awserrors.new_request_id()}</RequestId></ResponseMetadata>"
+        f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
         "</GetAccountAuthorizationDetailsResponse>"
     )
     return text.encode("utf-8")

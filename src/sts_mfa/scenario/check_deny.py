@@ -15,6 +15,7 @@ from sts_mfa import trust
 from sts_mfa.aws import error_code, error_message, translate
 from sts_mfa.errors import StateError
 from sts_mfa.scenario.context import Context, gone, require_setup, stale_key_error, user_keys
+from sts_mfa.scenario.refusals import PROPAGATING_KEY
 from sts_mfa.state import State
 from sts_mfa.trust import Analysis
 from sts_mfa.waits import NotReady, poll
@@ -58,7 +59,7 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
             code = error_code(e)
             if code == "AccessDenied":
                 return True, code, error_message(e)
-            if code in ("InvalidClientTokenId", "InvalidAccessKeyId"):
+            if code in PROPAGATING_KEY:
                 if ctx.young(key_created):
                     raise NotReady(error_message(e)) from None
                 raise stale_key_error(state, code) from None

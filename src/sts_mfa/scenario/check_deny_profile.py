@@ -41,15 +41,10 @@ class ProfileCheck:
     document: Any = None  # the trust policy as read (None: unreadable)
     read_with: str | None = None  # which credentials could read the trust policy
     unread_because: list[str] = field(default_factory=list)
-    temporary_source: bool = False
 
     @property
     def trust_policy(self) -> str:
         return "read" if self.analysis is not None else "unreadable"
-
-    @property
-    def findings(self) -> list[str]:
-        return [str(f) for f in self.analysis.findings] if self.analysis is not None else []
 
     @property
     def proven(self) -> bool:
@@ -67,7 +62,6 @@ def check_deny_profile(
         profile=profile.name,
         role_arn=profile.role_arn,
         source_arn=_caller(source_sts),
-        temporary_source=keys.session_token is not None,
         **_without_mfa(source_sts, sessions),
     )
     got = sessions.get(want, codes)  # with MFA: raises (exit 1/5/6) if AWS refuses that too

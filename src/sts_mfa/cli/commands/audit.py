@@ -239,21 +239,21 @@ def _table(out: Console, report: Report) -> None:
 
 def _policies(out: Console, report: Report) -> None:
     from sts_mfa.cli.policy_view import show
-    from sts_mfa.trust import analyse
 
     for role in report.results:
         document = report.documents.get(role.digest)
         if document is None:
             continue
         out.print()
-        show(out, document, title=f"Trust policy of {role.arn} ({role.verdict})", analysis=analyse(document))
+        show(out, document, title=f"Trust policy of {role.arn} ({role.verdict})", findings=role.findings)
 
 
 def _summary(out: Console, report: Report) -> None:
+    from sts_mfa.audit.classify import VERDICTS
     from sts_mfa.cli.output import safe
 
     counts = report.count()
-    parts = ", ".join(f"{counts[v]} {v}" for v in ("open", "undecided", "requires-mfa", "service", "ignored"))
+    parts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
     out.print(
         f"{len(report.results)} roles: {parts} ({report.requests} requests, {report.readings} reading(s))"
     )

@@ -197,7 +197,7 @@ def _show_policy(app: App, out: Console, role_arn: str, document: Any, analysis:
         return
     from sts_mfa.cli.policy_view import show
 
-    show(out, document, title=f"Trust policy of {role_arn}", analysis=analysis)
+    show(out, document, title=f"Trust policy of {role_arn}", findings=analysis.findings)
 
 
 def _say_proven(out: Console, role_arn: str) -> None:
