@@ -25,11 +25,7 @@ if TYPE_CHECKING:
 
 def from_flags(app: App, code: str | None) -> Codes:
     """--code CODE, --code - (stdin), STS_MFA_CODE; the software token; a prompt on a terminal."""
-    given: Callable[[], str] | None = None
-    if code == "-":
-        given = lambda: read_code_from_stdin(sys.stdin)  # noqa: E731
-    elif code is not None:
-        given = lambda: code  # noqa: E731
+    given = given_code(code)
     prompt = terminal_prompt("MFA code from your authenticator app")
 
     def missing(state: State) -> StsMfaError:
@@ -40,6 +36,15 @@ def from_flags(app: App, code: str | None) -> Codes:
         )
 
     return Codes(given=given, prompt=prompt, missing=missing)
+
+
+def given_code(code: str | None) -> Callable[[], str] | None:
+    """The code the user gave: `--code CODE` (or STS_MFA_CODE), `--code -` (a line of stdin), or none."""
+    if code == "-":
+        return lambda: read_code_from_stdin(sys.stdin)
+    if code is not None:
+        return lambda: code
+    return None
 
 
 def terminal_prompt(text: str) -> Callable[[], str] | None:

@@ -91,22 +91,20 @@ def _first_and_renew(
     note: Callable[[str], None],
 ) -> tuple[Obtained, Callable[[float], Obtained]]:
     """The first session (as `assume` gets it) and how to renew it (no prompt, no code given)."""
-    from sts_mfa.cli.code_sources import from_flags, obtain
-    from sts_mfa.cli.targets import profile_codes
+    from sts_mfa.cli.code_sources import from_flags
+    from sts_mfa.cli.targets import obtain_for, obtain_from, profile_codes
 
+    # Renewals get no code given (from_flags/profile_codes with none) and no prompt.
     if profile is None:
-        first = obtain(app, Want(margin=margin), from_flags(app, code))
+        first = obtain_for(app, None, Want(margin=margin), code)
         first.region = _state_region(app)  # the child may read no config file for one
         quiet = app.derive(reporter=LineReporter(note))
-        codes = dataclasses.replace(from_flags(quiet, None), given=None, prompt=None)
+        codes = dataclasses.replace(from_flags(quiet, None), prompt=None)
         return first, lambda left: quiet.sessions().get(Want(margin=left), codes)
     sessions = app.profile_sessions(profile, options)  # once: it marks the profile as served
-    first = sessions.get(Want(margin=margin), profile_codes(app, sessions.profile, code))
-    first.endpoint, first.region = sessions.endpoint, sessions.profile.region
-    for warning in first.warnings:
-        app.warn(warning)
+    first = obtain_from(app, sessions, Want(margin=margin), code)
     sessions.report = LineReporter(note)
-    renew_codes = dataclasses.replace(profile_codes(app, sessions.profile, None), given=None, prompt=None)
+    renew_codes = dataclasses.replace(profile_codes(app, sessions.profile, None), prompt=None)
     return first, lambda left: sessions.get(Want(margin=left), renew_codes)
 
 

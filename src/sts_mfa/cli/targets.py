@@ -8,7 +8,6 @@ into code sources and settings for either kind, and says what happened.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -58,16 +57,10 @@ def settings(no_mfa_session: bool, mfa_session_duration: int) -> Settings:
 def profile_codes(app: App, profile: Profile, code: str | None) -> ProfileCodes:
     """--code/-/STS_MFA_CODE, then the profile's mfa_process, then a prompt on the terminal."""
     from sts_mfa import mfa_process
-    from sts_mfa.cli.code_sources import terminal_prompt
-    from sts_mfa.cli.params import read_code_from_stdin
+    from sts_mfa.cli.code_sources import given_code, terminal_prompt
     from sts_mfa.errors import NoCode
     from sts_mfa.session import ProfileCodes
 
-    given: Callable[[], str] | None = None
-    if code == "-":
-        given = lambda: read_code_from_stdin(sys.stdin)  # noqa: E731
-    elif code is not None:
-        given = lambda: code  # noqa: E731
     command = profile.mfa_process
     timeout = mfa_process.timeout_from(os.environ)
     process = (lambda: mfa_process.run(command, profile=profile.name, timeout=timeout)) if command else None
@@ -80,11 +73,7 @@ def profile_codes(app: App, profile: Profile, code: str | None) -> ProfileCodes:
         )
 
     prompt = terminal_prompt(f"MFA code for {profile.mfa_serial} (profile {profile.name})")
-    return ProfileCodes(given=given, process=process, prompt=prompt, missing=missing)
-
-
-def profile_sessions(app: App, name: str, options: Settings) -> ProfileSessions:
-    return app.profile_sessions(name, options)
+    return ProfileCodes(given=given_code(code), process=process, prompt=prompt, missing=missing)
 
 
 def obtain_for(
@@ -97,7 +86,11 @@ def obtain_for(
         return obtain(app, want, from_flags(app, code))
     from sts_mfa.session import Settings
 
-    sessions = app.profile_sessions(profile, options or Settings())
+    return obtain_from(app, app.profile_sessions(profile, options or Settings()), want, code)
+
+
+def obtain_from(app: App, sessions: ProfileSessions, want: Want, code: str | None) -> Obtained:
+    """A profile's session from its ProfileSessions (kept by a caller that renews); warnings said here."""
     got = sessions.get(want, profile_codes(app, sessions.profile, code))
     got.endpoint, got.region = sessions.endpoint, sessions.profile.region
     for warning in got.warnings:
