@@ -8,6 +8,8 @@ Nothing here imports botocore: translation of botocore's exceptions lives in
 
 from __future__ import annotations
 
+import os
+
 
 class ExitCode:
     """The exit codes the README documents (plain ints: an Enum would cost start-up time on every run)."""
@@ -95,6 +97,18 @@ class CommandFailed(StsMfaError):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+    @classmethod
+    def starting(cls, program: str, error: OSError) -> CommandFailed:
+        """Why `program` could not be started, as a shell says it (127 not found, else 126)."""
+        if isinstance(error, FileNotFoundError):
+            if os.sep in program and os.path.exists(program):  # there, but its #! interpreter is not
+                return cls(f"cannot run {program}: its interpreter (#! line) was not found", 126)
+            return cls(f"command not found: {program}", 127)
+        if isinstance(error, PermissionError):
+            return cls(f"permission denied: {program}", 126)
+        # not executable as it is (no shebang, a directory...): the shell's 126
+        return cls(f"cannot run {program}: {error.strerror}", 126)
 
 
 class CredentialsError(StsMfaError):

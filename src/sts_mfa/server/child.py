@@ -60,16 +60,8 @@ def start(command: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[by
             stream.flush()
     try:
         return subprocess.Popen(list(command), env=dict(env))  # noqa: S603 - running it is the point
-    except FileNotFoundError:
-        if os.sep in command[0] and os.path.exists(command[0]):  # there, but its #! interpreter is not
-            raise CommandFailed(
-                f"cannot run {command[0]}: its interpreter (#! line) was not found", 126
-            ) from None
-        raise CommandFailed(f"command not found: {command[0]}", 127) from None
-    except PermissionError:
-        raise CommandFailed(f"permission denied: {command[0]}", 126) from None
-    except OSError as e:  # not executable as it is (no shebang, a directory...): the shell's 126
-        raise CommandFailed(f"cannot run {command[0]}: {e.strerror}", 126) from None
+    except OSError as e:
+        raise CommandFailed.starting(command[0], e) from None
 
 
 def run(command: Sequence[str], env: Mapping[str, str]) -> int:

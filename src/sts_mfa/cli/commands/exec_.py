@@ -138,12 +138,5 @@ def exec_(
             stream.flush()
     try:
         os.execvpe(command[0], list(command), env)  # noqa: S606 - replacing ourselves is the point
-    except FileNotFoundError:
-        if os.sep in command[0] and os.path.exists(command[0]):  # there, but its #! interpreter is not
-            problem = "its interpreter (#! line) was not found"
-            raise CommandFailed(f"cannot run {command[0]}: {problem}", 126) from None
-        raise CommandFailed(f"command not found: {command[0]}", 127) from None
-    except PermissionError:
-        raise CommandFailed(f"permission denied: {command[0]}", 126) from None
-    except OSError as e:  # not executable as it is (no shebang, a directory...): the shell's 126
-        raise CommandFailed(f"cannot run {command[0]}: {e.strerror}", 126) from None
+    except OSError as e:
+        raise CommandFailed.starting(command[0], e) from None
