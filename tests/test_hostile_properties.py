@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sts_mfa import endpoints, inifiles, storage
-from sts_mfa.cli.boundary import one_line
 from sts_mfa.cli.params import FilePath, path_problem
 from sts_mfa.errors import StsMfaError, UsageError
+from sts_mfa.text import one_line
 
 SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -130,10 +130,6 @@ def iso8601(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clamped))  # datetime costs ~2 ms to import
 
 
-def _printable(text: str) -> str:
-    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None) -> Cached | None:
     """The cached session if it is usable as is (current role, endpoint, > margin left), else None.
 
@@ -195,9 +191,11 @@ def render(session: AnySession, fmt: str, *, now: float, cached: bool) -> str:
         import shlex
 
         return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in environment(session).items())
+    from sts_mfa.text import one_line  # the text format only: not on the fast paths
+
     remaining = max(0, int(session.remaining(now)))
     shown = {
-        k: _printable(getattr(session, k) or "-") for k in ("role_arn", "assumed_role_arn", "access_key_id")
+        k: one_line(getattr(session, k) or "-") for k in ("role_arn", "assumed_role_arn", "access_key_id")
     }
     return "\n".join(
         [

@@ -18,6 +18,8 @@ from typing import Any, NoReturn, TypeGuard, TypeVar
 
 import click
 
+from sts_mfa.text import one_line
+
 T = TypeVar("T")
 
 INTERRUPTED = "sts-mfa: interrupted; the state file keeps what was done so far"
@@ -29,17 +31,6 @@ CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT})
 def cannot_write(e: BaseException) -> TypeGuard[OSError]:
     """An OSError that means the output could not be written (not a gone reader: EPIPE)."""
     return isinstance(e, OSError) and e.errno in CANNOT_WRITE
-
-
-def one_line(text: str) -> str:
-    """`text` on one line: newlines, tabs and other control characters shown as escapes.
-
-    Messages quote input (paths, names, URLs); a newline or a terminal escape in it
-    must not break "one line on stderr", nor reach the terminal raw.
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def warning_text(message: str) -> str:

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
-from sts_mfa.cli.boundary import one_line
+from sts_mfa.text import one_line
 
 
 def safe(value: object) -> str:

@@ -23,7 +23,7 @@ from urllib.parse import unquote
 from rich.syntax import Syntax
 from rich.text import Text
 
-from sts_mfa.cli.boundary import one_line
+from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -67,7 +67,7 @@ class LineReporter(NullReporter):
 
 def _logger(app: App) -> tuple[Callable[[str], None], Callable[[str], None]]:
     """(log, note): log always says its line on stderr; note only with -v. One line at a time."""
-    from sts_mfa.cli.boundary import one_line
+    from sts_mfa.text import one_line
 
     lock = threading.Lock()
 

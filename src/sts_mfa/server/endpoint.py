@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from sts_mfa.credentials import iso8601
 from sts_mfa.errors import AwsError, UsageError
 from sts_mfa.server.keeper import Unavailable
+from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
     from sts_mfa.credentials import AnySession
@@ -86,7 +87,7 @@ def container_document(session: AnySession) -> dict[str, str]:
 
 
 def _printable(text: str) -> str:
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    shown = one_line(text)
     return shown if len(shown) <= SHOWN_PATH else shown[:SHOWN_PATH] + "..."
 
 

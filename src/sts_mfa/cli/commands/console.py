@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 import click
 
 from sts_mfa.cli.app import App, pass_app
-from sts_mfa.cli.boundary import one_line
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, json_option, margin_option
 from sts_mfa.cli.targets import mfa_session_options, obtain_for, profile_argument, settings
 from sts_mfa.credentials import iso8601
 from sts_mfa.errors import AwsError
 from sts_mfa.session import Want
+from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
     from sts_mfa.console import SignIn
