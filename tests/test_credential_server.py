@@ -538,7 +538,7 @@ def test_the_export_lines_unset_what_would_outrank_the_endpoint(
     identity before either: a shell that has them must not silently act as that other identity."""
     server, token, _, current = served
     first = Obtained(current[0], cached=True)
-    running = Running(server, None, token, first)  # type: ignore[arg-type]
+    running = Running(server, token, first)
     path = tokenfile.write(token, str(tmp_path / "cache"))
     app = App(state_file=str(tmp_path / "state.json"), clock=fake_clock)
     with click.Context(click.Command("serve"), obj=app):
@@ -619,7 +619,7 @@ def test_show_token_into_a_file_others_can_read_is_warned_about(
 ) -> None:
     """`serve --show-token > ~/.prod-endpoint &` with umask 022: the token, readable by every user."""
     server, token, _, current = served
-    running = Running(server, None, token, Obtained(current[0], cached=True))  # type: ignore[arg-type]
+    running = Running(server, token, Obtained(current[0], cached=True))
     app = App(state_file=str(tmp_path / "state.json"), clock=fake_clock)
     exports = tmp_path / "endpoint"
     for mode, warned in ((0o644, True), (0o600, False)):

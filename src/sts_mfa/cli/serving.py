@@ -120,7 +120,6 @@ class Running:
     """An endpoint serving: where, with which token, and the first session (its endpoint, region)."""
 
     server: CredentialServer
-    keeper: Keeper
     token: str
     first: Obtained
 
@@ -158,7 +157,7 @@ def running_endpoint(
         first, renew = _first_and_renew(app, profile, code, start_margin, options, note)
         keepers.append(Keeper(first.session, renew, now=app.clock.now, log=note, warn=app.warn))
         server.start()
-        yield Running(server, keepers[0], token, first)
+        yield Running(server, token, first)
     finally:
         server.stop()
         if keepers:

@@ -76,9 +76,9 @@ def _document(title: str, who: str, body: str) -> str:
     )
 
 
-def _response(status: int, html: str, extra: list[tuple[str, str]] | None = None) -> HttpResponse:
+def _response(status: int, html: str) -> HttpResponse:
     body = html.encode("utf-8")
-    headers = [*HEADERS, *(extra or []), ("Content-Length", str(len(body)))]
+    headers = [*HEADERS, ("Content-Length", str(len(body)))]
     return HttpResponse(status, headers, body)
 
 
@@ -110,14 +110,14 @@ def console_page(signed: SignedIn) -> HttpResponse:
     return _response(200, _document(f"Console - {role_name}", who, body))
 
 
-def refusal_page(status: int, reason: str, extra: list[tuple[str, str]] | None = None) -> HttpResponse:
+def refusal_page(status: int, reason: str) -> HttpResponse:
     body = (
         "<h1>Sign-in refused</h1>"
         f'<p id="status" class="refused">Not signed in</p><p id="reason">{escape(reason)}</p>'
         '<p class="note">Get a new sign-in URL with <code>sts-mfa console --print</code>: each one is '
         "good for one sign-in within 15 minutes.</p>"
     )
-    return _response(status, _document("Sign-in refused", "not signed in", body), extra)
+    return _response(status, _document("Sign-in refused", "not signed in", body))
 
 
 def redirect(location: str, cookie: str) -> HttpResponse:

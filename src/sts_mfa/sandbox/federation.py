@@ -209,7 +209,8 @@ class Federation:
     # --- the console ------------------------------------------------------------------------------
 
     def _console(self, environ: dict[str, Any], now: float) -> tuple[str, str | None, HttpResponse]:
-        signed = self._state().consoles.get(_digest(_cookie(environ))) if _cookie(environ) else None
+        cookie = _cookie(environ)
+        signed = self._state().consoles.get(_digest(cookie)) if cookie else None
         if signed is None:
             raise Refused(403, "NotSignedIn", "This browser is not signed in to the sandbox's console.")
         if now >= signed.until:

@@ -86,6 +86,13 @@ def container_document(session: AnySession) -> dict[str, str]:
     }
 
 
+def _hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers a request that really came to this address carries."""
+    names = {host, f"[{host}]", "localhost"}
+    hosts = {f"{name}:{port}" for name in names}
+    return frozenset(hosts | names if port == 80 else hosts)  # clients leave the default port out
+
+
 def _printable(text: str) -> str:
     shown = one_line(text)
     return shown if len(shown) <= SHOWN_PATH else shown[:SHOWN_PATH] + "..."
@@ -246,6 +253,7 @@ class CredentialServer:
         self._http.endpoint = self
         self.host = str(address)
         self.port = int(self._http.server_address[1])
+        self._hosts = _hosts(self.host, self.port)
         self._thread: threading.Thread | None = None
 
     @property
@@ -253,18 +261,12 @@ class CredentialServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}{PATH}"
 
-    def _hosts(self) -> set[str]:
-        """The Host headers a request that really came to this address carries."""
-        names = {self.host, f"[{self.host}]", "localhost"}
-        hosts = {f"{name}:{self.port}" for name in names}
-        return hosts | names if self.port == 80 else hosts  # clients leave the default port out
-
     # -- requests ------------------------------------------------------------------------
 
     def answer(self, request: _Handler) -> None:
         host = request.headers.get_all("Host") or []
         tokens = request.headers.get_all("Authorization") or []
-        if len(host) != 1 or host[0].strip().lower() not in self._hosts():
+        if len(host) != 1 or host[0].strip().lower() not in self._hosts:
             return self.refuse(request, 403, "Forbidden", "the Host header is not this loopback address")
         if not tokens:
             return self.refuse(request, 401, "Unauthorized", "no Authorization header")
