@@ -42,7 +42,9 @@ class TerminalPhone:
         state = self.txn.state
         if self.qr_png is not None and state is not None:
             path = qr.absolute(self.qr_png)  # a later run may start in another directory
-            mine = qr.expected_png(state.seed, state.user.name if state.user else None, state.account)
+            # The PNG an earlier run wrote, if it wrote one (rendered only then: a PNG is not free).
+            user = state.user.name if state.user else None
+            mine = qr.expected_png(state.seed, user, state.account) if state.qr_png else None
             if state.qr_png and state.qr_png != path:  # an earlier run's PNG elsewhere: not forgotten
                 click.echo(qr.remove_if_ours(state.qr_png, mine), err=True)
             state.qr_png_sha256 = qr.write_png(uri, path, replace=mine if state.qr_png == path else None)
