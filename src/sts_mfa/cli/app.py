@@ -95,6 +95,7 @@ class App:
         self._reporter: Reporter | None = reporter
         self._aws: Aws | None = None
         self._role_aws: Aws | None = None
+        self._profiles: dict[str, Profile] = {}  # read once per run: botocore parses both files
 
     @classmethod
     def from_options(cls, injected: object, **options: Any) -> App:
@@ -197,12 +198,20 @@ class App:
             fallback_region=state.region,
         )
 
+    def config_profile(self, name: str) -> Profile:
+        """The profile `name` of the AWS config, loaded (and checked) once for the run."""
+        if name not in self._profiles:
+            from sts_mfa import profiles
+
+            self._profiles[name] = profiles.load(name)
+        return self._profiles[name]
+
     def profile_sessions(self, name: str, settings: ProfileSettings) -> ProfileSessions:
         """Role sessions for a profile of the AWS config (see `sts_mfa.profile_session`)."""
-        from sts_mfa import cache, profiles
+        from sts_mfa import cache
         from sts_mfa.profile_session import ProfileSessions
 
-        profile = profiles.load(name)
+        profile = self.config_profile(name)
         self._serve(name)
         requested = self.effective_endpoint()
         endpoint = requested or self.profile_endpoint(profile)
@@ -260,10 +269,9 @@ class App:
 
     def context_for_profile(self, name: str) -> Context:
         """A context whose clients reach the profile's region and endpoint with explicit keys only."""
-        from sts_mfa import profiles
         from sts_mfa.scenario import Context
 
-        profile = profiles.load(name)
+        profile = self.config_profile(name)
         region = self.region or profile.region or "us-east-1"
         aws = self._make_aws_in(None, region, self.effective_endpoint() or self.profile_endpoint(profile))
         return Context(aws=aws, clock=self.clock, report=self.reporter())

@@ -128,9 +128,7 @@ def _region(app: App, profile: str | None) -> str:
     if app.region:
         return app.region
     if profile is not None:
-        from sts_mfa import profiles
-
-        return profiles.load(profile).region or DEFAULT_REGION
+        return app.config_profile(profile).region or DEFAULT_REGION
     return app.load_state().region or DEFAULT_REGION
 
 
@@ -138,9 +136,7 @@ def _endpoint(app: App, profile: str | None) -> str | None:
     """Where the role session comes from (None: AWS): the flag or variable, else the profile's."""
     endpoint = app.effective_endpoint()
     if endpoint is None and profile is not None:
-        from sts_mfa import profiles
-
-        endpoint = app.profile_endpoint(profiles.load(profile))
+        endpoint = app.profile_endpoint(app.config_profile(profile))
     return endpoint
 
 
