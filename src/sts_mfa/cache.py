@@ -20,7 +20,7 @@ import sys
 from contextlib import contextmanager
 
 from sts_mfa.errors import StateError
-from sts_mfa.storage import read_json_object, write_atomic
+from sts_mfa.storage import os_problem, read_json_object, write_atomic
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def ensure(path: str) -> str:
         os.makedirs(path, mode=0o700, exist_ok=True)
         st = os.lstat(path)
     except OSError as e:
-        raise StateError(f"cannot use the cache directory {path}: {e.strerror or e}") from None
+        raise StateError(f"cannot use the cache directory {path}: {os_problem(e)}") from None
     check_directory(path, st)
     return path
 
