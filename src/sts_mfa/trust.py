@@ -147,7 +147,7 @@ def analyse(document: object) -> Analysis:
     `document`: the policy as a dict, as JSON text, or as URL-encoded JSON text (the
     way IAM's API returns it). Anything else is undecided.
     """
-    loaded = _load(document)
+    loaded = load_document(document)
     if isinstance(loaded, str):
         return Analysis("undecided", (Finding("undecided", None, None, None, None, loaded),), ())
     statements, problems = _parse_document(loaded)
@@ -163,8 +163,8 @@ def analyse(document: object) -> Analysis:
     return _conclude(tuple(ways), problems)
 
 
-def _load(document: object) -> Mapping[object, object] | str:
-    """The document as a mapping, or why it is not one."""
+def load_document(document: object) -> Mapping[object, object] | str:
+    """The document as a mapping (JSON, or URL-encoded JSON as IAM sends it), or why it is not one."""
     if isinstance(document, Mapping):
         return document
     if not isinstance(document, str):

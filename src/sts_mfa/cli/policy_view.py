@@ -171,26 +171,12 @@ def _indented(
     return [(indent + row, statement) for row in rows]
 
 
-def _parsed(document: object) -> Mapping[str, Any] | None:
-    """The document as a mapping, if it is (or holds) one without repeated keys."""
-    if isinstance(document, Mapping):
-        return document
-    if not isinstance(document, str):
-        return None
-    for text in (document, _unquoted(document)):
-        try:
-            value = json.loads(text, object_pairs_hook=_unique)
-        except (ValueError, RecursionError):
-            continue
-        return value if isinstance(value, dict) else None
-    return None
+def _parsed(document: object) -> Mapping[object, object] | None:
+    """The document as the analysis reads it (so statements are numbered alike), if it is one."""
+    from sts_mfa.trust import load_document
 
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError("a repeated key: shown as sent")
-    return dict(pairs)
+    loaded = load_document(document)
+    return loaded if isinstance(loaded, Mapping) else None
 
 
 def _unquoted(text: str) -> str:
