@@ -72,23 +72,25 @@ class ProfileSessions:
 
     # -- the role session ----------------------------------------------------------------
 
-    def cached(self, margin: float) -> Cached | None:
+    def cached(self, margin: float) -> tuple[dict[str, Any], Cached] | None:
+        """The cache entry and its session, if it is this profile's and has `margin` s left."""
         entry = cache.read_entry(self.role_path)
         if entry is None or entry.get("fingerprint") != self.profile.fingerprint():
             return None
-        return cache.usable_session(entry.get("session"), self.profile.role_arn, self.clock.now(), margin)
+        hit = cache.usable_session(entry.get("session"), self.profile.role_arn, self.clock.now(), margin)
+        return None if hit is None else (entry, hit)
 
     def get(self, want: Want, codes: ProfileCodes) -> Obtained:
-        if not want.force and (hit := self.cached(want.margin)) is not None:
-            entry = cache.read_entry(self.role_path)
-            if entry is not None and entry.get("files") != self._signatures():
+        if not want.force and (found := self.cached(want.margin)) is not None:
+            entry, hit = found
+            if entry.get("files") != self._signatures():
                 self._restamp()
             return Obtained(hit, cached=True)
         with cache.locked(
             self.role_path, f"the cached session of profile {self.profile.name}", self._waiting
         ):
-            if not want.force and (hit := self.cached(want.margin)) is not None:
-                return Obtained(hit, cached=True)  # another caller renewed it while we waited
+            if not want.force and (found := self.cached(want.margin)) is not None:
+                return Obtained(found[1], cached=True)  # another caller renewed it while we waited
             doc = self._assume(want, codes)
             self._store_role(doc)
         warnings = [w for w in (self.source.skew_warning(),) if w]
@@ -182,10 +184,10 @@ class ProfileSessions:
     def _restamp(self) -> None:
         """The profile is unchanged though its files were touched: let the light path hit again."""
         with cache.locked(self.role_path, f"the cached session of profile {self.profile.name}"):
-            entry = cache.read_entry(self.role_path)
-            if entry is not None and entry.get("files") != self._signatures():
+            entry, signatures = cache.read_entry(self.role_path), self._signatures()
+            if entry is not None and entry.get("files") != signatures:
                 entry.pop("version", None)
-                cache.write_entry(self.role_path, {**entry, "files": self._signatures()})
+                cache.write_entry(self.role_path, {**entry, "files": signatures})
 
     def _store_role(self, doc: dict[str, Any]) -> None:
         cache.write_entry(
