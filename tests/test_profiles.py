@@ -34,7 +34,7 @@ from sts_mfa.sandbox import Sandbox
 from sts_mfa.sandbox.examples import ExampleIdentity, create_identity
 from sts_mfa.state import load
 from tests.support.cli import Cli, assert_one_error_line, no_traceback
-from tests.support.clock import FakeClock
+from tests.support.clock import FakeClock, ShiftedClock
 from tests.support.sandbox import admin
 
 pytestmark = [pytest.mark.sandbox]
@@ -524,6 +524,18 @@ def test_check_deny_profile_proves_by_contrast_and_says_what_it_could_not_read(p
     text = profiles("check-deny", "sandbox-readonly")
     assert text.exit_code == 0
     assert "NOT checked" in text.stdout
+
+
+def test_check_deny_profile_says_the_clock_is_off_as_assume_does(profiles: Profiles, tmp_path: Path) -> None:
+    """A tool clock 25 s ahead of AWS's still gets codes accepted (one step either side), and
+    check-deny PROFILE warns about it like every command that gets a session."""
+    ahead = Cli(
+        state=tmp_path / "ahead.json", clock=ShiftedClock(offset=25, base=profiles.clock), app_kwargs={}
+    )
+    profiles.sync()
+    result = ahead("check-deny", "sandbox-readonly")
+    assert result.exit_code == 0, result.output
+    assert "warning: this machine's clock is 25 s ahead of the server's" in result.stderr
 
 
 def test_check_deny_profile_reads_the_trust_policy_with_the_policy_profile(profiles: Profiles) -> None:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ class ProfileCheck:
     document: Any = None  # the trust policy as read (None: unreadable)
     read_with: str | None = None  # which credentials could read the trust policy
     unread_because: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what getting the MFA session found
 
     @property
     def trust_policy(self) -> str:
@@ -66,6 +68,7 @@ def check_deny_profile(
     )
     got = sessions.get(want, codes)  # with MFA: raises (exit 1/5/6) if AWS refuses that too
     result.assumed_role_arn = got.session.assumed_role_arn
+    result.warnings = got.warnings  # the clock's skew, as every other command says it
     _read_trust(result, sessions, keys, got.session, policy_aws)
     return result
 
@@ -101,15 +104,16 @@ def _read_trust(
 ) -> None:
     """Read the role's trust policy with the first credentials that may; analyse it."""
     role_name = sessions.profile.role_arn.rsplit("/", 1)[-1]
-    candidates: list[tuple[str, Any]] = []
+    # Each client is made only if the one before could not read the policy (usually the first can).
+    candidates: list[tuple[str, Callable[[], Any]]] = []
     if policy_aws is not None:
-        candidates.append(("--policy-profile", policy_aws.iam()))
+        candidates.append(("--policy-profile", policy_aws.iam))
     role_keys = Keys(session.access_key_id, session.secret_access_key, session.session_token)
-    candidates.append(("the MFA role session", sessions.source.iam_with(role_keys)))
-    candidates.append(("the source profile", sessions.source.iam_with(keys)))
+    candidates.append(("the MFA role session", lambda: sessions.source.iam_with(role_keys)))
+    candidates.append(("the source profile", lambda: sessions.source.iam_with(keys)))
     for label, iam in candidates:
         try:
-            role = iam.get_role(RoleName=role_name)["Role"]
+            role = iam().get_role(RoleName=role_name)["Role"]
         except ClientError as e:
             result.unread_because.append(f"{label}: {error_code(e)}")
             continue

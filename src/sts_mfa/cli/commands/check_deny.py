@@ -114,6 +114,8 @@ def _check_profile(
     policy_aws = app.policy_reader(policy_profile) if policy_profile else None
     codes = profile_codes(app, sessions.profile, code)
     result = check_deny_profile(sessions, Want(margin=margin), codes, policy_aws)
+    for warning in result.warnings:
+        app.warn(warning)
     if app.json:
         app.echo_json(
             {
