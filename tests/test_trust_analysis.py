@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sts_mfa.sandbox.policy import Principal, Request, TrustDecision, evaluate_trust
+from sts_mfa.sandbox.policy import KNOWN_OPERATORS, Principal, Request, TrustDecision, evaluate_trust
 from sts_mfa.trust import ASSUME_ACTIONS, Analysis, Finding, WayIn, analyse
 from tests.support.corpus import ACCOUNT, CORPUS, OTHER_ACCOUNT, USER, documents, substitute
 
@@ -115,7 +115,9 @@ def test_sandbox_documents_only_let_iam_callers_assume_the_role(entry: dict[str,
         ("sts:TagSession", "requires-mfa"),
         (["sts:SetSourceIdentity", "sts:SetContext", "sts:TagSession"], "requires-mfa"),
         ("s3:*", "requires-mfa"),
-        ("sts:AssumeRole ", "requires-mfa"),  # no trimming: a different action name
+        ("sts:AssumeRole ", "undecided"),  # outside IAM's grammar: trimmed by AWS, or another action?
+        ("\u017fts:AssumeRole", "undecided"),  # a long s: case folding may take it for "s"
+        ("sts:Assume\u0130Role", "undecided"),  # a dotted capital I
         ([], "undecided"),
         ("", "undecided"),
         (["sts:AssumeRole", 1], "undecided"),
@@ -168,7 +170,10 @@ def test_a_statement_needs_exactly_one_of_action_and_not_action(statement: dict[
         ({"Federated": GITHUB}, {("federated", WAY_WEB), ("federated", WAY_SAML)}),
         ({"Federated": "accounts.google.com"}, {("federated", WAY_WEB), ("federated", WAY_SAML)}),
         ({"Federated": "www.amazon.com"}, {("federated", WAY_WEB), ("federated", WAY_SAML)}),
-        ({"Service": ["ec2.amazonaws.com", "rolesanywhere.amazonaws.com"]}, {("service", WAY_ROLE)}),
+        (
+            {"Service": ["ec2.amazonaws.com", "rolesanywhere.amazonaws.com"]},
+            {("service", WAY_ROLE), ("certificate", WAY_ROLE)},
+        ),
         ({"AWS": USER, "Service": "ec2.amazonaws.com"}, {("aws", WAY_ROLE), ("service", WAY_ROLE)}),
     ],
 )
@@ -253,8 +258,17 @@ def test_not_principal_allow_is_everyone_else() -> None:
         ({"StringEqualsIfExists": {PRESENT: "true"}}, "open"),
         ({"ForAllValues:StringEquals": {PRESENT: "true"}}, "open"),
         ({"ForAnyValue:StringEquals": {PRESENT: "true"}}, "requires-mfa"),
-        ({"ForAnyValue:StringNotEquals": {PRESENT: "false"}}, "open"),
-        ({"ForAnyValue:StringEqualsIfExists": {PRESENT: "true"}}, "open"),
+        ({"ForAnyValue:StringNotEquals": {PRESENT: "false"}}, "requires-mfa"),
+        ({"ForAnyValue:StringNotEquals": {PRESENT: "true"}}, "open"),
+        # set operators decide before IfExists: ForAnyValue over a missing key is false
+        ({"ForAnyValue:StringEqualsIfExists": {PRESENT: "true"}}, "requires-mfa"),
+        ({"ForAnyValue:BoolIfExists": {PRESENT: "true"}}, "requires-mfa"),
+        ({"ForAllValues:BoolIfExists": {PRESENT: "true"}}, "open"),
+        ({"ForAllValues:StringEqualsIfExists": {PRESENT: "true"}}, "open"),
+        ({"ForAnyValue:StringNotEqualsIfExists": {PRESENT: "false"}}, "requires-mfa"),
+        # look-alike letters: a key or operator that case folding may take for an MFA one
+        ({"Bool": {"aws:Mult\u0131FactorAuthPresent": "true"}}, "undecided"),
+        ({"Bo\u043el": {PRESENT: "true"}}, "undecided"),
         # AND of clauses: one MFA clause decides
         ({"Bool": {PRESENT: "true"}, "StringEquals": {"sts:ExternalId": "x"}}, "requires-mfa"),
         ({"Bool": {PRESENT: "true", "aws:PrincipalTag/team": "ops"}}, "requires-mfa"),
@@ -388,6 +402,16 @@ def test_the_github_finding_reads_as_one_line() -> None:
         (deny(condition={"StringNotEquals": {PRESENT: "true"}}), "requires-mfa"),
         (deny(condition={"StringNotEqualsIfExists": {PRESENT: "true"}}), "requires-mfa"),
         (deny(condition={"ForAllValues:StringEquals": {PRESENT: "false"}}), "requires-mfa"),
+        (deny(condition={"ForAllValues:BoolIfExists": {PRESENT: "false"}}), "requires-mfa"),
+        # set operators decide before IfExists: ForAnyValue over a missing key is false,
+        # so these miss requests signed with long-term keys (no MFA key at all)
+        (deny(condition={"ForAnyValue:BoolIfExists": {PRESENT: "false"}}), "open"),
+        (deny(condition={"ForAnyValue:StringEqualsIfExists": {PRESENT: "false"}}), "open"),
+        (deny(condition={"ForAnyValue:StringNotEqualsIfExists": {PRESENT: "true"}}), "open"),
+        (deny(condition={"ForAnyValue:NumericLessThanIfExists": {AGE: "0"}}), "open"),
+        # look-alike letters: never counted
+        (deny(condition={"BoolIfEx\u0131sts": {PRESENT: "false"}}), "open"),
+        (deny(condition={"BoolIfExists": {"aws:Mult\u0131FactorAuthPresent": "false"}}), "open"),
         (deny(condition={"BoolIfExists": {PRESENT: ["true", "false"]}}), "closed"),
         # does not catch every request without MFA
         (deny(condition={"Bool": {PRESENT: "false"}}), "open"),
@@ -413,6 +437,7 @@ def test_the_github_finding_reads_as_one_line() -> None:
         (deny({"Service": "ec2.amazonaws.com"}), "open"),
         ({"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::1:user/x"}, "Action": "*"}, "open"),
         ({"Effect": "Deny", "Action": "*"}, "open"),  # no principal: also a document problem
+        ({"Effect": "Deny", "Principal": "*", "NotAction": "\u017fts:AssumeRole"}, "open"),
     ],
 )
 def test_deny_statements(denial: dict[str, Any], status: str) -> None:
@@ -535,7 +560,10 @@ EC2 = {"Service": "ec2.amazonaws.com"}
     ("statements", "verdict", "kinds"),
     [
         ([allow(EC2)], "service", {"service"}),
-        ([allow({"Service": "rolesanywhere.amazonaws.com"})], "service", {"service"}),
+        # IAM Roles Anywhere: certificate holders are people, and never carry MFA
+        ([allow({"Service": "rolesanywhere.amazonaws.com"})], "open", {"open"}),
+        ([allow({"Service": "ROLESANYWHERE.amazonaws.com"})], "open", {"open"}),
+        ([allow({"Service": "rolesanywhere.amazonaws.com"}, condition=MFA)], "requires-mfa", set()),
         ([allow(EC2), allow({"Service": "lambda.amazonaws.com"})], "service", {"service"}),
         ([allow(EC2), allow(condition=MFA)], "open", {"open"}),
         ([allow(EC2), allow(condition={"bool": {}})], "open", {"open", "undecided"}),
@@ -838,3 +866,106 @@ def test_what_the_analysis_proves_the_sandbox_evaluator_refuses(statements: list
                 document, Request("sts:AssumeRole", "arn:aws:iam::1:role/r", keys, ALICE)
             )
             assert decision in (TrustDecision.DENY, TrustDecision.NO_MATCH), (keys, decision)
+
+
+# --- every operator family, prefix and suffix, against the sandbox's evaluator -------------------
+
+FAMILIES = {
+    PRESENT: [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "Bool",
+        "Null",
+        "NumericLessThan",
+        "DateEquals",
+        "ArnEquals",
+        "IpAddress",
+        "BinaryEquals",
+    ],
+    AGE: [
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "StringEquals",
+        "StringNotEquals",
+        "Null",
+        "Bool",
+        "DateLessThan",
+    ],
+}
+SWEEP_VALUES = {PRESENT: ["true", "false", ["true", "false"], "t*"], AGE: ["0", "3600", ["0", "5"]]}
+NO_MFA_CONTEXTS = ({}, {PRESENT: "false"})  # A: long-term keys; B: temporary, no MFA
+
+
+def _sweep() -> list[Any]:
+    cases = []
+    for key, operators in FAMILIES.items():
+        for base in operators:
+            for prefix in ("", "ForAnyValue:", "ForAllValues:"):
+                for suffix in ("", "IfExists"):
+                    for value in SWEEP_VALUES[key]:
+                        condition = {f"{prefix}{base}{suffix}": {key: value}}
+                        cases.append(pytest.param(condition, id=json.dumps(condition)))
+    return cases
+
+
+def _the_evaluator_understands(operator: str) -> bool:
+    base = operator.split(":", 1)[-1].removesuffix("IfExists")
+    if base == "Null":
+        return operator == "Null"
+    return base in KNOWN_OPERATORS
+
+
+def _admitted(document: dict[str, Any], context: dict[str, str]) -> bool:
+    decision = evaluate_trust(document, Request(WAY_ROLE, "arn:aws:iam::1:role/r", context, ALICE))
+    return decision in (TrustDecision.ALLOW_PRINCIPAL, TrustDecision.ALLOW_ACCOUNT)
+
+
+@pytest.mark.parametrize("placement", ["allow", "deny"])
+@pytest.mark.parametrize("condition", _sweep())
+def test_every_operator_form_agrees_with_the_sandbox_evaluator(condition: Any, placement: str) -> None:
+    """requires-mfa: the evaluator refuses both request kinds without MFA; open: it admits one.
+
+    The condition sits on the Allow itself, or on a Deny next to an unconditional Allow. Only
+    MFA keys are named, so "open" has no other key the caller must meet. Forms the analysis
+    calls undecided (an operator that cannot compare the key) are left to the evaluator's own
+    fail-closed rule and not compared.
+    """
+    if placement == "allow":
+        document = doc(allow(condition=condition))
+    else:
+        document = doc(allow(), deny(condition=condition))
+    verdict = analyse(document).verdict
+    understood = analyse(doc(allow(condition=condition))).verdict != "undecided"
+    if not understood or not _the_evaluator_understands(next(iter(condition))):
+        # Not understood by the analysis (an operator that cannot compare the key), or by the
+        # evaluator, which fails closed (an Allow never applies, a Deny always does): nothing
+        # to compare. The analysis's own rule: not understood is undecided and shuts nothing.
+        assert verdict == ("undecided" if placement == "allow" else "open")
+        return
+    admitted = [_admitted(document, context) for context in NO_MFA_CONTEXTS]
+    if verdict == "requires-mfa":
+        assert admitted == [False, False]
+    elif verdict == "open":
+        assert any(admitted), admitted
+    else:
+        assert verdict == "undecided"
+
+
+def test_the_sweep_decides_most_forms() -> None:
+    """The sweep above compares something: most forms get a verdict, not "undecided"."""
+    decided = 0
+    total = 0
+    for param in _sweep():
+        (condition,) = param.values
+        total += 1
+        decided += analyse(doc(allow(condition=condition))).verdict != "undecided"
+    assert total == 13 * 6 * 4 + 11 * 6 * 3
+    assert decided >= total // 2, (decided, total)

@@ -23,7 +23,9 @@ from urllib.parse import unquote
 from sts_mfa.trust_conditions import Block, Context, Outcome, parse_block, text_of
 
 Verdict = Literal["requires-mfa", "open", "undecided", "service"]
-Kind = Literal["aws", "federated", "service", "everyone"]
+# "certificate": IAM Roles Anywhere, which hands the role to holders of a trusted X.509
+# certificate. Written as a Service principal, but a way in for people, never with MFA.
+Kind = Literal["aws", "federated", "service", "certificate", "everyone"]
 Status = Literal["requires-mfa", "open", "undecided", "closed"]
 
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
@@ -31,6 +33,7 @@ ASSUME_ROLE, WEB_IDENTITY, SAML = ASSUME_ACTIONS
 FEASIBLE: dict[Kind, tuple[str, ...]] = {
     "aws": (ASSUME_ROLE,),
     "service": (ASSUME_ROLE,),
+    "certificate": (ASSUME_ROLE,),
     "federated": (WEB_IDENTITY, SAML),
     "everyone": ASSUME_ACTIONS,
 }
@@ -41,6 +44,10 @@ CONTEXT_TEXT = {
     "M": "a request made with MFA",
 }
 FEDERATED_NEVER_MFA = "a web-identity or SAML sign-in never carries an IAM user's MFA"
+ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
+CERTIFICATE_NEVER_MFA = (
+    "IAM Roles Anywhere hands this role to holders of a trusted X.509 certificate, without MFA"
+)
 
 _TOP_KEYS = frozenset({"Version", "Id", "Statement"})
 _STATEMENT_KEYS = frozenset(
@@ -50,6 +57,8 @@ _VERSIONS = ("2012-10-17", "2008-10-17")
 _PRINCIPAL_KINDS: dict[str, Kind] = {"AWS": "aws", "Federated": "federated", "Service": "service"}
 _ACCOUNT_ARN = re.compile(r"arn:[a-z-]+:(?:iam|sts)::(\d{12}):.+", re.ASCII)
 _ACCOUNT_ROOT = re.compile(r"arn:[a-z-]+:iam::(\d{12}):root", re.ASCII)
+# IAM's action grammar, with its wildcards: `*`, `sts:*`, `sts:Assume*`, `s3:Get?bject`.
+_ACTION_PATTERN = re.compile(r"[A-Za-z0-9*?-]+(:[A-Za-z0-9*?-]*)?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,8 @@ def _parse_statement(number: int, item: object, findings: list[Finding]) -> _Sta
     patterns = _action_patterns(item)
     if reason is None and patterns is None:
         reason = "its Action/NotAction is not a string or a non-empty list of non-empty strings"
+    if reason is None and patterns is not None:
+        reason = _look_alike(patterns)
     if reason is not None or patterns is None:
         problem(reason or "it cannot be read", sid)
         return None
@@ -276,6 +287,23 @@ def _action_patterns(item: Mapping[object, object]) -> tuple[str, ...] | None:
     return tuple(str(v) for v in values)
 
 
+def _look_alike(patterns: tuple[str, ...]) -> str | None:
+    """Why an action pattern is not plainly IAM's grammar (None: every one is).
+
+    IAM matches actions without regard to case, and a case-folding comparison can take
+    a long s (U+017F) for an s or a dotless i for an i: such a pattern may or may not
+    cover an assume action, so the statement is neither skipped nor counted.
+    """
+    odd = next((p for p in patterns if not _ACTION_PATTERN.fullmatch(p)), None)
+    if odd is None:
+        return None
+    what = "non-ASCII characters (a look-alike letter?)" if not odd.isascii() else "characters"
+    return (
+        f"its action {_show(odd)} has {what} outside IAM's action grammar, "
+        "so which actions it covers is not certain"
+    )
+
+
 def _principals(element: object) -> tuple[list[_Who], list[str]]:
     """The principals an element names, and the parts of it that are not understood."""
     if element == "*":
@@ -287,12 +315,13 @@ def _principals(element: object) -> tuple[list[_Who], list[str]]:
     for key, raw in element.items():
         kind = _PRINCIPAL_KINDS.get(key) if isinstance(key, str) else None
         values = raw if isinstance(raw, list) else [raw]
-        if kind is None or not values or not all(isinstance(v, str) and v for v in values):
+        if kind is None or not values or not all(isinstance(v, str) and v and v.isascii() for v in values):
             bad.append(f"{text_of(key)} {_show(raw)}")
             continue
         for value in values:
             label = {"aws": "AWS", "federated": "Federated", "service": "Service"}[kind]
-            found.append(_Who(kind, str(value), f"{label} {value}"))
+            who_kind: Kind = "certificate" if kind == "service" and value.lower() == ROLES_ANYWHERE else kind
+            found.append(_Who(who_kind, str(value), f"{label} {value}"))
     return found, bad
 
 
@@ -390,6 +419,7 @@ def _requires_reason(statement: _Statement, who: _Who, shut_by: Mapping[Context,
     never = {
         "federated": f"can never be satisfied by a web-identity or SAML sign-in ({FEDERATED_NEVER_MFA})",
         "service": "can never be satisfied by a service, which never signs in with MFA",
+        "certificate": "can never be satisfied by an IAM Roles Anywhere session, which never carries MFA",
     }.get(who.kind, "is false for every request made without MFA")
     clauses = statement.block.clauses
     both = next((c for c in clauses if all(c.outcome(x) is Outcome.FALSE for x in NO_MFA)), None)
@@ -419,7 +449,9 @@ def _open_reason(
     if who.kind == "federated":
         head = FEDERATED_NEVER_MFA
     elif who.kind == "service":
-        head = _service_text(who)
+        head = f"anyone allowed to pass this role to {who.value} (iam:PassRole) gets it without MFA"
+    elif who.kind == "certificate":
+        head = CERTIFICATE_NEVER_MFA
     elif not clauses:
         head = "there is no condition, so MFA is not required"
     else:
@@ -427,7 +459,7 @@ def _open_reason(
     parts = [head]
     context = opened[0]
     passing = [c for c in mfa if c.outcome(context) is Outcome.TRUE]
-    if passing and who.kind != "federated":
+    if passing and who.kind not in ("federated", "certificate"):
         parts.append(f"{passing[0].text()} is satisfied by {CONTEXT_TEXT[context]}")
     if others:
         parts.append(f"open to {who.text} whenever " + " and ".join(c.plain() for c in others))
@@ -435,12 +467,6 @@ def _open_reason(
     if note:
         parts.append(note)
     return "; ".join(parts)
-
-
-def _service_text(who: _Who) -> str:
-    if who.value.lower().startswith("rolesanywhere."):
-        return "IAM Roles Anywhere hands this role to holders of a trusted X.509 certificate, without MFA"
-    return f"anyone allowed to pass this role to {who.value} (iam:PassRole) gets it without MFA"
 
 
 def _deny_note(action: str, who: _Who, context: Context, denies: list[_Statement]) -> str | None:

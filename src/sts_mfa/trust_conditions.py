@@ -215,7 +215,9 @@ def _parse_operator_block(operator: object, keys: object) -> list[Clause]:
     parsed = parse_operator(operator) if isinstance(operator, str) else None
     if parsed is None:
         hint = ""
-        if isinstance(operator, str) and any(o.lower() == operator.lower() for o in OPERATORS):
+        if isinstance(operator, str) and not operator.isascii():
+            hint = " (it has non-ASCII characters: a look-alike of an operator's name?)"
+        elif isinstance(operator, str) and any(o.lower() == operator.lower() for o in OPERATORS):
             hint = " (operator names are case-sensitive)"
         return [_undecided(name, "", (), f"{name!r} is not an IAM condition operator{hint}")]
     if not isinstance(keys, Mapping) or not keys:
@@ -224,6 +226,12 @@ def _parse_operator_block(operator: object, keys: object) -> list[Clause]:
 
 
 def _clause(operator: Operator, key: str, raw: object) -> Clause:
+    if not key.isascii():
+        # Key names are compared without regard to case, and case folding can take a
+        # dotless i for an i: such a key may be an MFA key, or not.
+        return _undecided(
+            operator.text, key, (), f"the key {key!r} has non-ASCII characters (a look-alike of a key?)"
+        )
     values = _values(raw)
     if values is None:
         return _undecided(
@@ -274,11 +282,14 @@ def _mfa_outcome(operator: Operator, key: str, values: tuple[str, ...], context:
     if operator.base == "Null":
         return _truth(any((actual is None) == (v.lower() == "true") for v in values))
     if actual is None:
-        if operator.if_exists or operator.qualifier == "ForAllValues:":
-            return Outcome.TRUE  # IfExists and ForAllValues are vacuously true
+        # Set operators decide first, whatever the operator or the IfExists suffix: over a
+        # missing key (no values at all) ForAllValues is vacuously true, ForAnyValue false.
+        if operator.qualifier == "ForAllValues:":
+            return Outcome.TRUE
         if operator.qualifier == "ForAnyValue:":
-            # Documented false for a missing key; for a negated operator AWS is less clear.
-            return Outcome.MAYBE if operator.negated else Outcome.FALSE
+            return Outcome.FALSE
+        if operator.if_exists:
+            return Outcome.TRUE
         return _truth(operator.negated)  # negated operators are true when the key is missing
     if actual == "?":
         return Outcome.MAYBE

@@ -164,13 +164,80 @@ def test_if_exists_still_checks_a_present_key() -> None:
 
 
 @pytest.mark.parametrize(
-    "operator", ["DateGreaterThan", "ForAnyValue:StringEquals", "IpAddress", "stringequals"]
+    "operator", ["DateGreaterThan", "ForAnyValue:Null", "NullIfExists", "IpAddress", "stringequals"]
 )
 def test_unknown_operators_fail_closed(operator: str) -> None:
     condition = {operator: {"k": "v"}, "StringEquals": {"k": "v"}}
     assert decide(with_condition(condition), k="v") is Decision.IMPLICIT_DENY
     deny = with_condition({operator: {"k": "no-match"}}, effect="Deny")
     assert evaluate([allow("*"), deny], Request("s3:ListAllMyBuckets", "*")) is Decision.DENY
+
+
+def test_a_plain_operator_on_a_multivalued_key_fails_closed() -> None:
+    keys = ("a", "b")
+    question = Request("s3:ListAllMyBuckets", "*", {"aws:TagKeys": keys})
+    assert evaluate([with_condition({"StringEquals": {"aws:TagKeys": "a"}})], question) is (
+        Decision.IMPLICIT_DENY
+    )
+    deny = with_condition({"StringEquals": {"aws:TagKeys": "zzz"}}, effect="Deny")
+    assert evaluate([allow("*"), deny], question) is Decision.DENY
+
+
+# IAM User Guide, "Single-valued vs. multivalued context keys": the set operator decides first,
+# whatever the IfExists suffix: ForAllValues holds when every request value matches (so with
+# none at all), ForAnyValue when at least one does (so never with none). A request value
+# matches a negated operator when it equals none of the policy's values.
+SET_CASES = [
+    # (request values: None = key missing, () = empty set), holds for ForAnyValue, ForAllValues
+    (None, False, True),
+    ((), False, True),
+    (("a",), True, True),
+    (("z",), False, False),
+    (("a", "b"), True, True),
+    (("a", "z"), True, False),
+    (("y", "z"), False, False),
+]
+
+
+@pytest.mark.parametrize("suffix", ["", "IfExists"])
+@pytest.mark.parametrize(("values", "any_holds", "all_holds"), SET_CASES)
+def test_set_operators(values: tuple[str, ...] | None, any_holds: bool, all_holds: bool, suffix: str) -> None:
+    context = {} if values is None else {"aws:TagKeys": values}
+    question = Request("s3:ListAllMyBuckets", "*", context)
+    policy_values = ["a", "b"]
+    for qualifier, holds in (("ForAnyValue:", any_holds), ("ForAllValues:", all_holds)):
+        condition = {f"{qualifier}StringEquals{suffix}": {"aws:TagKeys": policy_values}}
+        assert (evaluate([with_condition(condition)], question) is Decision.ALLOW) is holds, qualifier
+        deny = with_condition(condition, effect="Deny")
+        assert (evaluate([allow("*"), deny], question) is Decision.DENY) is holds, qualifier
+
+
+@pytest.mark.parametrize(
+    ("values", "any_holds", "all_holds"),
+    [
+        (None, False, True),
+        ((), False, True),
+        (("a",), False, False),
+        (("z",), True, True),
+        (("a", "z"), True, False),
+        (("y", "z"), True, True),
+    ],
+)
+def test_negated_set_operators(values: tuple[str, ...] | None, any_holds: bool, all_holds: bool) -> None:
+    context = {} if values is None else {"aws:TagKeys": values}
+    question = Request("s3:ListAllMyBuckets", "*", context)
+    for qualifier, holds in (("ForAnyValue:", any_holds), ("ForAllValues:", all_holds)):
+        condition = {f"{qualifier}StringNotEquals": {"aws:TagKeys": ["a", "b"]}}
+        assert (evaluate([with_condition(condition)], question) is Decision.ALLOW) is holds, qualifier
+
+
+def test_a_set_operator_on_a_single_valued_key_compares_its_one_value() -> None:
+    condition = {"ForAnyValue:BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+    assert decide(with_condition(condition)) is Decision.IMPLICIT_DENY  # missing: false
+    assert decide(with_condition(condition), **{"aws:MultiFactorAuthPresent": "false"}) is Decision.ALLOW
+    assert decide(with_condition(condition), **{"aws:MultiFactorAuthPresent": "true"}) is (
+        Decision.IMPLICIT_DENY
+    )
 
 
 # --- trust policies ------------------------------------------------------------------------

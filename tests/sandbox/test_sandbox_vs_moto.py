@@ -384,6 +384,18 @@ def test_an_operator_the_sandbox_does_not_know_fails_closed(target: Aws) -> None
     expect(target, result, not_authorized(user.arn, role))
 
 
+def test_for_any_value_over_a_missing_key_is_false_whatever_the_suffix(target: Aws) -> None:
+    """IAM's set operators decide first: ForAnyValue over a key the request lacks is false,
+    IfExists or not, so long-term keys (no MFA key at all) do not meet this condition."""
+    user = create_mfa_user(target)
+    condition = {"ForAnyValue:BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}
+    role = create_role(target, "any-value", trust_policy(user.arn, condition=condition))
+
+    result = outcome(assume, aws=target, user=user, role_arn=role)
+
+    expect(target, result, not_authorized(user.arn, role))
+
+
 def test_a_code_two_windows_old(target: Aws) -> None:
     """One 30 s step of clock drift either side is accepted; two steps back is not."""
     user = create_mfa_user(target)

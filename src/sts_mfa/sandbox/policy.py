@@ -16,9 +16,15 @@ reference):
   of one key OR-ed. A key missing from the request fails a positive operator unless
   it is an `...IfExists` variant; negated operators (`StringNotEquals`, ...) are true
   when the key is missing, as AWS documents.
-* Unknown operators (including `ForAnyValue:`/`ForAllValues:` set operators) fail
-  closed: an Allow statement carrying one does not apply, a Deny statement carrying
-  one does. So an operator this evaluator does not understand can never grant.
+* Set operators (IAM User Guide, "Single-valued vs. multivalued context keys") decide
+  first, whatever the `IfExists` suffix says: `ForAllValues:` is true when every value
+  the request carries matches (so also when it carries none, or no key), and
+  `ForAnyValue:` is true when at least one does (so false when it carries none). A
+  request value matches a negated operator when it equals none of the policy's values.
+  A context value may be one string or a tuple of strings (a multivalued key).
+* Unknown operators fail closed: an Allow statement carrying one does not apply, a
+  Deny statement carrying one does. So an operator this evaluator does not understand
+  can never grant.
 * Principals: `"*"`, `{"AWS": "*"}`, the account root `arn:aws:iam::ID:root`, a bare
   account ID, or an exact ARN (with the user's path). `Service`/`Federated`
   principals never match an IAM caller. `evaluate_trust` reports whether the caller
@@ -79,12 +85,12 @@ class Request:
 
     `context` holds the request's condition keys; keys are matched
     case-insensitively (store them in any case). Values are strings, as AWS compares
-    them (`"true"`, `"0"`).
+    them (`"true"`, `"0"`), or tuples of strings for multivalued keys (`aws:TagKeys`).
     """
 
     action: str
     resource: str
-    context: Mapping[str, str] = field(default_factory=dict)
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
     principal: Principal | None = None
 
 
@@ -123,6 +129,8 @@ _POSITIVE_OF = {
     "ArnNotLike": "ArnLike",
 }
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
+SET_QUALIFIERS = ("ForAnyValue:", "ForAllValues:")
+ContextValue = str | tuple[str, ...]
 
 
 # --- public entry points -----------------------------------------------------------------
@@ -264,50 +272,78 @@ def _named(element: object, principal: Principal) -> TrustDecision | None:
 # --- conditions --------------------------------------------------------------------------
 
 
-def _split_operator(operator: str) -> tuple[str, bool]:
-    if operator.endswith("IfExists") and operator != "NullIfExists":
-        return operator[: -len("IfExists")], True
-    return operator, False
+@dataclass(frozen=True)
+class _Operator:
+    base: str  # "StringEquals"
+    qualifier: str | None  # "ForAnyValue:", "ForAllValues:" or None
+    if_exists: bool
 
 
-def _conditions_hold(block: object, context: Mapping[str, str], variables: bool, is_deny: bool) -> bool:
+def _split_operator(operator: str) -> _Operator | None:
+    """`ForAnyValue:StringEqualsIfExists` -> its parts; None for an operator IAM does not have."""
+    qualifier = next((q for q in SET_QUALIFIERS if operator.startswith(q)), None)
+    rest = operator[len(qualifier) :] if qualifier else operator
+    if_exists = rest.endswith("IfExists")
+    base = rest[: -len("IfExists")] if if_exists else rest
+    if base not in KNOWN_OPERATORS or (base == "Null" and (if_exists or qualifier)):
+        return None
+    return _Operator(base, qualifier, if_exists)
+
+
+def _conditions_hold(
+    block: object, context: Mapping[str, ContextValue], variables: bool, is_deny: bool
+) -> bool:
     if not isinstance(block, Mapping):
         return is_deny  # malformed: fail closed
-    parsed: list[tuple[str, bool, Mapping[str, Any]]] = []
+    parsed: list[tuple[_Operator, Mapping[str, Any]]] = []
     for operator, keys in block.items():
-        base, if_exists = _split_operator(str(operator))
-        if base not in KNOWN_OPERATORS or not isinstance(keys, Mapping):
+        split = _split_operator(str(operator))
+        if split is None or not isinstance(keys, Mapping):
             # Fail closed: never grants (Allow does not apply), always restricts (Deny does).
             return is_deny
-        parsed.append((base, if_exists, keys))
-    for base, if_exists, keys in parsed:
+        parsed.append((split, keys))
+    for split, keys in parsed:
         for key, values in keys.items():
-            if not _condition_key_holds(base, if_exists, str(key), _as_strings(values), context, variables):
+            holds = _condition_key_holds(split, str(key), _as_strings(values), context, variables)
+            if not (is_deny if holds is None else holds):  # None: not understood, fail closed
                 return False
     return True
 
 
 def _condition_key_holds(
-    operator: str,
-    if_exists: bool,
+    operator: _Operator,
     key: str,
     values: list[str],
-    context: Mapping[str, str],
+    context: Mapping[str, ContextValue],
     variables: bool,
-) -> bool:
+) -> bool | None:
+    """Whether the clause holds; None when IAM does not document the answer."""
     actual = context.get(key.lower())
-    if operator == "Null":
+    if operator.base == "Null":
         # {"Null": {"k": "true"}} holds when k is absent; "false" when it is present.
         return any((actual is None) == (v.lower() == "true") for v in values)
-    negated = operator in _NEGATED
+    negated = operator.base in _NEGATED
+    positive = _POSITIVE_OF.get(operator.base, operator.base)
+
+    def value_matches(one: str) -> bool:
+        matched = any(_compare(positive, one, v, context, variables) for v in values)
+        return not matched if negated else matched
+
+    if operator.qualifier is not None:  # set operators first, whatever IfExists says
+        members = () if actual is None else (actual,) if isinstance(actual, str) else actual
+        if operator.qualifier == "ForAllValues:":
+            return all(value_matches(m) for m in members)
+        return any(value_matches(m) for m in members)
     if actual is None:
-        return if_exists or negated
-    positive = _POSITIVE_OF.get(operator, operator)
-    matched = any(_compare(positive, actual, v, context, variables) for v in values)
-    return not matched if negated else matched
+        return operator.if_exists or negated
+    if not isinstance(actual, str):
+        return None  # a plain operator on a multivalued key: IAM asks for a set operator
+    return value_matches(actual)
 
 
-def _compare(operator: str, actual: str, expected: str, context: Mapping[str, str], variables: bool) -> bool:
+def _compare(
+    operator: str, actual: str, expected: str, context: Mapping[str, ContextValue], variables: bool
+) -> bool:
     if operator == "StringEquals":
         resolved = _substitute(expected, context) if variables else expected
         return resolved is not None and actual == resolved
@@ -349,7 +385,7 @@ def _as_strings(value: object) -> list[str]:
     return result
 
 
-def _lower_keys(context: Mapping[str, str]) -> dict[str, str]:
+def _lower_keys(context: Mapping[str, ContextValue]) -> dict[str, ContextValue]:
     return {k.lower(): v for k, v in context.items()}
 
 
@@ -358,7 +394,13 @@ def _compile(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(_wild_regex(pattern), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
-def _substitute(text: str, context: Mapping[str, str]) -> str | None:
+def _variable(context: Mapping[str, ContextValue], name: str) -> str | None:
+    """A policy variable's value; multivalued keys cannot be policy variables (None)."""
+    found = context.get(name.lower())
+    return found if isinstance(found, str) else None
+
+
+def _substitute(text: str, context: Mapping[str, ContextValue]) -> str | None:
     """Replace `${key}` policy variables by their values (None: a variable is missing)."""
     missing = False
 
@@ -367,7 +409,7 @@ def _substitute(text: str, context: Mapping[str, str]) -> str | None:
         name = match.group(1).strip()
         if name in ("*", "?", "$"):
             return name
-        found = context.get(name.lower())
+        found = _variable(context, name)
         if found is None:
             missing = True
             return ""
@@ -378,7 +420,7 @@ def _substitute(text: str, context: Mapping[str, str]) -> str | None:
 
 
 def _match_with_variables(
-    pattern: str, value: str, context: Mapping[str, str], variables: bool, *, ignore_case: bool
+    pattern: str, value: str, context: Mapping[str, ContextValue], variables: bool, *, ignore_case: bool
 ) -> bool:
     if not variables or "${" not in pattern:
         return wildcard_match(pattern, value, ignore_case=ignore_case)
@@ -388,7 +430,7 @@ def _match_with_variables(
     for match in _VARIABLE.finditer(pattern):
         pieces.append(_wild_regex(pattern[position : match.start()]))
         name = match.group(1).strip()
-        literal = name if name in ("*", "?", "$") else context.get(name.lower())
+        literal = name if name in ("*", "?", "$") else _variable(context, name)
         if literal is None:
             return False  # a missing variable makes the element match nothing
         pieces.append(re.escape(literal))
