@@ -129,6 +129,26 @@ def test_two_assumes_in_a_row_never_resend_a_step(software: Cli, sb: Sandbox) ->
     assert refused == []
 
 
+def test_check_deny_never_reads_a_same_named_role_of_another_account(
+    software: Cli, sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run with the other account's admin, check-deny's GetRole (by name) would read that
+    account's role of the same name, requiring MFA: not the role the state records."""
+    state = load(software.state)
+    assert state is not None and state.role is not None
+    mfa_only = admin(sb, "iam").get_role(RoleName=state.role.name)["Role"]["AssumeRolePolicyDocument"]
+    document = mfa_only if isinstance(mfa_only, str) else json.dumps(mfa_only)
+    admin(sb, "iam", 1).create_role(RoleName=state.role.name, AssumeRolePolicyDocument=document)
+    set_trust(sb, software, [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithSAML"}])
+    for name, value in sb.env(1).items():
+        monkeypatch.setenv(name, value)
+
+    result = software("check-deny")
+
+    assert result.exit_code == 4, result.output
+    assert "answered with another role" in result.stderr and "Proven" not in result.stdout
+
+
 @pytest.mark.parametrize(
     ("trust", "exit_code", "words"),
     [

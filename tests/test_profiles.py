@@ -514,16 +514,95 @@ def _policy_reader(profiles: Profiles) -> dict[str, str]:
     return {"region": profiles.sb.region, "endpoint_url": profiles.sb.endpoint}
 
 
-def test_check_deny_profile_proves_by_contrast_and_says_what_it_could_not_read(profiles: Profiles) -> None:
+def test_check_deny_profile_is_undecided_when_no_credentials_could_read_the_trust_policy(
+    profiles: Profiles,
+) -> None:
+    """Refused without MFA and accepted with it, but the policy unread: other ways in (web
+    identity, SAML, other principals) are unknown, so nothing is proven (exit 3)."""
     result = profiles("check-deny", "sandbox-readonly", "--json")
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     doc = json.loads(result.stdout)
     assert doc["denied"] is True and doc["accepted_with_mfa"] is True
-    assert doc["trust_policy"] == "unreadable" and doc["proven"] is True
+    assert doc["trust_policy"] == "unreadable" and doc["proven"] is False
+    assert doc["trust_policy_verdict"] is None
     text = profiles("check-deny", "sandbox-readonly")
-    assert text.exit_code == 0
-    assert "NOT checked" in text.stdout
+    assert text.exit_code == 3
+    assert "NOT checked" in text.stdout and "Proven" not in text.stdout
+    line = assert_one_error_line(text, 3)
+    assert "the trust policy of" in line and "could not be read" in line and "--policy-profile" in line
+
+
+OPEN_TO_GITHUB = "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+
+
+def _allowing(action: str, resource: str) -> str:
+    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def _role_in_the_other_account(profiles: Profiles, name: str, action: str) -> str:
+    """A role `name` in the sandbox's second account: alice with MFA, and GitHub without."""
+    other = profiles.sb.accounts[1].account_id
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": profiles.identity.user_arn},
+                "Action": "sts:AssumeRole",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            },
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": OPEN_TO_GITHUB.format(account=other)},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+            },
+        ],
+    }
+    iam = admin(profiles.sb, "iam", 1)
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    iam.put_role_policy(RoleName=name, PolicyName="permissions", PolicyDocument=_allowing(action, "*"))
+    admin(profiles.sb, "iam").put_user_policy(
+        UserName="alice", PolicyName=f"assume-{name}", PolicyDocument=_allowing("sts:AssumeRole", arn)
+    )
+    return arn
+
+
+@pytest.mark.parametrize(
+    ("name", "permissions", "read"),
+    [
+        ("Admin", "*", "read"),  # the MFA role session can read its own role: the GitHub way is found
+        ("Lister", "s3:ListAllMyBuckets", "unreadable"),  # nothing of that account can read it
+    ],
+)
+def test_check_deny_profile_never_reads_a_same_named_role_of_another_account(
+    profiles: Profiles, name: str, permissions: str, read: str
+) -> None:
+    """The --policy-profile is in alice's account, where a role of the same name requires MFA;
+    the profile's role is in the other account and lets GitHub in without MFA. GetRole by name
+    with the policy profile answers with the wrong role: that is not a reading of role_arn."""
+    arn = _role_in_the_other_account(profiles, name, permissions)
+    if name != "Admin":  # a same-named role, MFA-only, in alice's (the policy profile's) account
+        mfa_only = admin(profiles.sb, "iam").get_role(RoleName="Admin")["Role"]["AssumeRolePolicyDocument"]
+        document = mfa_only if isinstance(mfa_only, str) else json.dumps(mfa_only)
+        admin(profiles.sb, "iam").create_role(RoleName=name, AssumeRolePolicyDocument=document)
+    role = {k: v for k, v in profiles.base_sections()["sandbox-admin"].items() if k != "role_arn"}
+    profiles.write_config(prod={"role_arn": arn, **role}, audit=_policy_reader(profiles))
+
+    result = profiles("check-deny", "prod", "--policy-profile", "audit", "--json")
+
+    assert result.exit_code == 3, result.output
+    doc = json.loads(result.stdout)
+    assert doc["denied"] is True and doc["proven"] is False
+    assert doc["trust_policy"] == read
+    if read == "read":
+        assert doc["trust_policy_read_with"] == "the MFA role session"
+        assert doc["trust_policy_verdict"] == "open"
+        assert any("token.actions.githubusercontent.com" in f for f in doc["findings"])
+    else:
+        assert doc["trust_policy_verdict"] is None
+        assert "could not be read" in result.stderr
 
 
 def test_check_deny_profile_says_the_clock_is_off_as_assume_does(profiles: Profiles, tmp_path: Path) -> None:
@@ -532,8 +611,9 @@ def test_check_deny_profile_says_the_clock_is_off_as_assume_does(profiles: Profi
     ahead = Cli(
         state=tmp_path / "ahead.json", clock=ShiftedClock(offset=25, base=profiles.clock), app_kwargs={}
     )
+    profiles.write_config(audit=_policy_reader(profiles))
     profiles.sync()
-    result = ahead("check-deny", "sandbox-readonly")
+    result = ahead("check-deny", "sandbox-readonly", "--policy-profile", "audit")
     assert result.exit_code == 0, result.output
     assert "warning: this machine's clock is 25 s ahead of the server's" in result.stderr
 
@@ -601,8 +681,9 @@ def test_check_deny_profile_exposed_when_aws_lets_the_source_in_without_mfa(prof
 def test_check_deny_profile_never_uses_the_mfa_session_for_the_no_mfa_call(profiles: Profiles) -> None:
     """With an MFA session cached, the call without MFA still goes with alice's own key."""
     profiles.json("assume", "sandbox-admin")  # an MFA session is cached now
+    profiles.write_config(audit=_policy_reader(profiles))
     profiles.sb.reset_log()
-    result = profiles("check-deny", "sandbox-readonly", "--json")
+    result = profiles("check-deny", "sandbox-readonly", "--policy-profile", "audit", "--json")
 
     assert result.exit_code == 0, result.output
     first_assume = next(r for r in profiles.sb.requests if r.action == "AssumeRole")

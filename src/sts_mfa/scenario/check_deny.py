@@ -90,6 +90,12 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
         else:
             raise translate(e, "check-deny: reading the role's trust policy") from e
     else:
+        if role.get("Arn") != role_arn:  # GetRole takes a name: another account answers with its own
+            raise StateError(
+                f"reading the trust policy of {role_arn} answered with another role, "
+                f"{role.get('Arn')}: these credentials are not for account {state.role_account}",
+                hint="use the admin profile of the role's account (--profile, or setup's --role-profile)",
+            )
         document = role.get("AssumeRolePolicyDocument", {})
     return CheckDenyResult(
         role_arn=role_arn,

@@ -5,10 +5,13 @@
    out are discarded unused.
 2. The role assumed WITH MFA for the same identity (a cached session, or a new one
    through the profile's usual code sources): AWS must accept.
-3. The trust policy read and analysed, when some credentials may (`--policy-profile`,
-   else the MFA role session itself, else the source credentials): every way in must
-   require MFA. If none may read it, the check says plainly that other ways in were
-   not checked.
+3. The trust policy read and analysed: every way in must require MFA. A reading is
+   GetRole answered with exactly `role_arn` (account, path and name): GetRole takes a
+   name only, so credentials of another account answer with *their* role of that name,
+   which proves nothing about this one. The readers tried: `--policy-profile`, the MFA
+   role session itself (always of the role's account), the source credentials. If none
+   reads it, nothing is proven: other ways in (web identity, SAML, services, other
+   principals) were not checked, and the check is undecided.
 """
 
 from __future__ import annotations
@@ -50,8 +53,8 @@ class ProfileCheck:
 
     @property
     def proven(self) -> bool:
-        """Refused without MFA, accepted with it, and no readable way in without MFA."""
-        return self.denied and (self.analysis is None or self.analysis.requires_mfa)
+        """Refused without MFA, accepted with it, and the trust policy read and requiring MFA."""
+        return self.denied and self.analysis is not None and self.analysis.requires_mfa
 
 
 def check_deny_profile(
@@ -103,7 +106,8 @@ def _read_trust(
     result: ProfileCheck, sessions: ProfileSessions, keys: Keys, session: AnySession, policy_aws: Aws | None
 ) -> None:
     """Read the role's trust policy with the first credentials that may; analyse it."""
-    role_name = sessions.profile.role_arn.rsplit("/", 1)[-1]
+    role_arn = sessions.profile.role_arn
+    role_name = role_arn.rsplit("/", 1)[-1]
     # Each client is made only if the one before could not read the policy (usually the first can).
     candidates: list[tuple[str, Callable[[], Any]]] = []
     if policy_aws is not None:
@@ -116,6 +120,9 @@ def _read_trust(
             role = iam().get_role(RoleName=role_name)["Role"]
         except ClientError as e:
             result.unread_because.append(f"{label}: {error_code(e)}")
+            continue
+        if role.get("Arn") != role_arn:  # another account's (or path's) role of the same name
+            result.unread_because.append(f"{label}: answered with {role.get('Arn')}, not {role_arn}")
             continue
         result.document = role.get("AssumeRolePolicyDocument")
         result.analysis = trust.analyse(result.document)

@@ -30,11 +30,12 @@ Examples:
   sts-mfa check-deny prod --policy-profile audit   # and its trust policy read by `audit`
 \b
 Exit 0: refused without MFA, and the trust policy requires MFA on every way in
-        (for a profile: also accepted with MFA; a trust policy no credentials
-        could read is said plainly: other ways in were not checked).
+        (for a profile: also accepted with MFA).
 Exit 3: AWS handed out credentials without MFA, or the trust policy lets
         someone in without MFA (sts:AssumeRole, web identity, SAML, a
-        service...), or the analysis cannot decide: the refusal is not proof.
+        service...), or the analysis cannot decide, or (for a profile) no
+        credentials of the role's account could read the trust policy: the
+        refusal alone is not proof.
 """,
 )
 @profile_argument
@@ -141,13 +142,20 @@ def _check_profile(
             out.print(
                 "[yellow]The trust policy could not be read[/] "
                 f"({_safe('; '.join(result.unread_because))}): other ways in (web identity, SAML, "
-                "services, other principals) were NOT checked. Use --policy-profile NAME."
+                "services, other principals) were NOT checked, so nothing is proven."
             )
         else:
             _say_analysis(out, result.analysis)
             _show_policy(app, out, result.role_arn, result.document, result.analysis)
         if result.proven:
             _say_proven(out, result.role_arn)
+    if result.denied and result.analysis is None:
+        account = result.role_arn.split(":")[4]
+        raise RoleExposed(
+            f"not proven: the trust policy of {result.role_arn} could not be read "
+            f"({'; '.join(result.unread_because)}), so other ways in were not checked",
+            hint=f"read it with --policy-profile NAME, a profile of account {account} allowed iam:GetRole",
+        )
     _verdict(result.denied, result.role_arn, result.source_arn or result.profile, result.analysis)
 
 
@@ -207,11 +215,11 @@ def _say_proven(out: Console, role_arn: str) -> None:
 
 
 def _verdict(denied: bool, role_arn: str, who: str, analysis: Analysis | None) -> None:
-    """Exit 3 unless proven (an unread trust policy counts only where it is said so, for profiles)."""
+    """Exit 3 unless proven: refused without MFA, and a trust policy read that requires MFA."""
     if not denied:
         raise RoleExposed(f"EXPOSED: {role_arn} can be assumed WITHOUT MFA by {who}")
     if analysis is None:
-        return
+        raise RoleExposed(f"not proven: the trust policy of {role_arn} could not be read")
     if analysis.verdict == "undecided":
         raise RoleExposed(
             f"not proven: the analysis cannot decide whether every way into {role_arn} "
