@@ -38,7 +38,8 @@ import botocore.exceptions as bx
 from botocore.config import Config
 from botocore.retries import quota, standard
 
-from sts_mfa.errors import AwsError, CredentialsError, StsMfaError
+from sts_mfa.errors import AwsError, CredentialsError, StsMfaError, UsageError
+from sts_mfa.profiles import LOOP
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -370,15 +371,8 @@ def translate(e: BaseException, doing: str) -> StsMfaError:
         if code in CREDENTIAL_ERROR_CODES:
             return CredentialsError(f"{doing}: AWS rejected the credentials ({code}: {msg})")
         return AwsError(f"{doing}: {code}: {msg}", code=code, operation=op)
-    if isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return CredentialsError(
-            f"{doing}: no AWS credentials found",
-            hint="set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-        )
-    if isinstance(e, bx.ProfileNotFound):
-        return CredentialsError(f"{doing}: {e}", hint=PROFILE_HINT)
-    if isinstance(e, (bx.CredentialRetrievalError, bx.TokenRetrievalError, bx.SSOError)):
-        return CredentialsError(f"{doing}: {e}")
+    if (problem := _credentials_problem(e, doing)) is not None:
+        return problem
     if isinstance(e, bx.NoRegionError):
         return AwsError(f"{doing}: no AWS region configured", hint="pass --region or set AWS_REGION")
     if isinstance(e, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
@@ -397,6 +391,25 @@ def translate(e: BaseException, doing: str) -> StsMfaError:
             hint="check --endpoint-url / AWS_ENDPOINT_URL",
         )
     raise e
+
+
+def _credentials_problem(e: BaseException, doing: str) -> StsMfaError | None:
+    """botocore's failures to find credentials, as ours (None: not one of those)."""
+    if isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+        return CredentialsError(
+            f"{doing}: no AWS credentials found",
+            hint="set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        )
+    if isinstance(e, bx.ProfileNotFound):
+        return CredentialsError(f"{doing}: {e}", hint=PROFILE_HINT)
+    if isinstance(e, bx.InfiniteLoopConfigError):  # source_profiles in a loop: a profile we cannot serve
+        return UsageError(f"{doing}: {e}: {LOOP}")
+    if isinstance(e, bx.CredentialRetrievalError) and LOOP in str(e):
+        # A credential_process that is sts-mfa, refusing to serve the profile again: its line, exit 2.
+        return UsageError(f"{doing}: {str(e).split('sts-mfa: error: ', 1)[-1].strip()}")
+    if isinstance(e, (bx.CredentialRetrievalError, bx.TokenRetrievalError, bx.SSOError)):
+        return CredentialsError(f"{doing}: {e}")
+    return None
 
 
 def _reason(status: str) -> str:
