@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from sts_mfa.errors import UsageError
+from sts_mfa.profiles import SERVING, guard_recursion, served_by_parents
 from tests.support.cli import ERROR_PREFIX, TRACEBACK
 from tests.support.env import subprocess_env
 from tests.support.processes import STS_MFA
@@ -160,6 +162,30 @@ def test_names_that_share_pieces_are_not_taken_for_a_loop(tmp_path: Path) -> Non
     line = one_error_line(ran)
     assert "refusing to loop" not in line
     assert "no credentials for its source_profile empty" in line
+
+
+def test_each_name_served_is_kept_whole() -> None:
+    environ: dict[str, str] = {}
+    for name in ("a,b", 'q"uote', "c"):
+        guard_recursion(name, environ)
+
+    assert served_by_parents(environ) == ["a,b", 'q"uote', "c"]
+    for again in ("a,b", 'q"uote'):
+        with pytest.raises(UsageError, match="refusing to loop"):
+            guard_recursion(again, dict(environ))
+    for piece in ("a", "b", "a,b,c"):
+        guard_recursion(piece, dict(environ))  # no loop: no such name is served
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [("a,b", ["a", "b"]), ("", []), ("[1, 2]", ["[1", " 2]"]), ("[not json", ["[not json"])],
+    ids=["older-sts-mfa", "empty", "not-names", "not-json"],
+)
+def test_a_serving_list_that_is_not_a_json_list_of_names_reads_as_an_older_one(
+    value: str, names: list[str]
+) -> None:
+    assert served_by_parents({SERVING: value}) == names
 
 
 # --- source_profile loops ---------------------------------------------------------------------------

@@ -12,7 +12,9 @@ A profile sts-mfa serves names a role, a source of credentials and an MFA device
 It is read with botocore's own loader (so `AWS_CONFIG_FILE`,
 `AWS_SHARED_CREDENTIALS_FILE` and the files' syntax mean what they mean to the AWS
 CLI), and refused, naming the key, when it lacks `role_arn` or `mfa_serial` or is
-one sts-mfa cannot serve (SSO, web identity, a credential_process of its own).
+one sts-mfa cannot serve (SSO, web identity, a credential_process of its own), and
+refused too when its source_profiles go round in a loop or pass through another
+profile's MFA role (botocore would prompt for that code itself).
 """
 
 from __future__ import annotations
@@ -151,7 +153,9 @@ def load(name: str, environ: Mapping[str, str] = os.environ) -> Profile:
         )
     if profile.source_profile == name:
         raise UsageError(f"profile {name} names itself as its source_profile")
-    _refuse_mfa_source(name, role_chain(name, profiles)[1:], profiles)
+    mfa = _first_with_mfa(role_chain(name, profiles)[1:], profiles)  # botocore would prompt for it
+    if mfa is not None:
+        raise UsageError(chained_mfa(name, mfa))
     return profile
 
 
@@ -190,21 +194,18 @@ def role_chain(name: str, profiles: Mapping[str, Mapping[str, Any]]) -> list[str
 
 def mfa_role_in_chain(name: str, profiles: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The first profile of `name`'s role chain with an mfa_serial: where botocore would prompt."""
-    return next((p for p in role_chain(name, profiles) if _optional(profiles[p], "mfa_serial")), None)
+    return _first_with_mfa(role_chain(name, profiles), profiles)
 
 
-def _refuse_mfa_source(name: str, sources: list[str], profiles: Mapping[str, Mapping[str, Any]]) -> None:
-    """A source that assumes a role with MFA would make botocore prompt for a code: refused."""
-    mfa = next((p for p in sources if _optional(profiles[p], "mfa_serial")), None)
-    if mfa is not None:
-        raise UsageError(chained_mfa(name, mfa))
+def _first_with_mfa(names: list[str], profiles: Mapping[str, Mapping[str, Any]]) -> str | None:
+    return next((p for p in names if _optional(profiles[p], "mfa_serial")), None)
 
 
 def chained_mfa(name: str, mfa: str) -> str:
     """The refusal of a profile whose credentials come through another one's MFA role."""
     return (
         f"profile {name}: its credentials come through profile {mfa}, which assumes a role with MFA "
-        f"(mfa_serial); sts-mfa gets MFA codes only for the profile it is given, never through a "
+        "(mfa_serial); sts-mfa gets MFA codes only for the profile it is given, never through a "
         f"source_profile (use {mfa} itself, or a source_profile with long-term keys)"
     )
 
