@@ -18,6 +18,12 @@ keys (the demo user's access key, the role session). Each client gets:
   of each response's `Date` header, to warn when the local clock, which TOTP
   codes depend on, is far from the server's.
 
+A profile that assumes a role with MFA is never left to botocore, whose own
+prompt (getpass) would spend a code outside sts-mfa's ledger, or die on an
+EOFError without a terminal: the admin side's keys then come from
+`AwsConfig.serve_profile` (sts-mfa's own cache, MFA session and code sources),
+and every session made here has botocore's prompt replaced by a refusal.
+
 No client is created at import time, and this module itself is imported only
 by the commands that call AWS: `--help`, completion and the cached-credentials
 path never load boto3.
@@ -38,7 +44,8 @@ import botocore.exceptions as bx
 from botocore.config import Config
 from botocore.retries import quota, standard
 
-from sts_mfa.errors import AwsError, CredentialsError, StsMfaError
+from sts_mfa.errors import AwsError, CredentialsError, StsMfaError, UsageError
+from sts_mfa.profiles import LOOP
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -76,6 +83,14 @@ class Keys:
 
 
 @dataclass(frozen=True)
+class ServedProfile:
+    """An MFA role profile's session, obtained by sts-mfa, and the endpoint it is valid at."""
+
+    keys: Keys
+    endpoint_url: str | None
+
+
+@dataclass(frozen=True)
 class AwsConfig:
     profile: str | None = None
     region: str | None = None
@@ -86,6 +101,9 @@ class AwsConfig:
     # state file's region (the AWS CLI does not pass a profile's region to a
     # credential_process helper).
     fallback_region: str | None = None
+    # Asked once, when the admin side's credentials are first needed, with `profile`: the
+    # session sts-mfa obtained for it if it assumes a role with MFA, else None (botocore's chain).
+    serve_profile: Callable[[str | None], ServedProfile | None] | None = None
 
 
 def _install_retry_policy(client: Any, max_attempts: int, *, spends_mfa_code: bool) -> None:
@@ -131,6 +149,31 @@ def _install_retry_policy(client: Any, max_attempts: int, *, spends_mfa_code: bo
     events.register(f"needs-retry.{service}", handler.needs_retry, unique_id=f"sts-mfa-retry-{service}")
 
 
+def _refuse_botocore_prompts(session: boto3.Session) -> None:
+    """botocore's AssumeRoleProvider asks for an MFA code with getpass: here it refuses instead.
+
+    sts-mfa serves the profiles that assume a role with MFA itself (and refuses chains
+    through one) before botocore gets to them; this is the guarantee that no path it
+    missed ever prompts outside the ledger, or dies on an EOFError without a terminal.
+    """
+    try:
+        resolver = session._session.get_component("credential_provider")
+    except bx.BotoCoreError:
+        return  # a setting botocore cannot use: it says so again when it looks for credentials
+    provider = resolver.get_provider("assume-role") if resolver is not None else None
+    if provider is not None:
+        provider._prompter = _no_prompt
+
+
+def _no_prompt(prompt: str) -> str:
+    asked = prompt.strip().rstrip(":").removeprefix("Enter ")
+    raise UsageError(
+        f"botocore would ask for an {asked}: a profile in the credential chain assumes a role with MFA, "
+        "and sts-mfa gets codes only for a profile it serves itself",
+        hint="name that profile directly (role_arn, source_profile, mfa_serial)",
+    )
+
+
 class _AllOf(standard.BaseRetryableChecker):
     def __init__(self, *checkers: standard.BaseRetryableChecker) -> None:
         self._checkers = checkers
@@ -149,6 +192,8 @@ class Aws:
         self._now = now or time.time
         self._session: boto3.Session | None = None
         self._admin: dict[str, Any] = {}
+        self._served: ServedProfile | None = None
+        self._asked_to_serve = False
         self.requests: Counter[str] = Counter()
         self.clock_skew: float | None = None  # server minus local, seconds
 
@@ -168,6 +213,8 @@ class Aws:
                 )
             except bx.ProfileNotFound as e:
                 raise CredentialsError(str(e), hint=PROFILE_HINT) from None
+            if self.config.admin_keys is None:
+                _refuse_botocore_prompts(self._session)
         return self._session
 
     @property
@@ -185,10 +232,12 @@ class Aws:
             retries={"mode": "standard", "total_max_attempts": self.config.max_attempts},
         )
 
-    def _make(self, service: str, keys: Keys | None, spends_mfa_code: bool) -> Any:
+    def _make(
+        self, service: str, keys: Keys | None, spends_mfa_code: bool, endpoint_url: str | None = None
+    ) -> Any:
         kwargs: dict[str, Any] = {"config": self._client_config()}
-        if self.config.endpoint_url:
-            kwargs["endpoint_url"] = self.config.endpoint_url
+        if self.config.endpoint_url or endpoint_url:
+            kwargs["endpoint_url"] = self.config.endpoint_url or endpoint_url
         if keys is not None:
             kwargs.update(
                 aws_access_key_id=keys.access_key_id,
@@ -209,10 +258,23 @@ class Aws:
         client.meta.events.register("before-parse", self._looks_like_aws)
         return client
 
+    def served(self) -> ServedProfile | None:
+        """The admin side's MFA role session, if sts-mfa serves its profile (asked once)."""
+        if not self._asked_to_serve and self.config.admin_keys is None and self.config.serve_profile:
+            self._served = self.config.serve_profile(self.config.profile)
+        self._asked_to_serve = True
+        return self._served
+
+    def _make_admin(self, service: str, spends_mfa_code: bool) -> Any:
+        served = self.served()
+        if served is None:
+            return self._make(service, None, spends_mfa_code)
+        return self._make(service, served.keys, spends_mfa_code, served.endpoint_url)
+
     def admin(self, service: str) -> Any:
         """A client with the configured (admin-side) credentials, cached per service."""
         if service not in self._admin:
-            self._admin[service] = self._make(service, None, False)
+            self._admin[service] = self._make_admin(service, False)
         return self._admin[service]
 
     def iam(self) -> IAMClient:
@@ -222,7 +284,7 @@ class Aws:
     def iam_for_mfa(self) -> IAMClient:
         """The admin IAM client for EnableMFADevice: codes are spent, so only throttles retry."""
         if "iam+mfa" not in self._admin:
-            self._admin["iam+mfa"] = self._make("iam", None, True)
+            self._admin["iam+mfa"] = self._make_admin("iam", True)
         client: IAMClient = self._admin["iam+mfa"]
         return client
 
@@ -370,15 +432,8 @@ def translate(e: BaseException, doing: str) -> StsMfaError:
         if code in CREDENTIAL_ERROR_CODES:
             return CredentialsError(f"{doing}: AWS rejected the credentials ({code}: {msg})")
         return AwsError(f"{doing}: {code}: {msg}", code=code, operation=op)
-    if isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return CredentialsError(
-            f"{doing}: no AWS credentials found",
-            hint="set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-        )
-    if isinstance(e, bx.ProfileNotFound):
-        return CredentialsError(f"{doing}: {e}", hint=PROFILE_HINT)
-    if isinstance(e, (bx.CredentialRetrievalError, bx.TokenRetrievalError, bx.SSOError)):
-        return CredentialsError(f"{doing}: {e}")
+    if (problem := _credentials_problem(e, doing)) is not None:
+        return problem
     if isinstance(e, bx.NoRegionError):
         return AwsError(f"{doing}: no AWS region configured", hint="pass --region or set AWS_REGION")
     if isinstance(e, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
@@ -397,6 +452,25 @@ def translate(e: BaseException, doing: str) -> StsMfaError:
             hint="check --endpoint-url / AWS_ENDPOINT_URL",
         )
     raise e
+
+
+def _credentials_problem(e: BaseException, doing: str) -> StsMfaError | None:
+    """botocore's failures to find credentials, as ours (None: not one of those)."""
+    if isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+        return CredentialsError(
+            f"{doing}: no AWS credentials found",
+            hint="set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        )
+    if isinstance(e, bx.ProfileNotFound):
+        return CredentialsError(f"{doing}: {e}", hint=PROFILE_HINT)
+    if isinstance(e, bx.InfiniteLoopConfigError):  # source_profiles in a loop: a profile we cannot serve
+        return UsageError(f"{doing}: {e}: {LOOP}")
+    if isinstance(e, bx.CredentialRetrievalError) and LOOP in str(e):
+        # A credential_process that is sts-mfa, refusing to serve the profile again: its line, exit 2.
+        return UsageError(f"{doing}: {str(e).split('sts-mfa: error: ', 1)[-1].strip()}")
+    if isinstance(e, (bx.CredentialRetrievalError, bx.TokenRetrievalError, bx.SSOError)):
+        return CredentialsError(f"{doing}: {e}")
+    return None
 
 
 def _reason(status: str) -> str:

@@ -12,11 +12,14 @@ A profile sts-mfa serves names a role, a source of credentials and an MFA device
 It is read with botocore's own loader (so `AWS_CONFIG_FILE`,
 `AWS_SHARED_CREDENTIALS_FILE` and the files' syntax mean what they mean to the AWS
 CLI), and refused, naming the key, when it lacks `role_arn` or `mfa_serial` or is
-one sts-mfa cannot serve (SSO, web identity, a credential_process of its own).
+one sts-mfa cannot serve (SSO, web identity, a credential_process of its own), and
+refused too when its source_profiles go round in a loop or pass through another
+profile's MFA role (botocore would prompt for that code itself).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -47,6 +50,7 @@ ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", re.ASCII)
 SERIAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|[\w+=/:,.@-]{9,256}", re.ASCII)
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 SERVING = "STS_MFA_SERVING"  # profiles this process (and its parents) are serving: no loops
+LOOP = "refusing to loop"  # the words of every loop refusal, also when a child sts-mfa says it
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,61 @@ def load(name: str, environ: Mapping[str, str] = os.environ) -> Profile:
         )
     if profile.source_profile == name:
         raise UsageError(f"profile {name} names itself as its source_profile")
+    mfa = _first_with_mfa(role_chain(name, profiles)[1:], profiles)  # botocore would prompt for it
+    if mfa is not None:
+        raise UsageError(chained_mfa(name, mfa))
     return profile
+
+
+def _assumes_role(raw: Mapping[str, Any]) -> bool:
+    """botocore assumes a role for this profile (role_arn, and not a web-identity profile)."""
+    return "role_arn" in raw and "web_identity_token_file" not in raw
+
+
+def _has_keys(raw: Mapping[str, Any]) -> bool:
+    return "aws_access_key_id" in raw or "aws_secret_access_key" in raw
+
+
+def role_chain(name: str, profiles: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The profiles whose roles botocore assumes, in turn, to get `name`'s credentials (`name` first).
+
+    botocore's AssumeRoleProvider follows each `source_profile` while it names a role of
+    its own and has no keys; the chain ends at a profile with keys, a credential_process,
+    SSO or the like, or a `credential_source`. A source that comes round again is a
+    loop: refused here (exit 2), before botocore refuses it in the middle of a request.
+    """
+    chain: list[str] = []
+    current = name
+    while (raw := profiles.get(current)) is not None and _assumes_role(raw):
+        chain.append(current)
+        source = str(raw.get("source_profile") or "").strip()
+        if not source or "credential_source" in raw or (source == current and _has_keys(raw)):
+            break
+        if source in chain:
+            loop = " -> ".join([*chain, source])
+            raise UsageError(f"profile {name}: its source_profiles go round in a loop ({loop}): {LOOP}")
+        if _has_keys(profiles.get(source) or {}):
+            break
+        current = source
+    return chain
+
+
+def mfa_role_in_chain(name: str, profiles: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The first profile of `name`'s role chain with an mfa_serial: where botocore would prompt."""
+    return _first_with_mfa(role_chain(name, profiles), profiles)
+
+
+def _first_with_mfa(names: list[str], profiles: Mapping[str, Mapping[str, Any]]) -> str | None:
+    return next((p for p in names if _optional(profiles[p], "mfa_serial")), None)
+
+
+def chained_mfa(name: str, mfa: str) -> str:
+    """The refusal of a profile whose credentials come through another one's MFA role."""
+    return (
+        f"profile {name}: its credentials come through profile {mfa}, which assumes a role with MFA "
+        "(mfa_serial); sts-mfa gets MFA codes only for the profile it is given, never through a "
+        f"source_profile (use {mfa} itself, or a source_profile with long-term keys)"
+    )
 
 
 def _refuse_foreign(name: str, raw: Mapping[str, Any]) -> None:
@@ -199,8 +257,23 @@ def guard_recursion(name: str, environ: dict[str, str] | Any = os.environ) -> No
     botocore starts for the source profile's credential_process inherit: a second
     sts-mfa asked for a profile already in the list is a loop.
     """
-    serving = [p for p in str(environ.get(SERVING, "")).split(",") if p]
+    serving = served_by_parents(environ)
     if name in serving:
         chain = " -> ".join([*serving, name])
-        raise UsageError(f"profile {name}'s credentials depend on themselves ({chain}): refusing to loop")
-    environ[SERVING] = ",".join([*serving, name])
+        raise UsageError(f"profile {name}'s credentials depend on themselves ({chain}): {LOOP}")
+    environ[SERVING] = json.dumps([*serving, name])
+
+
+def served_by_parents(environ: Mapping[str, str]) -> list[str]:
+    """The names in STS_MFA_SERVING: a JSON list (a name may hold any character, a comma too).
+
+    Anything else is read as an older sts-mfa's comma-separated list, which is what it is.
+    """
+    text = str(environ.get(SERVING, ""))
+    try:
+        names = json.loads(text) if text.startswith("[") else None
+    except ValueError:
+        names = None
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        return names
+    return [p for p in text.split(",") if p]

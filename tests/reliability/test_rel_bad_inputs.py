@@ -13,8 +13,8 @@ endpoint that is not AWS...), runs one command, and checks:
 - the state file byte-for-byte unchanged, unless changing it is the command's job;
 - a hang fails the case (every subprocess runs under a timeout).
 
-The cases live in `bad_input_cases` and `bad_input_cases_hostile`; `docs/bad-inputs.md`
-lists the same cases, and two tests keep the two in step.
+The cases live in `bad_input_cases`, `bad_input_cases_hostile` and `bad_input_cases_profiles`;
+`docs/bad-inputs.md` lists the same cases, and two tests keep the two in step.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sts_mfa.sandbox import Sandbox
 from tests.reliability.bad_input_bench import Bench, Case, Outcome, run_case
 from tests.reliability.bad_input_cases import CASES as BASIC_CASES
 from tests.reliability.bad_input_cases_hostile import CASES as HOSTILE_CASES
+from tests.reliability.bad_input_cases_profiles import CASES as PROFILE_CASES
 from tests.support.cli import TRACEBACK, Cli, error_lines
 from tests.support.leaks import leaked, state_secrets
 from tests.support.state import valid_state
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.reliability
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-inputs.md"
-CASES = BASIC_CASES + HOSTILE_CASES
+CASES = BASIC_CASES + HOSTILE_CASES + PROFILE_CASES
 
 
 def documented_sections() -> dict[str, str]:

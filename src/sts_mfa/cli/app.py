@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from sts_mfa.aws import Aws, Keys
+    from sts_mfa.aws import Aws, Keys, ServedProfile
     from sts_mfa.clock import Clock
     from sts_mfa.ledger import Entry
     from sts_mfa.profile_session import ProfileSessions
@@ -95,6 +95,8 @@ class App:
         self._reporter: Reporter | None = reporter
         self._aws: Aws | None = None
         self._role_aws: Aws | None = None
+        self._helpers: list[Aws] = []  # the sources of admin profiles sts-mfa served (-v counts them)
+        self._serving: set[str] = set()  # profiles this run said it serves (STS_MFA_SERVING)
         self._profiles: dict[str, Profile] = {}  # read once per run: botocore parses both files
 
     @classmethod
@@ -154,6 +156,7 @@ class App:
             endpoint_url=endpoint,
             admin_keys=keys,
             fallback_region=fallback_region,
+            serve_profile=self._serve_admin,
         )
         return Aws(config, now=self.clock.now)
 
@@ -208,6 +211,11 @@ class App:
 
     def profile_sessions(self, name: str, settings: ProfileSettings) -> ProfileSessions:
         """Role sessions for a profile of the AWS config (see `sts_mfa.profile_session`)."""
+        sessions = self._sessions_of(name, settings)
+        self._aws = sessions.source  # -v counts its requests
+        return sessions
+
+    def _sessions_of(self, name: str, settings: ProfileSettings) -> ProfileSessions:
         from sts_mfa import cache
         from sts_mfa.profile_session import ProfileSessions
 
@@ -217,8 +225,7 @@ class App:
         endpoint = requested or self.profile_endpoint(profile)
         # STS answers in any region: the flag's, the profile's, else one that always exists.
         region = self.region or profile.region or "us-east-1"
-        source = self._make_aws_in(profile.source_profile, region, endpoint)
-        self._aws = source  # -v counts its requests
+        source = self._make_aws_in(profile.source_profile, region, endpoint, serve=False)
         return ProfileSessions(
             profile,
             source=source,
@@ -243,13 +250,51 @@ class App:
         except UsageError as e:
             raise UsageError(f"profile {profile.name}: endpoint_url: {e}") from None
 
+    def _serve_admin(self, name: str | None) -> ServedProfile | None:
+        """An admin-side profile that assumes a role with MFA, served as `assume PROFILE` serves it.
+
+        The same cache entries, MFA session and ledger, so a code is never spent twice and
+        `assume PROFILE` right after needs none; the code from STS_MFA_CODE, the profile's
+        mfa_process or a prompt on the terminal, else one line and exit 2. A profile whose
+        source assumes a role with MFA, or a loop of source_profiles, is refused (exit 2):
+        botocore would prompt, or loop. Any other profile is botocore's (None).
+        """
+        from sts_mfa import profiles
+        from sts_mfa.aws import Keys, ServedProfile
+        from sts_mfa.cli.targets import obtain_from, settings
+        from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN
+        from sts_mfa.errors import UsageError
+        from sts_mfa.session import DEFAULT_MFA_SESSION_SECONDS, Want
+
+        name = name or _implicit_profile()
+        every = profiles.all_profiles() if name else {}
+        if name is None or name not in every:
+            return None  # keys from the environment, or a profile botocore reports as not found
+        mfa = profiles.mfa_role_in_chain(name, every)
+        if mfa is None:
+            return None
+        if mfa != name:
+            raise UsageError(profiles.chained_mfa(name, mfa))
+        sessions = self._sessions_of(name, settings(False, DEFAULT_MFA_SESSION_SECONDS))
+        self._helpers.append(sessions.source)
+        got = obtain_from(
+            self, sessions, Want(margin=DEFAULT_REFRESH_MARGIN), _code_from_environment(), admin=True
+        )
+        found = got.session
+        return ServedProfile(
+            Keys(found.access_key_id, found.secret_access_key, found.session_token), sessions.endpoint
+        )
+
     def _serve(self, name: str) -> None:
         """Say, for the processes this one starts, that it serves `name` (see profiles.guard_recursion).
 
         Undone when the command ends, so an in-process caller running several commands
-        is not taken for a loop."""
+        is not taken for a loop; a second use of one profile in a run is not one either."""
         from sts_mfa import profiles
 
+        if name in self._serving:
+            return
+        self._serving.add(name)
         before = os.environ.get(profiles.SERVING)
         profiles.guard_recursion(name)
 
@@ -264,8 +309,12 @@ class App:
             context.call_on_close(restore)
 
     def policy_reader(self, name: str) -> Aws:
-        """Clients with an AWS profile's credentials, to read a role's trust policy (iam:GetRole)."""
-        return self._make_aws_in(name, self.region or "us-east-1")
+        """Clients with an AWS profile's credentials, to read a role's trust policy (iam:GetRole).
+
+        A profile that assumes a role with MFA is served by sts-mfa, when a client is first made."""
+        reader = self._make_aws_in(name, self.region or "us-east-1")
+        self._helpers.append(reader)
+        return reader
 
     def context_for_profile(self, name: str) -> Context:
         """A context whose clients reach the profile's region and endpoint with explicit keys only."""
@@ -276,10 +325,17 @@ class App:
         aws = self._make_aws_in(None, region, self.effective_endpoint() or self.profile_endpoint(profile))
         return Context(aws=aws, clock=self.clock, report=self.reporter())
 
-    def _make_aws_in(self, profile: str | None, region: str, endpoint: str | None = None) -> Aws:
+    def _make_aws_in(
+        self, profile: str | None, region: str, endpoint: str | None = None, *, serve: bool = True
+    ) -> Aws:
         from sts_mfa.aws import Aws, AwsConfig
 
-        config = AwsConfig(profile=profile, region=region, endpoint_url=endpoint or self.effective_endpoint())
+        config = AwsConfig(
+            profile=profile,
+            region=region,
+            endpoint_url=endpoint or self.effective_endpoint(),
+            serve_profile=self._serve_admin if serve else None,
+        )
         return Aws(config, now=self.clock.now)
 
     def sessions(self) -> Sessions:
@@ -325,7 +381,7 @@ class App:
 
     def show_requests(self) -> None:
         """With -v: how many requests this command made, by operation."""
-        sides = [a for a in (self._aws, self._role_aws) if a is not None]
+        sides = [a for a in (self._aws, self._role_aws, *self._helpers) if a is not None]
         if self.verbose and sides:
             from collections import Counter
 
@@ -377,6 +433,28 @@ class App:
             elif must_exist:
                 txn.require()
             yield txn
+
+
+def _implicit_profile() -> str | None:
+    """The profile botocore takes its credentials from when none is named, unless keys in the
+    environment come first (as they do for botocore when no profile is given)."""
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        return None
+    return os.environ.get("AWS_DEFAULT_PROFILE") or os.environ.get("AWS_PROFILE") or "default"
+
+
+def _code_from_environment() -> str | None:
+    """STS_MFA_CODE, checked as --code checks it (the admin side's commands have no --code)."""
+    from sts_mfa.codes import code_problem, normalize_code
+    from sts_mfa.errors import UsageError
+
+    value = os.environ.get("STS_MFA_CODE")
+    if value is None or value == "":
+        return None
+    problem = code_problem(value)
+    if problem is not None:
+        raise UsageError(f"STS_MFA_CODE: {problem}")
+    return normalize_code(value)
 
 
 pass_app = click.make_pass_decorator(App)

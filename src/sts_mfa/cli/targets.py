@@ -54,8 +54,11 @@ def settings(no_mfa_session: bool, mfa_session_duration: int) -> Settings:
     return Settings(use_mfa_session=not off, mfa_session_duration=mfa_session_duration)
 
 
-def profile_codes(app: App, profile: Profile, code: str | None) -> ProfileCodes:
-    """--code/-/STS_MFA_CODE, then the profile's mfa_process, then a prompt on the terminal."""
+def profile_codes(app: App, profile: Profile, code: str | None, *, admin: bool = False) -> ProfileCodes:
+    """--code/-/STS_MFA_CODE, then the profile's mfa_process, then a prompt on the terminal.
+
+    `admin`: the profile gives another command its credentials (`--profile` and the like),
+    which has no --code of its own: the error without a code says what to do instead."""
     from sts_mfa import mfa_process
     from sts_mfa.cli.code_sources import given_code, terminal_prompt
     from sts_mfa.errors import NoCode
@@ -66,6 +69,13 @@ def profile_codes(app: App, profile: Profile, code: str | None) -> ProfileCodes:
     process = (lambda: mfa_process.run(command, profile=profile.name, timeout=timeout)) if command else None
 
     def missing() -> NoCode:
+        if admin:
+            return NoCode(
+                f"profile {profile.name} assumes its role with MFA, and there is no cached session for it "
+                "with enough time left, no MFA code and no terminal to ask for one: run "
+                f"`sts-mfa assume {profile.name}` in a terminal first (this command then uses its session), "
+                "or set STS_MFA_CODE, or give the profile an mfa_process"
+            )
         return NoCode(
             f"no cached session for profile {profile.name} with enough time left, no MFA code, and no "
             f"terminal to ask for one: run `sts-mfa assume {profile.name}` in a terminal "
@@ -89,9 +99,11 @@ def obtain_for(
     return obtain_from(app, app.profile_sessions(profile, options or Settings()), want, code)
 
 
-def obtain_from(app: App, sessions: ProfileSessions, want: Want, code: str | None) -> Obtained:
+def obtain_from(
+    app: App, sessions: ProfileSessions, want: Want, code: str | None, *, admin: bool = False
+) -> Obtained:
     """A profile's session from its ProfileSessions (kept by a caller that renews); warnings said here."""
-    got = sessions.get(want, profile_codes(app, sessions.profile, code))
+    got = sessions.get(want, profile_codes(app, sessions.profile, code, admin=admin))
     got.endpoint, got.region = sessions.endpoint, sessions.profile.region
     for warning in got.warnings:
         app.warn(warning)
