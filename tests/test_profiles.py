@@ -339,12 +339,12 @@ def test_a_typed_code_equal_to_the_last_one_is_refused_locally(profiles: Profile
 @pytest.mark.parametrize(
     ("command", "exit_code", "words"),
     [
-        ("sh -c 'exit 3'", 6, "failed (exit 3)"),
-        ("echo hello", 6, "printed no code"),
-        ("printf '123456\\n654321\\n'", 6, "printed no code"),
-        ("/nonexistent/phone", 6, "command not found"),
+        ("sh -c 'exit 3'", 6, "mfa_process `sh -c 'exit 3'` failed (exit 3)"),
+        ("echo hello", 6, "mfa_process `echo hello` printed no code"),
+        ("printf '123456\\n654321\\n'", 6, "mfa_process `printf '123456\\n654321\\n'` printed no code"),
+        ("/nonexistent/phone", 6, "mfa_process `/nonexistent/phone`: command not found"),
         ("'unterminated", 2, "not a command line"),
-        ("sleep 5", 6, "did not print a code within 1 s"),
+        ("sleep 5", 6, "mfa_process `sleep 5` did not print a code within 1 s"),
     ],
     ids=["fails", "junk", "two-codes", "missing", "unparsable", "slow"],
 )

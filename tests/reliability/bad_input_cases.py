@@ -29,6 +29,7 @@ from tests.reliability.bad_input_bench import (
     other_account,
     phone_setup,
     raw_bytes,
+    role_profile,
     software,
     state_file_kept,
     stdin,
@@ -401,6 +402,15 @@ CASES = [
         ["--profile", "nope", "setup", "--software-token"],
         6,
         r"profile \(nope\) could not be found",
+    ),
+    Case(
+        "mfa-process-endless-output",
+        "a profile whose `mfa_process` never stops printing (`yes 123456`)",
+        ["assume", "prod"],
+        6,
+        r"profile prod: mfa_process `yes 123456` printed more than 4096 bytes",
+        (role_profile(mfa_process="yes 123456"),),
+        check=no_assume_role_sent,
     ),
     Case("no-region", "no AWS region", ["setup", "--software-token"], 1, r"no AWS region", (no_region,)),
     Case(
