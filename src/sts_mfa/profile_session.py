@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -171,7 +172,7 @@ class ProfileSessions:
                 f"{doing}: {self.profile.role_arn} was refused: {message}",
                 code=code,
                 hint=f"check the role's trust policy and the source identity's permissions "
-                f"(`sts-mfa check-deny {self.profile.name}` tells more)",
+                f"(`{shlex.join(['sts-mfa', 'check-deny', self.profile.name])}` tells more)",
             )
         return translate(e, doing)
 

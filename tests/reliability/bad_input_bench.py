@@ -346,9 +346,10 @@ def role_profile(name: str = "prod", **extra: str) -> Prepare:
     def prepare(b: Bench) -> None:
         config, credentials = b.path("config"), b.path("credentials")
         keys = "".join(f"{key} = {value}\n" for key, value in extra.items())
+        section = f'"{name}"' if " " in name else name  # botocore splits the header as a shell would
         config.write_text(
             f"[profile src]\nregion = {b.sb.region}\nendpoint_url = {b.sb.endpoint}\n\n"
-            f"[profile {name}]\nrole_arn = arn:aws:iam::111111111111:role/Admin\nsource_profile = src\n"
+            f"[profile {section}]\nrole_arn = arn:aws:iam::111111111111:role/Admin\nsource_profile = src\n"
             f"mfa_serial = arn:aws:iam::111111111111:mfa/alice\n{keys}"
         )
         credentials.write_text("[src]\naws_access_key_id = AKIASRC\naws_secret_access_key = src-secret\n")

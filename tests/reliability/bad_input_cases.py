@@ -412,6 +412,15 @@ CASES = [
         (role_profile(mfa_process="yes 123456"),),
         check=no_assume_role_sent,
     ),
+    Case(
+        "profile-name-shell-characters",
+        "a profile named `a b;touch x`, no code and no terminal",
+        ["assume", "a b;touch x"],
+        2,
+        r"run `sts-mfa assume 'a b;touch x'` in a terminal",
+        (role_profile("a b;touch x"),),
+        check=no_assume_role_sent,
+    ),
     Case("no-region", "no AWS region", ["setup", "--software-token"], 1, r"no AWS region", (no_region,)),
     Case(
         "endpoint-unreachable",

@@ -66,9 +66,11 @@ def profile_codes(app: App, profile: Profile, code: str | None) -> ProfileCodes:
     process = (lambda: mfa_process.run(command, profile=profile.name, timeout=timeout)) if command else None
 
     def missing() -> NoCode:
+        import shlex
+
         return NoCode(
             f"no cached session for profile {profile.name} with enough time left, no MFA code, and no "
-            f"terminal to ask for one: run `sts-mfa assume {profile.name}` in a terminal "
+            f"terminal to ask for one: run `{shlex.join(['sts-mfa', 'assume', profile.name])}` in a terminal "
             "(or pass --code, set STS_MFA_CODE, or give the profile an mfa_process)"
         )
 
