@@ -155,8 +155,23 @@ CASES = [
         (software,),
     ),
     Case("unknown-command", "a command that does not exist", ["frobnicate"], 2, r"No such command"),
+    Case(
+        "command-mistyped",
+        "a mistyped command (`asume`)",
+        ["asume"],
+        2,
+        r"No such command 'asume'\. Did you mean 'assume'\?",
+    ),
     # --- the state file ---
     Case("state-missing", "no state file", ["check-deny"], 4, r"no state file at"),
+    Case(
+        "state-missing-role-profile-flag",
+        "no state file, and `--profile` naming an MFA role profile",
+        ["--profile", "prod", "assume"],
+        4,
+        r"no state file at .* \(did you mean `sts-mfa assume prod`\?",
+        (role_profile("prod"),),
+    ),
     Case(
         "state-dir-missing",
         "`--state` in a directory that does not exist",
