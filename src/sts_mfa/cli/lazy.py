@@ -1,7 +1,8 @@
 """The command table, loaded on demand: `--help` and TAB never import a command's module.
 
 The group lists and completes commands from `COMMANDS` alone; running a command
-imports only its own module (and what it imports). Every run goes through
+imports only its own module (and what it imports), and gives it the global -q and -v
+(`cli.options.add_global_flags`), so they work after the command as before it. Every run goes through
 `boundary.guarded`, so failures end as one line and an exit code.
 """
 
@@ -43,8 +44,10 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         if cmd_name not in self.commands:
+            from sts_mfa.cli.options import add_global_flags  # -q/-v after the command too
+
             module = importlib.import_module(f"sts_mfa.cli.commands.{COMMANDS[cmd_name][0]}")
-            self.add_command(getattr(module, module.__name__.rsplit(".", 1)[1]), cmd_name)
+            self.add_command(add_global_flags(getattr(module, module.__name__.rsplit(".", 1)[1])), cmd_name)
         return self.commands[cmd_name]
 
     def resolve_command(
