@@ -29,6 +29,8 @@ READY = "# sts-mfa sandbox ready"
 def parse_exports(lines: list[str]) -> dict[str, str]:
     env = {}
     for line in lines:
+        if line.startswith("# "):  # how to stop it
+            continue
         assert line.startswith("export "), line
         name, _, value = line[len("export ") :].partition("=")
         env[name] = value.strip("'")

@@ -96,6 +96,9 @@ class Obtained:
     # and region (None: the flag's or the environment's, as for a state file).
     endpoint: str | None = None
     region: str | None = None
+    # How a new session was obtained, when it is not plain AssumeRole with a code (the text format's
+    # "Source:"): a profile's role assumed from its MFA session.
+    source: str | None = None
 
 
 class Sessions:

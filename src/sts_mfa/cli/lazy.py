@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "console": ("console", "Open the AWS console signed in as the role (--print: the URL)."),
     "teardown": ("teardown", "Delete everything setup created, in AWS's order."),
     "demo": ("demo", "The whole story in one go (embedded sandbox by default)."),
-    "status": ("status", "What the state file holds and what exists (no secrets)."),
+    "status": ("status", "What the state file holds and what exists, or a PROFILE's sessions."),
     "sandbox": ("sandbox", "A local strict AWS endpoint (moto + MFA enforcement)."),
 }
 

@@ -101,7 +101,8 @@ def margin_option(f: F) -> F:
 
 
 def code_option(help_text: str) -> Callable[[F], F]:
-    """`--code CODE | --code -`, also read from STS_MFA_CODE."""
+    """`--code CODE | --code -`, also read from STS_MFA_CODE (which its help says, on every command)."""
     from sts_mfa.cli.params import MFA_CODE_OR_STDIN
 
-    return click.option("--code", type=MFA_CODE_OR_STDIN, envvar="STS_MFA_CODE", help=help_text)
+    shown = f"{help_text.rstrip('.')} [env: STS_MFA_CODE]."
+    return click.option("--code", type=MFA_CODE_OR_STDIN, envvar="STS_MFA_CODE", help=shown)
