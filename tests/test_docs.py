@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
+from botocore.configloader import raw_config_parse
 from click.testing import CliRunner
 
+from sts_mfa import profiles
 from sts_mfa.cli import cli
 from sts_mfa.cli.lazy import COMMANDS
 
@@ -76,3 +79,81 @@ def test_the_development_section_names_every_module() -> None:
     assert not missing, f"README's Development section does not name: {missing}"
     stale = [pattern for pattern in listed if not any(fnmatch(m, pattern) for m in modules)]
     assert not stale, f"README's Development section names modules that do not exist: {stale}"
+
+
+# --- the AWS config examples: what botocore reads from them when they are copied ---------------
+
+# Every section the documentation's AWS config examples hold, with exactly the values botocore must
+# read from it (an inline `# comment` is part of the value to botocore, so it would show here).
+DOCUMENTED_SECTIONS: dict[str, dict[str, str]] = {
+    "profile mfa-role": {
+        "credential_process": "sts-mfa --state /home/me/.sts-mfa/state.json assume --format process",
+        "region": "us-east-1",
+    },
+    "profile admin-keys": {},
+    "profile prod": {
+        "role_arn": "arn:aws:iam::222222222222:role/Admin",
+        "source_profile": "admin-keys",
+        "mfa_serial": "arn:aws:iam::111111111111:mfa/alice",
+        "duration_seconds": "3600",
+        "mfa_process": "ykman oath accounts code -s alice",
+    },
+    "profile prod-cli": {"credential_process": "sts-mfa assume prod --format process"},
+}
+
+
+def _ini_blocks() -> list[tuple[str, str]]:
+    """(where, text) of every ```ini block of the README and docs/*.md, and the profiles module's example."""
+    blocks = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for n, match in enumerate(re.finditer(r"^```ini\n(.*?)^```", path.read_text(), re.M | re.S)):
+            blocks.append((f"{path.name}#{n}", match[1]))
+    doc = profiles.__doc__ or ""
+    example = re.search(r"\n\n((?:    .*\n)+)\n", doc)
+    assert example, "the profiles module's docstring has no indented example"
+    blocks.append(("profiles.py", textwrap.dedent(example[1])))
+    return blocks
+
+
+INI_BLOCKS = _ini_blocks()
+
+
+def _parsed(text: str, tmp_path: Path) -> dict[str, dict[str, str]]:
+    copied = tmp_path / "config"
+    copied.write_text(text)
+    parsed: dict[str, dict[str, str]] = raw_config_parse(str(copied))
+    return parsed
+
+
+@pytest.mark.parametrize(("where", "text"), INI_BLOCKS, ids=[where for where, _ in INI_BLOCKS])
+def test_every_aws_config_example_reads_as_it_says(where: str, text: str, tmp_path: Path) -> None:
+    """Copied as it is, each example gives botocore exactly the documented values, and no comment."""
+    parsed = _parsed(text, tmp_path)
+    assert parsed, f"{where}: botocore read no section"
+    for section, values in parsed.items():
+        for key, value in values.items():
+            assert "#" not in value and " ;" not in value, f"{where}: [{section}] {key} = {value!r}"
+        assert values == DOCUMENTED_SECTIONS.get(section), f"{where}: [{section}]"
+
+
+def test_every_documented_section_is_in_an_example(tmp_path: Path) -> None:
+    seen = {section for _, text in INI_BLOCKS for section in _parsed(text, tmp_path)}
+    assert seen == set(DOCUMENTED_SECTIONS)
+
+
+@pytest.mark.parametrize(("where", "text"), INI_BLOCKS, ids=[where for where, _ in INI_BLOCKS])
+def test_every_role_profile_in_an_example_is_one_sts_mfa_serves(
+    where: str, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = _parsed(text, tmp_path)
+    sources = {values["source_profile"] for values in parsed.values() if "source_profile" in values}
+    config = tmp_path / "config"  # the example, and its source profiles where it leaves them out
+    config.write_text(text + "".join(f"\n[profile {s}]\n" for s in sources if f"profile {s}" not in parsed))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for section, values in parsed.items():
+        if "role_arn" in values:
+            name = section.removeprefix("profile ")
+            profile = profiles.load(name)
+            assert (profile.role_arn, profile.mfa_serial) == (values["role_arn"], values["mfa_serial"])
+            duration = values.get("duration_seconds")
+            assert profile.duration_seconds == (int(duration) if duration else None)

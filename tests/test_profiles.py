@@ -339,12 +339,12 @@ def test_a_typed_code_equal_to_the_last_one_is_refused_locally(profiles: Profile
 @pytest.mark.parametrize(
     ("command", "exit_code", "words"),
     [
-        ("sh -c 'exit 3'", 6, "failed (exit 3)"),
-        ("echo hello", 6, "printed no code"),
-        ("printf '123456\\n654321\\n'", 6, "printed no code"),
-        ("/nonexistent/phone", 6, "command not found"),
+        ("sh -c 'exit 3'", 6, "mfa_process `sh -c 'exit 3'` failed (exit 3)"),
+        ("echo hello", 6, "mfa_process `echo hello` printed no code"),
+        ("printf '123456\\n654321\\n'", 6, "mfa_process `printf '123456\\n654321\\n'` printed no code"),
+        ("/nonexistent/phone", 6, "mfa_process `/nonexistent/phone`: command not found"),
         ("'unterminated", 2, "not a command line"),
-        ("sleep 5", 6, "did not print a code within 1 s"),
+        ("sleep 5", 6, "mfa_process `sleep 5` did not print a code within 1 s"),
     ],
     ids=["fails", "junk", "two-codes", "missing", "unparsable", "slow"],
 )
@@ -499,6 +499,37 @@ def test_list_buckets_with_a_profile(profiles: Profiles) -> None:
     assert result.exit_code == 0, result.output
     names = json.loads(result.stdout)
     assert "reports-111111111111" in json.dumps(names)
+
+
+def test_list_buckets_with_a_profile_uses_the_code_given(profiles: Profiles) -> None:
+    import pyotp
+
+    sections = profiles.base_sections()
+    del sections["sandbox-readonly"]["mfa_process"]
+    profiles.write_config(**{"sandbox-readonly": sections["sandbox-readonly"]})
+    code = pyotp.TOTP(profiles.identity.seed).at(profiles.clock.now())
+
+    result = profiles("list-buckets", "sandbox-readonly", "--code", code, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert "reports-111111111111" in result.stdout
+    assert profiles.sb.count("GetSessionToken", 200) == 1
+
+
+def test_the_text_format_says_where_the_role_session_came_from(profiles: Profiles) -> None:
+    def source(*args: str) -> str:
+        result = profiles("assume", *args)
+        assert result.exit_code == 0, result.output
+        return next(line for line in result.stdout.splitlines() if line.startswith("Source:"))
+
+    first = source("sandbox-readonly")  # a code from the phone: a new MFA session
+    second = source("sandbox-admin")  # the MFA session the first one made: no code
+    third = source("sandbox-admin")  # the role session the second one cached
+
+    assert "new MFA session" in first and "no new code" not in first
+    assert "MFA session (no new code)" in second
+    assert "cached session" in third
+    assert len(profiles.steps()) == 1
 
 
 # --- check-deny PROFILE -----------------------------------------------------------------------

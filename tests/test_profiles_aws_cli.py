@@ -292,8 +292,8 @@ def test_an_mfa_process_stderr_reaches_the_person(alice: Alice) -> None:
     assert done.returncode == 6, done.stderr
     assert "touch your security key" in done.stderr
     assert (
-        done.stderr.strip().splitlines()[-1]
-        == "sts-mfa: error: profile touchy: mfa_process sh failed (exit 1)"
+        done.stderr.strip().splitlines()[-1] == "sts-mfa: error: profile touchy: mfa_process "
+        "`sh -c 'echo \"touch your security key\" >&2; exit 1'` failed (exit 1)"
     )
 
 

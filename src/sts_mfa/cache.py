@@ -71,10 +71,12 @@ def check_directory(path: str, st: os.stat_result) -> None:
     if st.st_uid != os.geteuid():
         raise StateError(f"the cache directory {path} belongs to another user (uid {st.st_uid})")
     if st.st_mode & 0o077:
+        import shlex
+
         raise StateError(
             f"the cache directory {path} is open to other users (mode {stat.S_IMODE(st.st_mode):04o}); "
             "it holds credentials",
-            hint=f"chmod 700 {path}",
+            hint=f"chmod 700 {shlex.quote(path)}",
         )
 
 

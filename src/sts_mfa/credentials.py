@@ -175,8 +175,8 @@ def environment(session: AnySession) -> dict[str, str]:
     }
 
 
-def render(session: AnySession, fmt: str, *, now: float, cached: bool) -> str:
-    """The session in one of FORMATS; only `text` leaves the secrets out."""
+def render(session: AnySession, fmt: str, *, now: float, cached: bool, source: str | None = None) -> str:
+    """The session in one of FORMATS; only `text` leaves the secrets out (and says `source`, if given)."""
     if fmt in ("process", "json"):
         credentials = {  # STS's Credentials object; credential_process adds its Version
             "AccessKeyId": session.access_key_id,
@@ -194,6 +194,7 @@ def render(session: AnySession, fmt: str, *, now: float, cached: bool) -> str:
     from sts_mfa.text import one_line  # the text format only: not on the fast paths
 
     remaining = max(0, int(session.remaining(now)))
+    source = source or ("cached session" if cached else "new session (AssumeRole with MFA)")
     shown = {
         k: one_line(getattr(session, k) or "-") for k in ("role_arn", "assumed_role_arn", "access_key_id")
     }
@@ -203,6 +204,6 @@ def render(session: AnySession, fmt: str, *, now: float, cached: bool) -> str:
             f"Session:       {shown['assumed_role_arn']}",
             f"Access key id: {shown['access_key_id']}",
             f"Expires:       {iso8601(session.expiration)} (in {remaining // 60} min {remaining % 60} s)",
-            f"Source:        {'cached session' if cached else 'new session (AssumeRole with MFA)'}",
+            f"Source:        {source}",
         ]
     )

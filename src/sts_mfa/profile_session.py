@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -69,6 +70,7 @@ class ProfileSessions:
             self.root, profile.name, profile.config_file, profile.credentials_file, requested_endpoint
         )
         self.notes: list[str] = []  # what -v says: how the session was obtained
+        self._mfa_session_was_cached: bool | None = None  # of the last MFA session used
 
     # -- the role session ----------------------------------------------------------------
 
@@ -91,10 +93,19 @@ class ProfileSessions:
         ):
             if not want.force and (found := self.cached(want.margin)) is not None:
                 return Obtained(found[1], cached=True)  # another caller renewed it while we waited
+            self._mfa_session_was_cached = None
             doc = self._assume(want, codes)
             self._store_role(doc)
         warnings = [w for w in (self.source.skew_warning(),) if w]
-        return Obtained(Cached(doc), cached=False, warnings=warnings)
+        return Obtained(Cached(doc), cached=False, warnings=warnings, source=self._how_obtained())
+
+    def _how_obtained(self) -> str | None:
+        """For the text format: a new role session from the MFA session (no code, or its one code)."""
+        if self._mfa_session_was_cached is None:
+            return None  # assumed directly with a code: the plain "new session" says it
+        if self._mfa_session_was_cached:
+            return "new role session from the cached MFA session (no new code)"
+        return "new role session from a new MFA session (GetSessionToken with MFA)"
 
     def _waiting(self) -> None:
         self.report.info(f"waiting for another sts-mfa renewing the session of profile {self.profile.name}")
@@ -171,7 +182,7 @@ class ProfileSessions:
                 f"{doing}: {self.profile.role_arn} was refused: {message}",
                 code=code,
                 hint=f"check the role's trust policy and the source identity's permissions "
-                f"(`sts-mfa check-deny {self.profile.name}` tells more)",
+                f"(`{shlex.join(['sts-mfa', 'check-deny', self.profile.name])}` tells more)",
             )
         return translate(e, doing)
 
@@ -252,6 +263,7 @@ class ProfileSessions:
                     "roles": [],
                 },
             )
+            self._mfa_session_was_cached = False
             self.notes.append(f"a new MFA session for {self.profile.mfa_serial}, good for {duration} s")
             return Keys(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]), path
 
@@ -260,6 +272,7 @@ class ProfileSessions:
         session = cache.usable_session(entry.get("session") if entry else None, "", self.clock.now(), margin)
         if session is None:
             return None
+        self._mfa_session_was_cached = True
         self.notes.append(f"the cached MFA session for {self.profile.mfa_serial} (no new code)")
         return Keys(session.access_key_id, session.secret_access_key, session.session_token)
 

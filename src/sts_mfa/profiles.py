@@ -6,8 +6,10 @@ A profile sts-mfa serves names a role, a source of credentials and an MFA device
     role_arn = arn:aws:iam::222222222222:role/Admin
     source_profile = admin-keys
     mfa_serial = arn:aws:iam::111111111111:mfa/alice
-    duration_seconds = 3600          # optional, as are external_id, role_session_name,
-    mfa_process = ykman oath ...     # region and mfa_process (a command printing a code)
+    # optional, as are external_id, role_session_name, region and mfa_process
+    duration_seconds = 3600
+    # a command printing a code (a `# comment` after a value would be part of it)
+    mfa_process = ykman oath accounts code -s alice
 
 It is read with botocore's own loader (so `AWS_CONFIG_FILE`,
 `AWS_SHARED_CREDENTIALS_FILE` and the files' syntax mean what they mean to the AWS

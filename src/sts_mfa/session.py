@@ -96,6 +96,9 @@ class Obtained:
     # and region (None: the flag's or the environment's, as for a state file).
     endpoint: str | None = None
     region: str | None = None
+    # How a new session was obtained, when it is not plain AssumeRole with a code (the text format's
+    # "Source:"): a profile's role assumed from its MFA session.
+    source: str | None = None
 
 
 class Sessions:
@@ -144,13 +147,16 @@ class Sessions:
 
     def _last_resort(self, state: State, want: Want, error: StsMfaError) -> Obtained:
         """No code to be had: a session inside the refresh margin still beats none."""
+        import shlex
+
         session = None if want.force else cached_session(state, self.clock.now(), LAST_RESORT_SECONDS)
         if session is None:
             raise error
         left = int(session.remaining(self.clock.now()))
+        refresh = shlex.join(["sts-mfa", "--state", str(self.state_path), "assume", "--code", "CODE"])
         warning = (
             f"the cached session expires in {left} s and there is no MFA code to renew it; "
-            f"run `sts-mfa --state {self.state_path} assume --code CODE` in a terminal"
+            f"run `{refresh}` in a terminal"
         )
         return Obtained(session, cached=True, warnings=[warning])
 

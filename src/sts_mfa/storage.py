@@ -63,10 +63,12 @@ def check_file(path: PathLike, st: os.stat_result, what: str = "state file", *, 
             hint="use a file of your own",
         )
     if private and st.st_mode & 0o077:
+        import shlex
+
         raise StateError(
             f"{what} {path} is accessible by other users (mode {stat.S_IMODE(st.st_mode):04o}); "
             "it holds an access key",
-            hint=f"chmod 600 {path}",
+            hint=f"chmod 600 {shlex.quote(os.fspath(path))}",
         )
     if st.st_size > MAX_FILE_BYTES:
         raise StateError(f"{what} {path} is {st.st_size} bytes: far too big to be one sts-mfa wrote")

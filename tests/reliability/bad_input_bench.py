@@ -340,6 +340,24 @@ def env(**values: str) -> Prepare:
     return prepare
 
 
+def role_profile(name: str = "prod", **extra: str) -> Prepare:
+    """`[profile NAME]`, an MFA role profile of the AWS config (plus `extra` keys), its source's keys."""
+
+    def prepare(b: Bench) -> None:
+        config, credentials = b.path("config"), b.path("credentials")
+        keys = "".join(f"{key} = {value}\n" for key, value in extra.items())
+        section = f'"{name}"' if " " in name else name  # botocore splits the header as a shell would
+        config.write_text(
+            f"[profile src]\nregion = {b.sb.region}\nendpoint_url = {b.sb.endpoint}\n\n"
+            f"[profile {section}]\nrole_arn = arn:aws:iam::111111111111:role/Admin\nsource_profile = src\n"
+            f"mfa_serial = arn:aws:iam::111111111111:mfa/alice\n{keys}"
+        )
+        credentials.write_text("[src]\naws_access_key_id = AKIASRC\naws_secret_access_key = src-secret\n")
+        b.env.update({"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(credentials)})
+
+    return prepare
+
+
 def used_code(b: Bench) -> None:
     """A typed code was just spent (AWS refused it, but it was sent): the same code again is a replay."""
     result = b.cli("assume", "--force", "--code", "000000")

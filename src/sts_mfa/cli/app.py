@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from sts_mfa.aws import Aws, Keys, ServedProfile
     from sts_mfa.clock import Clock
+    from sts_mfa.errors import StsMfaError
     from sts_mfa.ledger import Entry
     from sts_mfa.profile_session import ProfileSessions
     from sts_mfa.profiles import Profile
@@ -394,17 +395,52 @@ class App:
     # -- state ---------------------------------------------------------------
 
     def load_state(self) -> State:
-        from sts_mfa.errors import StateError
         from sts_mfa.state import load
 
         state = load(self.state_path)
         if state is None:
-            raise StateError(
-                f"no state file at {self.state_path}",
-                hint="run `sts-mfa setup` first, or point --state / STS_MFA_STATE at it",
-            )
+            raise self._no_state_file()
         self.check_matches(state)
         return state
+
+    def _no_state_file(self) -> StsMfaError:
+        """ "No state file": the command meant, when --profile / AWS_PROFILE names an MFA role profile."""
+        from sts_mfa.errors import StateError
+
+        hint = "run `sts-mfa setup` first, or point --state / STS_MFA_STATE at it"
+        meant = self._command_with_profile()
+        if meant is not None:
+            hint = (
+                f"did you mean `{meant}`? A role profile goes after the command; --profile and "
+                f"AWS_PROFILE name the credentials setup and teardown use. Otherwise {hint}"
+            )
+        return StateError(f"no state file at {self.state_path}", hint=hint)
+
+    def _command_with_profile(self) -> str | None:
+        """This command with `self.profile` as its PROFILE, if it takes one and that is an MFA role profile.
+
+        Only this error path reads the AWS config; a config that cannot be read loses the hint, never
+        the error it belongs to.
+        """
+        ctx = click.get_current_context(silent=True)
+        if not self.profile or ctx is None or ctx.info_name is None:
+            return None
+        if ctx.params.get("profile") or not any(p.name == "profile" for p in ctx.command.params):
+            return None
+        try:
+            from sts_mfa.profiles import all_profiles
+
+            found = all_profiles().get(self.profile) or {}
+        except Exception:  # a hint is never worth a different error
+            return None
+        if not (found.get("role_arn") and found.get("mfa_serial")):
+            return None
+        import shlex
+
+        words = ["sts-mfa", ctx.info_name, self.profile]
+        if ctx.params.get("command"):  # exec: the program and its arguments, after --
+            words += ["--", *ctx.params["command"]]
+        return shlex.join(words)
 
     def check_matches(self, state: State) -> None:
         """Refuse to use a state file against another endpoint than the one it was made on."""
@@ -431,7 +467,7 @@ class App:
             if txn.state is not None:
                 self.check_matches(txn.state)
             elif must_exist:
-                txn.require()
+                raise self._no_state_file()
             yield txn
 
 

@@ -29,9 +29,12 @@ def from_flags(app: App, code: str | None) -> Codes:
     prompt = terminal_prompt("MFA code from your authenticator app")
 
     def missing(state: State) -> StsMfaError:
+        import shlex
+
+        refresh = shlex.join(["sts-mfa", "--state", str(app.state_path), "assume", "--code", "CODE"])
         return NoCode(
             "no cached session with enough time left, no MFA code, and no terminal to ask for one: "
-            f"refresh it with `sts-mfa --state {app.state_path} assume --code CODE` "
+            f"refresh it with `{refresh}` "
             "(or pass --code -, or set STS_MFA_CODE)"
         )
 

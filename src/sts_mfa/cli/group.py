@@ -29,7 +29,8 @@ Exit codes:
   0  success (check-deny: AWS refused AssumeRole without MFA, as it should)
   1  an AWS or environment error
   2  usage error (bad option, malformed code, no code and no terminal)
-  3  check-deny: the role can be assumed WITHOUT MFA
+  3  check-deny: the role can be assumed WITHOUT MFA; audit: a role can be,
+     or the analysis cannot decide for one
   4  state problem: missing, unsafe, corrupt, made against another endpoint
      or account, a resource in it deleted outside sts-mfa, or a step run
      before its prerequisite

@@ -1,7 +1,8 @@
 """The command table, loaded on demand: `--help` and TAB never import a command's module.
 
 The group lists and completes commands from `COMMANDS` alone; running a command
-imports only its own module (and what it imports). Every run goes through
+imports only its own module (and what it imports), and gives it the global -q and -v
+(`cli.options.add_global_flags`), so they work after the command as before it. Every run goes through
 `boundary.guarded`, so failures end as one line and an exit code.
 """
 
@@ -24,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "console": ("console", "Open the AWS console signed in as the role (--print: the URL)."),
     "teardown": ("teardown", "Delete everything setup created, in AWS's order."),
     "demo": ("demo", "The whole story in one go (embedded sandbox by default)."),
-    "status": ("status", "What the state file holds and what exists (no secrets)."),
+    "status": ("status", "What the state file holds and what exists, or a PROFILE's sessions."),
     "sandbox": ("sandbox", "A local strict AWS endpoint (moto + MFA enforcement)."),
 }
 
@@ -43,9 +44,27 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         if cmd_name not in self.commands:
+            from sts_mfa.cli.options import add_global_flags  # -q/-v after the command too
+
             module = importlib.import_module(f"sts_mfa.cli.commands.{COMMANDS[cmd_name][0]}")
-            self.add_command(getattr(module, module.__name__.rsplit(".", 1)[1]), cmd_name)
+            self.add_command(add_global_flags(getattr(module, module.__name__.rsplit(".", 1)[1])), cmd_name)
         return self.commands[cmd_name]
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Click's, but a mistyped command is offered the closest of the whole table.
+
+        (Click suggests only among the commands it has loaded, and a lazy group loads none.)
+        """
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            from difflib import get_close_matches
+
+            close = get_close_matches(name, list(COMMANDS), n=1)
+            suggestion = f" Did you mean {close[0]!r}?" if close else ""
+            raise click.UsageError(f"No such command {name!r}.{suggestion}", ctx)
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):

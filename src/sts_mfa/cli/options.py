@@ -35,6 +35,60 @@ def json_option(f: F) -> F:
     )(f)
 
 
+QUIET_HELP = "Only errors and data."
+VERBOSE_HELP = "Also show how many AWS requests each command made."
+
+
+def add_global_flags(command: click.Command) -> click.Command:
+    """-q/--quiet and -v/--verbose on `command` (and its subcommands), the same as before it.
+
+    `sts-mfa assume -v` is `sts-mfa -v assume`, as `--json` is: each sets the App the
+    group made (the group's callback runs before a command's options are parsed);
+    -v counts, wherever it is given.
+    """
+
+    def set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        app = _app(ctx)
+        if value and app is not None:
+            app.quiet = True
+        return value
+
+    def add_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> int:
+        app = _app(ctx)
+        if value and app is not None:
+            app.verbose += value
+        return value
+
+    names = {param.name for param in command.params}
+    if "quiet_flag" not in names:
+        command.params += [
+            click.Option(
+                ["-q", "--quiet", "quiet_flag"],
+                is_flag=True,
+                expose_value=False,
+                callback=set_quiet,
+                help=QUIET_HELP,
+            ),
+            click.Option(
+                ["-v", "--verbose", "verbose_flag"],
+                count=True,
+                expose_value=False,
+                callback=add_verbose,
+                help=VERBOSE_HELP,
+            ),
+        ]
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_global_flags(sub)
+    return command
+
+
+def _app(ctx: click.Context) -> Any:
+    from sts_mfa.cli.app import App
+
+    return ctx.find_object(App)
+
+
 def margin_option(f: F) -> F:
     return click.option(
         "--refresh-margin",
@@ -47,7 +101,8 @@ def margin_option(f: F) -> F:
 
 
 def code_option(help_text: str) -> Callable[[F], F]:
-    """`--code CODE | --code -`, also read from STS_MFA_CODE."""
+    """`--code CODE | --code -`, also read from STS_MFA_CODE (which its help says, on every command)."""
     from sts_mfa.cli.params import MFA_CODE_OR_STDIN
 
-    return click.option("--code", type=MFA_CODE_OR_STDIN, envvar="STS_MFA_CODE", help=help_text)
+    shown = f"{help_text.rstrip('.')} [env: STS_MFA_CODE]."
+    return click.option("--code", type=MFA_CODE_OR_STDIN, envvar="STS_MFA_CODE", help=shown)

@@ -69,16 +69,19 @@ def profile_codes(app: App, profile: Profile, code: str | None, *, admin: bool =
     process = (lambda: mfa_process.run(command, profile=profile.name, timeout=timeout)) if command else None
 
     def missing() -> NoCode:
+        import shlex
+
+        assume = shlex.join(["sts-mfa", "assume", profile.name])
         if admin:
             return NoCode(
                 f"profile {profile.name} assumes its role with MFA, and there is no cached session for it "
                 "with enough time left, no MFA code and no terminal to ask for one: run "
-                f"`sts-mfa assume {profile.name}` in a terminal first (this command then uses its session), "
+                f"`{assume}` in a terminal first (this command then uses its session), "
                 "or set STS_MFA_CODE, or give the profile an mfa_process"
             )
         return NoCode(
             f"no cached session for profile {profile.name} with enough time left, no MFA code, and no "
-            f"terminal to ask for one: run `sts-mfa assume {profile.name}` in a terminal "
+            f"terminal to ask for one: run `{assume}` in a terminal "
             "(or pass --code, set STS_MFA_CODE, or give the profile an mfa_process)"
         )
 

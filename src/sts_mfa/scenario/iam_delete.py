@@ -93,6 +93,7 @@ def delete_user_tree(
         delete_virtual_device(iam, extra_serial, report, deleted)
     for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
         tolerate_gone(iam.delete_user_policy, UserName=user, PolicyName=name)
+        deleted.append(f"{user}/{name}")  # as setup names what it created
         report.step(f"Deleted inline policy {name} of {user}")
     if delete_clearing_conflicts(
         f"user {user}", lambda: iam.delete_user(UserName=user), lambda: _clear_user_extras(iam, user, report)
@@ -178,6 +179,7 @@ def delete_role(iam: Any, role: str, report: Reporter, deleted: list[str]) -> No
         report.step(f"Detached {p['PolicyName']} from {role}")
     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         tolerate_gone(iam.delete_role_policy, RoleName=role, PolicyName=name)
+        deleted.append(f"{role}/{name}")
         report.step(f"Deleted inline policy {name} of {role}")
 
     def leave_instance_profiles() -> list[str]:

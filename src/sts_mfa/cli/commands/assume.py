@@ -30,7 +30,7 @@ roles (--no-mfa-session turns it off).
 """,
 )
 @profile_argument
-@code_option("The 6-digit MFA code, or - to read it from stdin [env: STS_MFA_CODE].")
+@code_option("The 6-digit MFA code, or - to read it from stdin.")
 @click.option(
     "--duration",
     type=click.IntRange(900, 43200),
@@ -77,4 +77,4 @@ def assume(
     if app.verbose:
         source = "the cached session" if got.cached else "a new session"
         click.echo(f"sts-mfa: using {source} ({got.session.remaining(app.clock.now()):.0f} s left)", err=True)
-    click.echo(render(got.session, fmt, now=app.clock.now(), cached=got.cached))
+    click.echo(render(got.session, fmt, now=app.clock.now(), cached=got.cached, source=got.source))

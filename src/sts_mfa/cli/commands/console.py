@@ -60,7 +60,7 @@ sign-in and console (`sandbox serve` exports the sandbox's).
     help="How long the console session lasts, in seconds (900-43200; at most 3600 for a "
     "PROFILE's role assumed from its MFA session) [default: as long as the role session].",
 )
-@code_option("MFA code if a new role session is needed [env: STS_MFA_CODE].")
+@code_option("MFA code if a new role session is needed.")
 @click.option("--force", is_flag=True, help="Get a new role session even if a cached one is valid.")
 @margin_option
 @mfa_session_options

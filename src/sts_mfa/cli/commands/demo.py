@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shlex
 import sys
 import tempfile
 import time
@@ -287,9 +288,8 @@ class _Story:
                 self.ctx.report.warn(f"teardown failed: {e}")
                 if self.app.endpoint_url is None or self.ctx.role_aws is not None:
                     kept = _keep_state(self.app)
-                    self.ctx.report.warn(
-                        f"the state is kept in {kept}: run `sts-mfa --state {kept} teardown`"
-                    )
+                    finish = shlex.join(["sts-mfa", "--state", str(kept), "teardown"])
+                    self.ctx.report.warn(f"the state is kept in {kept}: run `{finish}`")
 
 
 def _keep_state(app: App) -> Path:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from sts_mfa.cli.app import App, pass_app
-from sts_mfa.cli.code_sources import obtain
+from sts_mfa.cli.code_sources import given_code, obtain
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.options import json_option, margin_option
+from sts_mfa.cli.options import code_option, json_option, margin_option
 from sts_mfa.cli.targets import mfa_session_options, obtain_for, profile_argument, settings
 from sts_mfa.credentials import iso8601
 from sts_mfa.errors import CredentialsError, StsMfaError
@@ -15,8 +15,10 @@ from sts_mfa.session import Codes, Want
 
 
 def no_session(_state: object) -> StsMfaError:
-    """list-buckets never asks for a code: a software token renews, a phone setup says what to run."""
-    return CredentialsError("no valid role session is cached", hint="run `sts-mfa assume --code CODE` first")
+    """The state file's role: no prompt, so a phone setup with no code given says what to run."""
+    return CredentialsError(
+        "no valid role session is cached", hint="pass --code, or run `sts-mfa assume --code CODE` first"
+    )
 
 
 @click.command(
@@ -27,33 +29,43 @@ Examples:
   sts-mfa list-buckets
   sts-mfa list-buckets --json | jq -r '.buckets[].name'
   sts-mfa list-buckets prod                 # as a profile's role
+  sts-mfa list-buckets prod --code 123456   # ...with a code, if a new session is needed
 """,
 )
 @profile_argument
+@code_option("MFA code if a new session is needed.")
 @margin_option
 @mfa_session_options
 @json_option
 @pass_app
 def list_buckets(
-    app: App, profile: str | None, refresh_margin: float, no_mfa_session: bool, mfa_session_duration: int
+    app: App,
+    profile: str | None,
+    code: str | None,
+    refresh_margin: float,
+    no_mfa_session: bool,
+    mfa_session_duration: int,
 ) -> None:
     """List S3 buckets with the role session (never with the user's own key), or PROFILE's.
 
     Uses the cached session, renewed first (as `assume` would) when it has less
-    than the refresh margin left: a software token renews it on its own; in phone
-    mode a session still valid for a minute is used as is, and none exits 6.
+    than the refresh margin left. The state file's role is renewed with --code or
+    by the software token, never a prompt: in phone mode without a code a session
+    still valid for a minute is used as is, and none exits 6. A PROFILE's gets its
+    code as `assume PROFILE` does.
     """
     from sts_mfa import scenario
 
     if profile is not None:
         options = settings(no_mfa_session, mfa_session_duration)
-        session = obtain_for(app, profile, Want(margin=refresh_margin), None, options).session
+        session = obtain_for(app, profile, Want(margin=refresh_margin), code, options).session
         ctx = app.context_for_profile(profile)
         buckets = scenario.list_buckets(ctx, None, session)
     else:
         state = app.load_state()
         scenario.require_setup(state)
-        session = obtain(app, Want(margin=refresh_margin), Codes(missing=no_session)).session
+        codes = Codes(given=given_code(code), missing=no_session)
+        session = obtain(app, Want(margin=refresh_margin), codes).session
         ctx = app.context_for(state)
         buckets = scenario.list_buckets(ctx, state, session)
     if app.json:

@@ -181,6 +181,7 @@ def serve(
         raise
     for name, value in exports.items():
         click.echo(f"export {name}={shlex.quote(value)}")
+    click.echo(f"# stop the sandbox with Ctrl-C, or: kill {os.getpid()}")
     click.echo(READY)
     sys.stdout.flush()
     accounts = ", ".join(a.account_id for a in sb.accounts)
@@ -316,7 +317,8 @@ def _serve_in_background(options: list[str]) -> None:
     for line in child.stdout:
         if line.strip() == READY:
             break
-        lines.append(line.rstrip("\n"))
+        if not line.startswith("#"):  # the foreground's own comment: no Ctrl-C reaches it here
+            lines.append(line.rstrip("\n"))
     else:
         code = child.wait()
         raise AwsError(f"the sandbox did not start (exit {code}); set STS_MFA_SANDBOX_LOG=FILE to see why")
@@ -324,11 +326,12 @@ def _serve_in_background(options: list[str]) -> None:
     for line in lines:
         click.echo(line)
     click.echo(f"export STS_MFA_SANDBOX_PID={child.pid}")
+    click.echo(f'# stop the sandbox with: kill "$STS_MFA_SANDBOX_PID"  (it runs as process {child.pid})')
 
 
 @sandbox.command(
     epilog="""\b
-Example:
+Examples:
   sts-mfa sandbox selftest && echo "moto still offers what the sandbox reads"
 """
 )

@@ -59,7 +59,7 @@ would, without a prompt. Loopback only; every request needs the token.
 """,
 )
 @profile_argument
-@code_option("MFA code if a new session is needed to start [env: STS_MFA_CODE].")
+@code_option("MFA code if a new session is needed to start.")
 @margin_option
 @mfa_session_options
 @click.option(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +15,9 @@ from sts_mfa.credentials import iso8601
 from sts_mfa.errors import StsMfaError
 from sts_mfa.state import RESOURCE_KINDS, State, load
 from sts_mfa.totp import step_start
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def describe(state: State, now: float, exists: dict[str, bool | None] | None) -> dict[str, Any]:
@@ -128,9 +132,47 @@ def _yes(value: bool | None) -> str:
     return {True: "yes", False: "NO", None: "?"}[value]
 
 
-def _print(app: App, data: dict[str, Any]) -> None:
+COLUMNS = ["resource", "name", "details", "exists"]
+
+
+@dataclass
+class _Row:
+    kind: str
+    name: str | None = None
+    arn: str | None = None
+    note: str | None = None  # enabled, attached...
+    exists: str | None = None
+
+    def cells(self) -> list[str | None]:
+        detail = self.arn or self.name
+        if detail and self.note:
+            detail = f"{detail} ({self.note})"
+        return [self.kind, self.name, detail, self.exists]
+
+
+def _print_resources(out: Console, rows: list[_Row]) -> None:
+    """A table when every cell fits on one line; else one resource per line, each ARN whole on its own.
+
+    A table too narrow for an ARN would fold it mid-ARN, where it can neither be read nor copied.
+    """
     from sts_mfa.cli.output import safe as escape
     from sts_mfa.cli.output import table
+
+    cells = [row.cells() for row in rows]
+    everything: list[list[str | None]] = [list(COLUMNS), *cells]
+    widths = [max(len(c[i] or "-") for c in everything) for i in range(len(COLUMNS))]
+    if sum(widths) + 3 * (len(COLUMNS) - 1) <= out.width:  # " │ " between columns, no outer edge
+        out.print(table(None, COLUMNS, cells))
+        return
+    for row in rows:
+        note = f", {row.note}" if row.note else ""
+        out.print(escape(f"{row.kind}: {row.name or '-'}{note} (exists: {row.exists or '-'})"))
+        if row.arn:
+            out.print(escape(f"  {row.arn}"))
+
+
+def _print(app: App, data: dict[str, Any]) -> None:
+    from sts_mfa.cli.output import safe as escape
 
     out = app.out_console()
     mode = "software token (seed in the state file)" if data["mode"] == "software" else "phone"
@@ -142,16 +184,15 @@ def _print(app: App, data: dict[str, Any]) -> None:
     out.print(escape(f"State file {data['state_file']}: {data['prefix']}, {mode}, {accounts}"))
     rows = []
     for kind, r in data["resources"].items():
-        if r is None:
-            rows.append([kind.replace("_", " "), None, None, None])
-            continue
-        detail = r["arn"] or r["name"]
-        if kind == "mfa_device":
-            detail = f"{detail} ({'enabled' if r['enabled'] else 'not enabled'})"
-        if kind == "policy":
-            detail = f"{detail} ({'attached' if r['attached'] else 'not attached'})"
-        rows.append([kind.replace("_", " "), r["name"], detail, _yes(r["exists"])])
-    out.print(table(None, ["resource", "name", "details", "exists"], rows))
+        row = _Row(kind.replace("_", " "))
+        if r is not None:
+            row.name, row.arn, row.exists = r["name"], r["arn"], _yes(r["exists"])
+            if kind == "mfa_device":
+                row.note = "enabled" if r["enabled"] else "not enabled"
+            if kind == "policy":
+                row.note = "attached" if r["attached"] else "not attached"
+        rows.append(row)
+    _print_resources(out, rows)
     totp = data["totp"]
     if totp["last_step"] is not None:
         out.print(
