@@ -50,7 +50,7 @@ def live() -> Iterator[Sandbox]:
 @pytest.fixture
 def env(live: Sandbox, tmp_path: Path) -> dict[str, str]:
     live.reset()
-    return subprocess_env(**live.env(0), STS_MFA_STATE=str(tmp_path / "state.json"))
+    return subprocess_env(tmp_path, **live.env(0), STS_MFA_STATE=str(tmp_path / "state.json"))
 
 
 def run_until(proc: subprocess.Popen[str], lines: int) -> list[str]:
