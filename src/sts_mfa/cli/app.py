@@ -48,6 +48,7 @@ FIELDS = (
     "clock",
     "admin_keys",
     "role_admin_keys",
+    "cache_dir",
     "reporter",
 )
 
@@ -77,6 +78,7 @@ class App:
         clock: Clock | None = None,
         admin_keys: Keys | None = None,  # explicit admin credentials (the demo's sandbox)
         role_admin_keys: Keys | None = None,  # the same for the role's account (demo --two-accounts)
+        cache_dir: str | None = None,  # the private cache (None: STS_MFA_CACHE_DIR, else the platform's)
         reporter: Reporter | None = None,  # where progress goes (default: rich, on stderr)
     ) -> None:
         values = dict(locals())
@@ -92,6 +94,7 @@ class App:
         self.clock: Clock = clock if clock is not None else _system_clock()
         self.admin_keys = admin_keys
         self.role_admin_keys = role_admin_keys
+        self.cache_dir = cache_dir
         self._reporter: Reporter | None = reporter
         self._aws: Aws | None = None
         self._role_aws: Aws | None = None
@@ -116,6 +119,12 @@ class App:
         from pathlib import Path
 
         return Path(self.state_file)
+
+    def cache_root(self) -> str:
+        """The private cache directory this run uses (the demo's sandbox has one of its own)."""
+        from sts_mfa import cache
+
+        return self.cache_dir or cache.root()
 
     # -- AWS -----------------------------------------------------------------
 
@@ -185,10 +194,9 @@ class App:
 
     def ledger(self, serial: str) -> AbstractContextManager[Entry]:
         """The device's entry in the ledger every state file and profile shares (see sts_mfa.ledger)."""
-        from sts_mfa import cache
         from sts_mfa.ledger import Ledger
 
-        return Ledger(cache.root(), self.effective_endpoint(), serial).held()
+        return Ledger(self.cache_root(), self.effective_endpoint(), serial).held()
 
     def context_for(self, state: State, wait_timeout: float | None = None) -> Context:
         return self.context(
@@ -208,7 +216,6 @@ class App:
 
     def profile_sessions(self, name: str, settings: ProfileSettings) -> ProfileSessions:
         """Role sessions for a profile of the AWS config (see `sts_mfa.profile_session`)."""
-        from sts_mfa import cache
         from sts_mfa.profile_session import ProfileSessions
 
         profile = self.config_profile(name)
@@ -224,7 +231,7 @@ class App:
             source=source,
             clock=self.clock,
             report=self.reporter(),
-            cache_root=cache.root(),
+            cache_root=self.cache_root(),
             endpoint=endpoint,
             requested_endpoint=requested,
             settings=settings,
