@@ -85,16 +85,25 @@ def entry_name(kind: str, *parts: str) -> str:
 
 
 def _sha256_hex(data: bytes) -> str:
+    return sha256(data).hex()
+
+
+_FOUND: dict[str, Any] = {}  # the SHA-256 constructor, found once (a failed import searches sys.path)
+
+
+def sha256(data: bytes) -> bytes:
     """SHA-256, from CPython's built-in module when there is one: hashlib loads OpenSSL first,
     ~4 ms of the cached-credentials answer. The digest is the same either way."""
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.12+
-    except ImportError:
+    if not _FOUND:
         try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]  # 3.11
+            from _sha2 import sha256 as found  # type: ignore[import-not-found,unused-ignore]  # CPython 3.12+
         except ImportError:
-            from hashlib import sha256  # type: ignore[assignment,unused-ignore]
-    return str(sha256(data).hexdigest())
+            try:
+                from _sha256 import sha256 as found  # type: ignore[import-not-found,no-redef,unused-ignore]
+            except ImportError:
+                from hashlib import sha256 as found  # type: ignore[assignment,unused-ignore]
+        _FOUND["sha256"] = found
+    return bytes(_FOUND["sha256"](data).digest())
 
 
 def read_entry(path: str) -> dict[str, Any] | None:
