@@ -296,6 +296,7 @@ class App:
         return Sessions(
             state_path=self.state_file,
             endpoint=self.effective_endpoint(),
+            key_dir=self.cache_root(),
             clock=self.clock,
             transaction=self.transaction,
             context_for=self.context_for,
@@ -348,7 +349,7 @@ class App:
         from sts_mfa.errors import StateError
         from sts_mfa.state import load
 
-        state = load(self.state_path)
+        state = load(self.state_path, key_dir=self.cache_root())
         if state is None:
             raise StateError(
                 f"no state file at {self.state_path}",
@@ -378,7 +379,7 @@ class App:
             if not self.quiet:
                 click.echo("sts-mfa: waiting for another sts-mfa using this state file...", err=True)
 
-        with transaction(self.state_path, on_wait=waiting) as txn:
+        with transaction(self.state_path, key_dir=self.cache_root(), on_wait=waiting) as txn:
             if txn.state is not None:
                 self.check_matches(txn.state)
             elif must_exist:
