@@ -95,14 +95,18 @@ def sha256(data: bytes) -> bytes:
     """SHA-256, from CPython's built-in module when there is one: hashlib loads OpenSSL first,
     ~4 ms of the cached-credentials answer. The digest is the same either way."""
     if not _FOUND:
-        try:
-            from _sha2 import sha256 as found  # type: ignore[import-not-found,unused-ignore]  # CPython 3.12+
-        except ImportError:
+        # The module's name for this version first: a failed import searches all of sys.path.
+        names = ("_sha2", "_sha256") if sys.version_info >= (3, 12) else ("_sha256", "_sha2")
+        for name in names:
             try:
-                from _sha256 import sha256 as found  # type: ignore[import-not-found,no-redef,unused-ignore]
+                _FOUND["sha256"] = __import__(name).sha256
+                break
             except ImportError:
-                from hashlib import sha256 as found  # type: ignore[assignment,unused-ignore]
-        _FOUND["sha256"] = found
+                continue
+        else:  # not CPython, or built without them
+            from hashlib import sha256
+
+            _FOUND["sha256"] = sha256
     return bytes(_FOUND["sha256"](data).digest())
 
 
