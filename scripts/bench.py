@@ -75,8 +75,13 @@ def find_sts_mfa() -> str:
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """No AWS or sts-mfa settings from this machine; empty AWS config files; plain output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_"))}
+    """No AWS or sts-mfa settings from this machine; empty AWS config files; plain output; the
+    private cache under `home` (`user_cache(home)`), never the machine's."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "STS_MFA_", "_STS_MFA_")) and k != "XDG_CACHE_HOME"
+    }
     env.update(
         HOME=str(home),
         AWS_CONFIG_FILE=str(home / "aws-config"),
@@ -88,18 +93,15 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def cached_state(path: Path) -> None:
-    """A complete (phone-mode) setup whose cached role session expires in an hour."""
-    from sts_mfa.state import (
-        AccessKey,
-        InlinePolicy,
-        MfaDevice,
-        Resource,
-        Session,
-        State,
-        dump,
-        write_atomic,
-    )
+def user_cache(home: Path) -> Path:
+    """The private cache of a user whose HOME is `home` (no STS_MFA_CACHE_DIR, no XDG_CACHE_HOME)."""
+    return home / ".cache" / "sts-mfa"
+
+
+def cached_state(path: Path, home: Path) -> None:
+    """A complete (phone-mode) setup whose cached role session expires in an hour, signed with
+    the key of `home`'s private cache, as `sts-mfa` run with HOME=`home` would have written it."""
+    from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, write
 
     now = time.time()
     acct = "111111111111"
@@ -136,7 +138,7 @@ def cached_state(path: Path) -> None:
             obtained_at=now,
         ),
     )
-    write_atomic(path, dump(state))
+    write(path, state, key_dir=str(user_cache(home)))
 
 
 def cached_profile(home: Path) -> dict[str, str]:
@@ -228,7 +230,7 @@ def startup(runs: int, home: Path) -> list[Case]:
     aws, sts_mfa = find_aws(), find_sts_mfa()
     compile_bytecode()
     state = home / "state.json"
-    cached_state(state)
+    cached_state(state, home)
     env = clean_env(home)
     complete = dict(env, _STS_MFA_COMPLETE="bash_complete", COMP_WORDS="sts-mfa as", COMP_CWORD="1")
     cases = [

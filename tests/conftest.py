@@ -3,7 +3,8 @@
 Every test runs with fake AWS credentials and no profile, config file or
 endpoint from the machine, so nothing can reach a real account. The sandbox
 fixtures (`shared_clock`, `running`, `sb`, `srun`, `software`) come from the
-`tests.support.sandbox` plugin; helpers live in tests/support/ (see its README.md).
+`tests.support.sandbox` plugin; `tests.support.user_cache` fails any test that touches the real
+user's sts-mfa cache. Helpers live in tests/support/ (see its README.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tests.support.cli import Cli
 from tests.support.clock import FakeClock
 from tests.support.env import fake_credentials, scrub_environ
 
-pytest_plugins = ["tests.support.sandbox"]
+pytest_plugins = ["tests.support.sandbox", "tests.support.user_cache"]
 
 
 @pytest.fixture

@@ -18,15 +18,15 @@ from sts_mfa.aws import Aws, AwsConfig
 from sts_mfa.errors import PropagationTimeout
 from sts_mfa.report import RecordingReporter
 from sts_mfa.scenario import Context, assume
-from sts_mfa.state import dump, transaction, write_atomic
+from sts_mfa.state import transaction
 from tests.support.clock import FakeClock
-from tests.support.state import complete_state, role_arn
+from tests.support.state import complete_state, role_arn, write_state
 
 
 def test_a_typed_code_is_retried_once_not_in_a_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
     path = tmp_path / "state.json"
-    write_atomic(path, dump(complete_state(clock.now())))  # just made: a refusal may be propagation
+    write_state(path, complete_state(clock.now()))  # just made: a refusal may be propagation
     sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
     stubber = Stubber(sts)
     for _ in range(5):  # more refusals than the tool may ever use

@@ -16,7 +16,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load, write_atomic
+from sts_mfa.state import load, write
 from sts_mfa.totp import step_at
 from tests.support.cli import Cli, no_traceback
 from tests.support.sandbox import NOTHING, admin, leftovers
@@ -112,7 +112,7 @@ def test_a_code_another_client_already_used_is_refused_by_aws(software: Cli, sb:
     record = state.totp[state.mfa_device.serial]
     assert record.last_step == sb.last_accepted_step(state.mfa_device.serial)
     record.last_step -= 1  # type: ignore[operator]  # as if another tool had used the current step
-    write_atomic(software.state, json.dumps(state.to_json()))
+    write(software.state, state)
     cache = Path(os.environ["STS_MFA_CACHE_DIR"])
     ledgers = list(cache.glob("ledger-*.json"))
     assert len(ledgers) == 1  # the device's, which the first assume wrote

@@ -17,8 +17,7 @@ import pytest
 
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.sandbox.federation import console_url, federation_url
-from sts_mfa.state import dump, load
-from sts_mfa.storage import write_atomic
+from sts_mfa.state import load, write
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.sandbox import admin
 
@@ -124,7 +123,7 @@ def test_a_get_session_token_session_is_explained_not_passed_on(software: Cli, s
         secret_access_key=mfa_session["SecretAccessKey"],
         session_token=mfa_session["SessionToken"],
     )
-    write_atomic(software.state, dump(replace(state, session=session)))
+    write(software.state, replace(state, session=session))
     signin.reset_log()
 
     line = assert_one_error_line(software("console", "--print"), 6)

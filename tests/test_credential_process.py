@@ -33,9 +33,11 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
+from sts_mfa.state import parse
 from tests.support.cli import setup_behind
-from tests.support.env import subprocess_env
+from tests.support.env import cache_dir, subprocess_env
 from tests.support.processes import BIN, STS_MFA, run
+from tests.support.state import write_state
 
 pytestmark = [pytest.mark.e2e]
 
@@ -273,11 +275,10 @@ def test_a_terminal_on_stdin_does_not_make_the_helper_prompt(sb: Sandbox, phone:
     terminal. (Needs a phone setup with no valid session: a fresh state copy.)
     """
     assert AWS
-    state = json.loads(phone.state.read_text())
-    state["session"] = None
+    state = parse(phone.state.read_text())
+    state.session = None
     stale = tmp / "phone-no-session.json"
-    stale.write_text(json.dumps(state))
-    stale.chmod(0o600)
+    write_state(stale, state, cache_dir(tmp))  # as sts-mfa writes it: signed for the helper's cache
     config = aws_config(tmp, {"phone": Setup(stale, phone.role_arn, phone.serial)})
     env = cli_env(sb, tmp, config)
     master, slave = pty.openpty()

@@ -38,7 +38,7 @@ def parse_exports(lines: list[str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[dict[str, str]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """`sts-mfa sandbox serve` in its own process; yields the variables it exported."""
     assert STS_MFA, "the sts-mfa console script is not installed (pip install -e '.[test]')"
     proc = subprocess.Popen(
@@ -46,7 +46,7 @@ def served() -> Iterator[dict[str, str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=subprocess_env(),
+        env=subprocess_env(tmp_path_factory.mktemp("serve-home")),
     )
     assert proc.stdout is not None
     lines = []
@@ -64,7 +64,7 @@ def served() -> Iterator[dict[str, str]]:
 @pytest.fixture
 def env(served: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {
-        **subprocess_env(),
+        **subprocess_env(tmp_path),
         **{k: v for k, v in served.items() if k.startswith("AWS_")},
         "STS_MFA_STATE": str(tmp_path / "state.json"),
     }
@@ -170,7 +170,7 @@ def test_background_serve_exports_work_in_a_shell_script(tmp_path: Path) -> None
         "sts-mfa -q teardown\n"
         'echo "chain ok"\n'
     )
-    env = subprocess_env()
+    env = subprocess_env(tmp_path)
     env["PATH"] = f"{Path(STS_MFA).parent}:{env['PATH']}"
     result = run(["bash", str(script)], env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -24,10 +24,11 @@ import pytest
 from sts_mfa import inifiles, trust
 from sts_mfa.errors import WouldOverwrite
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load, write_atomic
+from sts_mfa.state import SCHEMA_VERSION, load
 from tests.support.cli import Cli
 from tests.support.env import subprocess_env as isolated_env
 from tests.support.sandbox import admin, leftovers
+from tests.support.state import write_document
 
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
@@ -133,7 +134,7 @@ def test_a_state_naming_some_file_as_its_qr_png_never_gets_it_deleted(srun: Cli,
     victim.write_bytes(b"# a dotfile everyone has the same copy of\n")
     victim.chmod(0o600)
     planted = {
-        "version": 3,
+        "version": SCHEMA_VERSION,
         "tool": "sts-mfa",
         "prefix": "sts-mfa-0123abcd",
         "iam_path": "/sts-mfa/",
@@ -142,7 +143,7 @@ def test_a_state_naming_some_file_as_its_qr_png_never_gets_it_deleted(srun: Cli,
         "qr_png": str(victim),
         "qr_png_sha256": hashlib.sha256(victim.read_bytes()).hexdigest(),
     }
-    write_atomic(srun.state, json.dumps(planted))
+    write_document(srun.state, planted)  # signed: an adopted file, say; the QR code rule must hold
     result = srun("teardown")
     assert result.exit_code == 0, result.output
     assert victim.exists(), "a file the tool did not write was deleted"
@@ -249,7 +250,7 @@ def test_a_secret_in_the_access_key_id_field_is_never_echoed(software: Cli) -> N
     data = json.loads(software.state.read_text())
     secret = data["access_key"]["secret_access_key"]
     data["access_key"]["access_key_id"] = secret
-    write_atomic(software.state, json.dumps(data))
+    write_document(software.state, data)
     result = software("status")
     assert result.exit_code == 4
     assert secret not in result.output
@@ -259,7 +260,7 @@ def test_a_time_step_far_in_the_future_is_not_waited_for(software: Cli) -> None:
     data = json.loads(software.state.read_text())
     for record in data["totp"].values():
         record["last_step"] = int(software.clock.now() // 30) + 100_000
-    write_atomic(software.state, json.dumps(data))
+    write_document(software.state, data)
     before = software.clock.now()
     result = software("assume", "--force")
     assert result.exit_code == 0, result.output
@@ -294,7 +295,7 @@ def test_values_the_tool_cannot_use_are_refused_when_the_state_is_read(
     for key in field[:-1]:
         target = target[key]
     target[field[-1]] = value
-    write_atomic(software.state, json.dumps(data))
+    write_document(software.state, data)
     result = software("status", "--offline")
     assert result.exit_code == 4, result.output
     assert "internal error" not in result.output

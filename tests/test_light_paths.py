@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.state import Session
+from tests.support.env import cache_dir
 from tests.support.processes import run_probe
 from tests.support.state import write_cached_state
 
@@ -42,6 +43,7 @@ def cached_state(path: Path, *, remaining: float = 3600.0) -> Session:
         prefix=PREFIX,
         account=ACCOUNT,
         assumed_role_arn=assumed,
+        cache_dir=cache_dir(path.parent),  # the probe runs in subprocess_env(tmp_path)
     )
 
 

@@ -10,19 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from sts_mfa.errors import StateError
+from sts_mfa.errors import NotSigned, StateError
 from sts_mfa.state import (
     SCHEMA_VERSION,
     AccessKey,
     Resource,
     Session,
     State,
-    dump,
+    adopt,
     load,
     parse,
     transaction,
+    write,
     write_atomic,
 )
+from tests.support.state import signed
 
 
 def sample_state() -> State:
@@ -42,19 +44,24 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     state = sample_state()
     state.session = Session("ASIA", "s", "t", 123.0, "arn:role")
     path = tmp_path / "s.json"
-    write_atomic(path, dump(state))
+    write(path, state)
     assert load(path) == state
 
 
 def test_document_starts_with_the_version() -> None:
-    assert list(json.loads(dump(sample_state())))[:2] == ["version", "tool"]
+    assert list(json.loads(signed(sample_state())))[:2] == ["version", "tool"]
+
+
+def test_the_signature_comes_last_and_covers_the_rest() -> None:
+    doc = json.loads(signed(sample_state()))
+    assert list(doc)[-1] == "signature" and doc["signature"].startswith("hmac-sha256:")
 
 
 def test_written_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o000)
     try:
         path = tmp_path / "s.json"
-        write_atomic(path, dump(sample_state()))
+        write(path, sample_state())
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -63,7 +70,7 @@ def test_written_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o666])
 def test_group_or_world_accessible_file_is_refused(tmp_path: Path, mode: int) -> None:
     path = tmp_path / "s.json"
-    write_atomic(path, dump(sample_state()))
+    write(path, sample_state())
     path.chmod(mode)
     with pytest.raises(StateError, match="accessible by other users") as err:
         load(path)
@@ -142,7 +149,7 @@ def test_transaction_serializes_read_modify_write(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     state = sample_state()
     state.max_session_duration = 3600  # the counter (a field the schema lets range up to 43200)
-    write_atomic(path, dump(state))
+    write(path, state)
 
     def bump() -> None:
         for _ in range(25):
@@ -217,15 +224,23 @@ V1_DOCUMENT = {
 }
 
 
-def test_a_version_1_file_is_migrated_its_role_in_the_identity_account(tmp_path: Path) -> None:
-    path = tmp_path / "s.json"
-    write_atomic(path, json.dumps(V1_DOCUMENT))
-    state = load(path)
-    assert state is not None
-    assert state.version == SCHEMA_VERSION == 3
+def test_a_version_1_file_is_migrated_its_role_in_the_identity_account() -> None:
+    state = parse(json.dumps(V1_DOCUMENT))
+    assert state.version == SCHEMA_VERSION == 4
     assert state.role_account == "111111111111"
     assert state.role_profile is None and state.role_endpoint is None
     assert state.user is not None and state.user.arn == V1_DOCUMENT["user"]["arn"]  # type: ignore[index]
-    with transaction(path) as txn:
-        txn.save()  # the next save writes the new version
-    assert json.loads(path.read_text())["version"] == 3
+
+
+def test_an_older_file_is_unsigned_and_used_only_once_adopted(tmp_path: Path) -> None:
+    """Versions before 4 were never signed: refused by every read, migrated and signed by adopt."""
+    path = tmp_path / "s.json"
+    write_atomic(path, json.dumps(V1_DOCUMENT))
+    with pytest.raises(NotSigned, match="is not signed"):
+        load(path)
+    with pytest.raises(NotSigned), transaction(path):
+        pass
+    adopted = adopt(path)
+    assert not adopted.already and adopted.was is not None and "is not signed" in adopted.was
+    assert json.loads(path.read_text())["version"] == 4
+    assert load(path) == adopted.state

@@ -87,16 +87,29 @@ def entry_name(kind: str, *parts: str) -> str:
 
 
 def _sha256_hex(data: bytes) -> str:
+    return sha256(data).hex()
+
+
+_FOUND: dict[str, Any] = {}  # the SHA-256 constructor, found once (a failed import searches sys.path)
+
+
+def sha256(data: bytes) -> bytes:
     """SHA-256, from CPython's built-in module when there is one: hashlib loads OpenSSL first,
     ~4 ms of the cached-credentials answer. The digest is the same either way."""
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.12+
-    except ImportError:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]  # 3.11
-        except ImportError:
-            from hashlib import sha256  # type: ignore[assignment,unused-ignore]
-    return str(sha256(data).hexdigest())
+    if not _FOUND:
+        # The module's name for this version first: a failed import searches all of sys.path.
+        names = ("_sha2", "_sha256") if sys.version_info >= (3, 12) else ("_sha256", "_sha2")
+        for name in names:
+            try:
+                _FOUND["sha256"] = __import__(name).sha256
+                break
+            except ImportError:
+                continue
+        else:  # not CPython, or built without them
+            from hashlib import sha256
+
+            _FOUND["sha256"] = sha256
+    return bytes(_FOUND["sha256"](data).digest())
 
 
 def read_entry(path: str) -> dict[str, Any] | None:

@@ -6,8 +6,9 @@ credentials (the AWS CLI does not cache `credential_process` output), and
 with more than the refresh margin left, this module answers from it alone:
 json and `sts_mfa.storage`, no boto3, no rich, no lock (the state file is
 replaced atomically, so a lock-free read is never torn), not even the state
-model. Anything unexpected sends the caller down the full path, which
-validates the file and says what is wrong.
+model; but never from a file whose signature does not check, as the full path
+would not (`sts_mfa.signature`). Anything unexpected sends the caller down the
+full path, which validates the file and says what is wrong.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import math
 import time
 
+from sts_mfa.signature import is_signed
 from sts_mfa.storage import LATEST_TIME, SCHEMA_VERSION, read_json_object
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
@@ -130,11 +132,14 @@ def iso8601(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clamped))  # datetime costs ~2 ms to import
 
 
-def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None) -> Cached | None:
-    """The cached session if it is usable as is (current role, endpoint, > margin left), else None.
+def read_cached(
+    path: PathLike, now: float, margin: float, endpoint: str | None, key_dir: str
+) -> Cached | None:
+    """The cached session if it is usable as is (current role, endpoint, > margin left) and the
+    file is signed under the key in the cache directory `key_dir`, else None.
 
-    Raises StateError only for an unsafe file (world-readable, unreadable):
-    that must be refused on every path, fast or not.
+    Raises StateError only for an unsafe file (world-readable, unreadable; the cache
+    directory or its key too): that must be refused on every path, fast or not.
     """
     doc = read_json_object(path, "state file", version=SCHEMA_VERSION)
     if doc is None:
@@ -157,6 +162,8 @@ def read_cached(path: PathLike, now: float, margin: float, endpoint: str | None)
     if not 0 <= expiration <= LATEST_TIME:  # also refuses NaN
         return None
     if not usable(session["role_arn"], expiration, role.get("arn"), now, margin):
+        return None
+    if not is_signed(doc, key_dir):  # never looser than the full path: it refuses such a file
         return None
     return Cached(session)
 

@@ -85,6 +85,10 @@ class StateError(StsMfaError):
     exit_code = ExitCode.STATE
 
 
+class NotSigned(StateError):
+    """A valid state file this user's sts-mfa did not sign: used for nothing until adopted."""
+
+
 class CodeRefused(StsMfaError):
     """The MFA code was refused (by AWS, or locally because it was already used)."""
 

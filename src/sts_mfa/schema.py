@@ -2,8 +2,8 @@
 
 A document that is not what this version wrote is refused with a message naming
 the field and what is wrong (`user.name: expected ...`); a newer schema version is
-refused with "upgrade sts-mfa"; older ones are migrated in memory (the next save
-writes the new version). Every name and ARN must follow from the state's own
+refused with "upgrade sts-mfa"; older ones are migrated in memory (only `sts-mfa adopt`
+uses one: they are unsigned, see `sts_mfa.signature`). Every name and ARN must follow from the state's own
 prefix, so an edited state cannot point `teardown` at someone else's resources.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from sts_mfa import TOOL_NAME
 from sts_mfa.errors import StateError
 from sts_mfa.marks import IAM_PATH, PREFIX_PATTERN, Names, split_arn
+from sts_mfa.signature import FIELD
 from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, TotpRecord
 from sts_mfa.storage import LATEST_TIME, SCHEMA_VERSION
 
@@ -260,12 +261,28 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "version": 3, "qr_png_sha256": None}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 files are signed (`sts_mfa.signature`); the model is unchanged.
+
+    An older file is unsigned, so `state.load` refuses it whatever this migration does:
+    it is read (and rewritten as version 4, signed) only by `sts-mfa adopt`.
+    """
+    return {**data, "version": 4}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 """version N -> function turning a version-N document into a version-N+1 one."""
 
 
 def parse(text: str, *, source: str = "state file") -> State:
-    """Parse and validate a state document; raise StateError saying what and where."""
+    """Parse and validate a state document; raise StateError saying what and where.
+
+    Says nothing of who wrote it: `state.load` also checks its signature."""
+    return build(decode(text, source=source), source=source)
+
+
+def decode(text: str, *, source: str = "state file") -> dict[str, Any]:
+    """The JSON object of a state document, of a schema version this sts-mfa reads."""
     if not text.strip():
         raise StateError(f"{source} is empty")
     try:
@@ -289,8 +306,15 @@ def parse(text: str, *, source: str = "state file") -> State:
         )
     if version < 1:
         raise StateError(f"{source}: version: {_shown(version)} is not a schema version")
+    return data
+
+
+def build(doc: dict[str, Any], *, source: str = "state file") -> State:
+    """The State of a decoded document (its signature aside): migrated, validated."""
+    data = {k: v for k, v in doc.items() if k != FIELD}
+    version = data["version"]
     while version < SCHEMA_VERSION:
-        data = MIGRATIONS[version](data)  # in memory: the file is rewritten by the next save
+        data = MIGRATIONS[version](data)  # in memory: `sts-mfa adopt` writes the new version
         version = data["version"]
     try:
         return validate(data)

@@ -109,19 +109,21 @@ class Sessions:
         *,
         state_path: str,
         endpoint: str | None,
+        key_dir: str,
         clock: Clock,
         transaction: Callable[[], AbstractContextManager[Transaction]],
         context_for: Callable[[State], Context],
     ) -> None:
         self.state_path = state_path
         self.endpoint = endpoint
+        self.key_dir = key_dir  # the private cache directory, whose key signs the state file
         self.clock = clock
         self._transaction = transaction
         self._context_for = context_for
 
     def get(self, want: Want, codes: Codes) -> Obtained:
         if not want.force:
-            cached = read_cached(self.state_path, self.clock.now(), want.margin, self.endpoint)
+            cached = read_cached(self.state_path, self.clock.now(), want.margin, self.endpoint, self.key_dir)
             if cached is not None:
                 return Obtained(cached, cached=True)
         with self._transaction() as txn:

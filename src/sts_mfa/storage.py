@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 else:
     PathLike = object  # only annotations name it, and they are never evaluated
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: signed (sts_mfa.signature); older files are used only once adopted
 LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z: the last second datetime (and so ISO 8601) can show
 # A state file is a few kilobytes; anything this big is not one (and is not read whole).
 MAX_FILE_BYTES = 1 << 20
@@ -53,8 +53,17 @@ def kind_of(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def check_file(path: PathLike, st: os.stat_result, what: str = "state file", *, private: bool = True) -> None:
-    """Refuse anything but a (private) regular file owned by this user, of sensible size."""
+def check_file(
+    path: PathLike,
+    st: os.stat_result,
+    what: str = "state file",
+    *,
+    private: bool = True,
+    holds: str = "an access key",
+) -> None:
+    """Refuse anything but a (private) regular file owned by this user, of sensible size.
+
+    `holds` says, in the message for a file open to others, what secret it keeps."""
     if not stat.S_ISREG(st.st_mode):
         raise StateError(f"{what} {path} is {kind_of(st.st_mode)}, not a regular file")
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
@@ -67,7 +76,7 @@ def check_file(path: PathLike, st: os.stat_result, what: str = "state file", *, 
 
         raise StateError(
             f"{what} {path} is accessible by other users (mode {stat.S_IMODE(st.st_mode):04o}); "
-            "it holds an access key",
+            f"it holds {holds}",
             hint=f"chmod 600 {shlex.quote(os.fspath(path))}",
         )
     if st.st_size > MAX_FILE_BYTES:
@@ -99,7 +108,9 @@ def check_path(path: PathLike, what: str = "state file", *, private: bool = True
     return True
 
 
-def read_text(path: PathLike, what: str = "state file", *, private: bool = True) -> str | None:
+def read_text(
+    path: PathLike, what: str = "state file", *, private: bool = True, holds: str = "an access key"
+) -> str | None:
     """The file's text, or None if it does not exist. Refuses unsafe files (see the module doc)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     flags |= getattr(os, "O_NOCTTY", 0)
@@ -118,7 +129,7 @@ def read_text(path: PathLike, what: str = "state file", *, private: bool = True)
                 raise StateError(f"{what} {path} is {kind}, not a regular file") from None
         raise StateError(f"cannot read {what} {path}: {os_problem(e)}") from None
     try:
-        check_file(path, os.fstat(fd), what, private=private)  # before fdopen: it refuses directories
+        check_file(path, os.fstat(fd), what, private=private, holds=holds)  # before fdopen: refuses dirs
     except BaseException:
         os.close(fd)
         raise

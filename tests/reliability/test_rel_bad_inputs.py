@@ -13,23 +13,27 @@ endpoint that is not AWS...), runs one command, and checks:
 - the state file byte-for-byte unchanged, unless changing it is the command's job;
 - a hang fails the case (every subprocess runs under a timeout).
 
-The cases live in `bad_input_cases`, `bad_input_cases_hostile` and `bad_input_cases_profiles`;
+The cases live in `bad_input_cases`, `bad_input_cases_hostile`, `bad_input_cases_profiles` and
+`bad_input_cases_unsigned`;
 `docs/bad-inputs.md` lists the same cases, and two tests keep the two in step.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from sts_mfa import signature
 from sts_mfa.sandbox import Sandbox
 from tests.reliability.bad_input_bench import Bench, Case, Outcome, run_case
 from tests.reliability.bad_input_cases import CASES as BASIC_CASES
 from tests.reliability.bad_input_cases_hostile import CASES as HOSTILE_CASES
 from tests.reliability.bad_input_cases_profiles import CASES as PROFILE_CASES
+from tests.reliability.bad_input_cases_unsigned import CASES as UNSIGNED_CASES
 from tests.support.cli import TRACEBACK, Cli, error_lines
 from tests.support.leaks import leaked, state_secrets
 from tests.support.state import valid_state
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.reliability
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-inputs.md"
-CASES = BASIC_CASES + HOSTILE_CASES + PROFILE_CASES
+CASES = BASIC_CASES + HOSTILE_CASES + PROFILE_CASES + UNSIGNED_CASES
 
 
 def documented_sections() -> dict[str, str]:
@@ -65,6 +69,9 @@ def secrets_of(b: Bench, case: Case) -> dict[str, str]:
         found = {}
     if case.shows_credentials:  # the session's keys are what the command was asked for
         found = {k: v for k, v in found.items() if not k.startswith("session")}
+    key = Path(os.environ["STS_MFA_CACHE_DIR"]) / signature.KEY_FILE
+    if key.is_file():
+        found["state signing key"] = key.read_text()
     return {**found, "admin secret key": b.sb.env(0)["AWS_SECRET_ACCESS_KEY"]}
 
 

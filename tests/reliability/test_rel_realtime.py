@@ -14,6 +14,7 @@ group, but on a clock whose TOTP wait moves it on instead of sleeping (see
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -50,7 +51,14 @@ def live() -> Iterator[Sandbox]:
 @pytest.fixture
 def env(live: Sandbox, tmp_path: Path) -> dict[str, str]:
     live.reset()
-    return subprocess_env(**live.env(0), STS_MFA_STATE=str(tmp_path / "state.json"))
+    # The children share this test's private cache (its ledger, the key that signs the state
+    # file) with the in-process setup and the checks that read the file here.
+    return subprocess_env(
+        tmp_path,
+        **live.env(0),
+        STS_MFA_STATE=str(tmp_path / "state.json"),
+        STS_MFA_CACHE_DIR=os.environ["STS_MFA_CACHE_DIR"],
+    )
 
 
 def run_until(proc: subprocess.Popen[str], lines: int) -> list[str]:

@@ -34,14 +34,13 @@ from sts_mfa.state import (
     Session,
     State,
     TotpRecord,
-    dump,
     load,
     parse,
     transaction,
     write_atomic,
 )
 from tests.support.cli import TRACEBACK, Cli, assert_one_error_line
-from tests.support.state import StateWatcher, complete_state
+from tests.support.state import StateWatcher, complete_state, signed, write_state
 
 if TYPE_CHECKING:
     from tests.support.tally import Tally
@@ -64,7 +63,7 @@ def full_state(padding: int = 0) -> State:
     )
 
 
-VALID = json.loads(dump(full_state()))
+VALID = json.loads(json.dumps(full_state().to_json()))  # a document, not yet signed (parse ignores it)
 
 
 # ------------------------------------------------------------------ killed writers
@@ -149,13 +148,13 @@ def test_sigkilled_atomic_writer_never_leaves_a_torn_file(
     tmp_path: Path, fork_server: Callable[..., subprocess.Popen[str]], tally: Tally
 ) -> None:
     """`write_atomic` killed hundreds of times mid-loop: the file always holds one whole document."""
-    docs = [dump(full_state(padding)) for padding in (0, 40_000, 7, 120_000, 900)]
+    docs = [signed(full_state(padding)) for padding in (0, 40_000, 7, 120_000, 900)]
     path = tmp_path / "state.json"
     write_atomic(path, docs[0])
     proc = fork_server("atomic", docs)
     rng = random.Random(20240601)
     written = set(docs)
-    with StateWatcher(path, lambda s: dump(s) in written) as reader:
+    with StateWatcher(path, lambda s: signed(s) in written) as reader:
         kills = 0
         for i in kill_repeatedly(proc, rng, budget=15.0, limit=150, max_delay=0.006):
             kills += 1
@@ -184,7 +183,7 @@ def test_sigkilled_transaction_holder_loses_no_committed_update_and_never_wedges
     path = tmp_path / "state.json"
     start = full_state()
     start.max_session_duration = 3600  # the counter (the schema lets it range up to 43200)
-    write_atomic(path, dump(start))
+    write_state(path, start)
     proc = fork_server("transaction", [])
     rng = random.Random(7)
     last = 0
@@ -231,7 +230,7 @@ def test_concurrent_processes_serialize_read_modify_write(tmp_path: Path) -> Non
     path = tmp_path / "state.json"
     start = full_state()
     start.max_session_duration = 3600  # the counter (the schema lets it range up to 43200)
-    write_atomic(path, dump(start))
+    write_state(path, start)
     go = time.time() + 0.5
     procs = [
         subprocess.Popen(
@@ -429,7 +428,7 @@ def parse_or_state_error(text: str) -> State | None:
         state = parse(text)
     except StateError:
         return None
-    assert parse(dump(state)) == state
+    assert parse(signed(state)) == state
     return state
 
 

@@ -28,10 +28,16 @@ SCRUBBED_PREFIXES = ("AWS_", "STS_MFA_", "_STS_MFA_")
 PLAIN_OUTPUT = {"NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb"}
 
 
+def cache_dir(home: Path) -> Path:
+    """The private cache of an environment made for `home` (its key signs the state files)."""
+    return home / "sts-mfa-cache"
+
+
 def private_cache(home: Path) -> dict[str, str]:
-    """The private cache (sessions, the TOTP ledger) in the test's own home, and never a prompt
-    on the terminal pytest may have been started from (a test that wants one says so)."""
-    return {"STS_MFA_CACHE_DIR": str(home / "sts-mfa-cache"), "STS_MFA_NO_PROMPT": "1"}
+    """The private cache (sessions, the TOTP ledger, the state files' signing key) in the test's
+    own home, and never a prompt on the terminal pytest may have been started from (a test that
+    wants one says so)."""
+    return {"STS_MFA_CACHE_DIR": str(cache_dir(home)), "STS_MFA_NO_PROMPT": "1"}
 
 
 def scrub_environ(mp: pytest.MonkeyPatch, values: Mapping[str, str]) -> None:

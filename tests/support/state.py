@@ -1,7 +1,14 @@
-"""State files without running a setup: a finished setup's `State`, and what a state file records."""
+"""State files without running a setup: a finished setup's `State`, and what a state file records.
+
+sts-mfa uses only state files it signed (`sts_mfa.signature`), with the key of the cache
+directory the command under test will use: in-process, the autouse fixture's
+STS_MFA_CACHE_DIR (the default here); a child made with `subprocess_env(home)` uses
+`cache_dir(home)`, which a test must then pass as `cache_dir`.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -9,8 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from sts_mfa import cache, signature
 from sts_mfa.errors import StateError
-from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, dump, load
+from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, dump, load, write
 from sts_mfa.storage import write_atomic
 
 PREFIX = "sts-mfa-0a1b2c3d"
@@ -56,6 +64,25 @@ def complete_state(
     return replace(state, **fields)
 
 
+def write_state(path: Path, state: State, cache_dir: Path | None = None) -> None:
+    """Write `state` at `path` as sts-mfa does: atomically, signed with the key of `cache_dir`
+    (None: this process's STS_MFA_CACHE_DIR)."""
+    write(path, state, key_dir=str(cache_dir) if cache_dir is not None else None)
+
+
+def write_document(path: Path, doc: dict[str, Any], cache_dir: Path | None = None) -> None:
+    """Write a state document edited by hand as sts-mfa would have written it: signed (for
+    `cache_dir`, as `write_state`), so what a test checks is what it edited, not the signature."""
+    body = {k: v for k, v in doc.items() if k != signature.FIELD}
+    key = signature.key_for_writing(str(cache_dir) if cache_dir is not None else cache.root())
+    write_atomic(path, json.dumps({**body, signature.FIELD: signature.sign(body, key)}))
+
+
+def signed(state: State, cache_dir: Path | None = None) -> str:
+    """The text sts-mfa writes for `state`, signed with the key of `cache_dir` (None: this process's)."""
+    return dump(state, signature.key_for_writing(str(cache_dir) if cache_dir is not None else cache.root()))
+
+
 def write_cached_state(
     path: Path,
     key_id: str,
@@ -66,8 +93,10 @@ def write_cached_state(
     prefix: str = PREFIX,
     account: str = ACCOUNT,
     assumed_role_arn: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Session:
-    """Write at `path` a `complete_state` made now, caching a role session with these keys.
+    """Write at `path` a `complete_state` made now, caching a role session with these keys,
+    signed for `cache_dir` (see `write_state`).
 
     The session expires `remaining` seconds from now. Returns it.
     """
@@ -81,7 +110,7 @@ def write_cached_state(
         assumed_role_arn=assumed_role_arn,
         obtained_at=now,
     )
-    write_atomic(path, dump(complete_state(now, prefix=prefix, account=account, session=session)))
+    write_state(path, complete_state(now, prefix=prefix, account=account, session=session), cache_dir)
     return session
 
 

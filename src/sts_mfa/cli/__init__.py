@@ -56,7 +56,7 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
         state = DEFAULT_STATE_FILE
     import time
 
-    from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN, read_cached, render
+    from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN, render
 
     try:
         margin = float(environ.get("STS_MFA_REFRESH_MARGIN") or DEFAULT_REFRESH_MARGIN)
@@ -70,7 +70,7 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
         if profile is not None:
             session = _cached_profile_session(profile, environ, endpoint, now, margin)
         else:
-            session = read_cached(state, now, margin, endpoint)
+            session = _cached_state_session(state, environ, endpoint, now, margin)
         return None if session is None else render(session, fmt, now=now, cached=True)
     except Exception:  # an unsafe or unreadable file, a value out of range: Click says what is wrong
         return None
@@ -96,6 +96,16 @@ def _assume_shape(args: list[str]) -> tuple[str | None, str] | None:
     if len(rest) == 1 and not rest[0].startswith("-"):
         return rest[0], fmt
     return None
+
+
+def _cached_state_session(state: str, environ: Any, endpoint: str | None, now: float, margin: float) -> Any:
+    """The state file's cached session, if the file is signed under the key of the cache
+    directory the full path would use (where that cannot be known without platformdirs: None)."""
+    from sts_mfa import cache
+    from sts_mfa.credentials import read_cached
+
+    root = cache.fast_root(environ)
+    return read_cached(state, now, margin, endpoint, root) if root else None
 
 
 def _cached_profile_session(

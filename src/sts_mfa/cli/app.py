@@ -49,6 +49,7 @@ FIELDS = (
     "clock",
     "admin_keys",
     "role_admin_keys",
+    "cache_dir",
     "reporter",
 )
 
@@ -78,6 +79,7 @@ class App:
         clock: Clock | None = None,
         admin_keys: Keys | None = None,  # explicit admin credentials (the demo's sandbox)
         role_admin_keys: Keys | None = None,  # the same for the role's account (demo --two-accounts)
+        cache_dir: str | None = None,  # the private cache (None: STS_MFA_CACHE_DIR, else the platform's)
         reporter: Reporter | None = None,  # where progress goes (default: rich, on stderr)
     ) -> None:
         values = dict(locals())
@@ -93,6 +95,7 @@ class App:
         self.clock: Clock = clock if clock is not None else _system_clock()
         self.admin_keys = admin_keys
         self.role_admin_keys = role_admin_keys
+        self.cache_dir = cache_dir
         self._reporter: Reporter | None = reporter
         self._aws: Aws | None = None
         self._role_aws: Aws | None = None
@@ -119,6 +122,12 @@ class App:
         from pathlib import Path
 
         return Path(self.state_file)
+
+    def cache_root(self) -> str:
+        """The private cache directory this run uses (the demo's sandbox has one of its own)."""
+        from sts_mfa import cache
+
+        return self.cache_dir or cache.root()
 
     # -- AWS -----------------------------------------------------------------
 
@@ -189,10 +198,9 @@ class App:
 
     def ledger(self, serial: str) -> AbstractContextManager[Entry]:
         """The device's entry in the ledger every state file and profile shares (see sts_mfa.ledger)."""
-        from sts_mfa import cache
         from sts_mfa.ledger import Ledger
 
-        return Ledger(cache.root(), self.effective_endpoint(), serial).held()
+        return Ledger(self.cache_root(), self.effective_endpoint(), serial).held()
 
     def context_for(self, state: State, wait_timeout: float | None = None) -> Context:
         return self.context(
@@ -217,7 +225,6 @@ class App:
         return sessions
 
     def _sessions_of(self, name: str, settings: ProfileSettings) -> ProfileSessions:
-        from sts_mfa import cache
         from sts_mfa.profile_session import ProfileSessions
 
         profile = self.config_profile(name)
@@ -232,7 +239,7 @@ class App:
             source=source,
             clock=self.clock,
             report=self.reporter(),
-            cache_root=cache.root(),
+            cache_root=self.cache_root(),
             endpoint=endpoint,
             requested_endpoint=requested,
             settings=settings,
@@ -346,6 +353,7 @@ class App:
         return Sessions(
             state_path=self.state_file,
             endpoint=self.effective_endpoint(),
+            key_dir=self.cache_root(),
             clock=self.clock,
             transaction=self.transaction,
             context_for=self.context_for,
@@ -397,7 +405,7 @@ class App:
     def load_state(self) -> State:
         from sts_mfa.state import load
 
-        state = load(self.state_path)
+        state = load(self.state_path, key_dir=self.cache_root())
         if state is None:
             raise self._no_state_file()
         self.check_matches(state)
@@ -463,7 +471,7 @@ class App:
             if not self.quiet:
                 click.echo("sts-mfa: waiting for another sts-mfa using this state file...", err=True)
 
-        with transaction(self.state_path, on_wait=waiting) as txn:
+        with transaction(self.state_path, key_dir=self.cache_root(), on_wait=waiting) as txn:
             if txn.state is not None:
                 self.check_matches(txn.state)
             elif must_exist:

@@ -31,9 +31,9 @@ Exit codes:
   2  usage error (bad option, malformed code, no code and no terminal)
   3  check-deny: the role can be assumed WITHOUT MFA; audit: a role can be,
      or the analysis cannot decide for one
-  4  state problem: missing, unsafe, corrupt, made against another endpoint
-     or account, a resource in it deleted outside sts-mfa, or a step run
-     before its prerequisite
+  4  state problem: missing, unsafe, corrupt, not signed by your sts-mfa
+     (see adopt), made against another endpoint or account, a resource in
+     it deleted outside sts-mfa, or a step run before its prerequisite
   5  the MFA code was refused (invalid, already used, not this user's device)
   6  credentials missing, expired, or rejected
 """

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "teardown": ("teardown", "Delete everything setup created, in AWS's order."),
     "demo": ("demo", "The whole story in one go (embedded sandbox by default)."),
     "status": ("status", "What the state file holds and what exists, or a PROFILE's sessions."),
+    "adopt": ("adopt", "Sign a state file sts-mfa did not write, so it is used again."),
     "sandbox": ("sandbox", "A local strict AWS endpoint (moto + MFA enforcement)."),
 }
 

@@ -111,7 +111,7 @@ def _first_and_renew(
 def _state_region(app: App) -> str | None:
     from sts_mfa.state import load
 
-    state = load(app.state_path)
+    state = load(app.state_path, key_dir=app.cache_root())
     return state.region if state is not None else None
 
 

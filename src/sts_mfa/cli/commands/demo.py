@@ -111,15 +111,19 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
     console = make_console(stderr=app.json or not sys.stdout.isatty(), record=recording)
     summary_console = console if recording or console.is_terminal else app.out_console()
     narrated = app.derive(reporter=CliReporter(console, quiet=app.quiet))
-    sandbox = None if use_aws else _start_sandbox(console)
-    try:
-        if sandbox is not None:
-            narrated = _bind_to(narrated, sandbox, console, two_accounts=two_accounts)
-        with tempfile.TemporaryDirectory(prefix="sts-mfa-demo-") as tmp:
-            summary = _narrate(narrated.derive(state_file=str(Path(tmp) / "state.json")), console, run)
-    finally:
-        if sandbox is not None:
-            sandbox.stop()
+    # The state file, and for the sandbox its private cache (the device's ledger, the state's
+    # signing key): they describe a sandbox that ends with the demo, so they go with it,
+    # however the demo ends (an error, Ctrl-C).
+    with tempfile.TemporaryDirectory(prefix="sts-mfa-demo-") as tmp:
+        sandbox = None if use_aws else _start_sandbox(console)
+        try:
+            if sandbox is not None:
+                narrated = _bind_to(narrated, sandbox, console, two_accounts=two_accounts)
+                narrated = narrated.derive(cache_dir=os.path.join(tmp, "cache"))
+            summary = _narrate(narrated.derive(state_file=os.path.join(tmp, "state.json")), console, run)
+        finally:
+            if sandbox is not None:
+                sandbox.stop()
     total = time.perf_counter() - run.started
     waited = sum(s.waited for s in run.steps)
     summary.update(
@@ -206,10 +210,9 @@ class _Story:
 
     def setup(self) -> Any:
         from sts_mfa import scenario
-        from sts_mfa.state import transaction
 
         self.chapter("1. setup: a user with no permissions, an MFA device, an MFA-only role")
-        with self.run.step("setup", self.ctx) as t, transaction(self.app.state_path) as txn:
+        with self.run.step("setup", self.ctx) as t, self.app.transaction(must_exist=False) as txn:
             endpoint = self.app.effective_endpoint()
             result = scenario.setup(self.ctx, txn, mode="software", phone=None, endpoint=endpoint)
             t.outcome = f"{len(result.created)} resources"
@@ -246,10 +249,9 @@ class _Story:
     def assume(self) -> Any:
         from sts_mfa import scenario
         from sts_mfa.cli.output import safe as escape
-        from sts_mfa.state import transaction
 
         self.chapter("3. assume: the same call with an MFA code from the software token")
-        with self.run.step("assume", self.ctx) as t, transaction(self.app.state_path) as txn:
+        with self.run.step("assume", self.ctx) as t, self.app.transaction(must_exist=False) as txn:
             assumed = scenario.assume(self.ctx, txn, ask_code=None)
             t.waited = assumed.waited
             self.console.print(
@@ -274,10 +276,9 @@ class _Story:
 
     def teardown(self) -> None:
         from sts_mfa import scenario
-        from sts_mfa.state import transaction
 
         self.chapter("5. teardown: everything, in the order AWS requires")
-        with self.run.step("teardown", self.ctx) as t, transaction(self.app.state_path) as txn:
+        with self.run.step("teardown", self.ctx) as t, self.app.transaction(must_exist=False) as txn:
             try:
                 removed = scenario.teardown(self.ctx, txn)
                 t.outcome = f"{len(removed.deleted)} deleted"

@@ -98,7 +98,7 @@ def serve(
 
     options = settings(no_mfa_session, mfa_session_duration)
     with running_endpoint(app, profile, code, refresh_margin, options, host=host, port=port) as running:
-        path = tokenfile.write(running.token)
+        path = tokenfile.write(running.token, app.cache_root())
         try:
             with _stopped_by_signals() as stop:  # only now: at start-up, Ctrl-C ends a prompt
                 _print_exports(app, running, path, show_token)

@@ -13,7 +13,7 @@ from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import json_option
 from sts_mfa.credentials import iso8601
 from sts_mfa.errors import StsMfaError
-from sts_mfa.state import RESOURCE_KINDS, State, load
+from sts_mfa.state import RESOURCE_KINDS, State, read
 from sts_mfa.totp import step_start
 
 if TYPE_CHECKING:
@@ -85,6 +85,9 @@ Examples:
 def status(app: App, profile: str | None, offline: bool) -> None:
     """Show what the state file holds and which of it exists in AWS (no secrets), or PROFILE's sessions.
 
+    A state file sts-mfa did not sign is shown too, marked NOT SIGNED (and
+    `"signed": false`), so it can be checked before `sts-mfa adopt`; nothing in it is used.
+
     With PROFILE: the profile, its cached role session, the MFA sessions of its
     device and which roles each serves, and the last TOTP step sent (from the
     private cache; nothing is asked of AWS).
@@ -102,13 +105,14 @@ def status(app: App, profile: str | None, offline: bool) -> None:
             for line in profile_status.render(data):
                 out.print(safe(line))
         return
-    state = load(app.state_path)
-    if state is None:
+    found = read(app.state_path, key_dir=app.cache_root())
+    if found is None:
         if app.json:
             app.echo_json({"state_file": str(app.state_path), "exists": False})
         else:
             click.echo(f"No state file at {app.state_path}: nothing is set up.")
         return
+    state = found.state
     exists: dict[str, bool | None] | None = None
     problem = None
     if not offline and state.has_resources():
@@ -119,7 +123,15 @@ def status(app: App, profile: str | None, offline: bool) -> None:
             exists = scenario.which_exist(app.context_for(state), state)
         except StsMfaError as e:
             problem = str(e)
-    data = {"state_file": str(app.state_path), "exists": True, **describe(state, app.clock.now(), exists)}
+    data = {
+        "state_file": str(app.state_path),
+        "exists": True,
+        "signed": found.problem is None,
+        **describe(state, app.clock.now(), exists),
+    }
+    refusal = found.refusal()
+    if refusal is not None:  # shown, never used: say so, and how to adopt it
+        data["not_signed"] = str(refusal)
     if problem:
         data["aws_check"] = f"could not ask AWS: {problem}"
     if app.json:
@@ -182,6 +194,8 @@ def _print(app: App, data: dict[str, Any]) -> None:
         if data["role_profile"]:
             accounts += f" (profile {data['role_profile']})"
     out.print(escape(f"State file {data['state_file']}: {data['prefix']}, {mode}, {accounts}"))
+    if not data["signed"]:
+        out.print(f"[bold red]NOT SIGNED[/]: {escape(data['not_signed'])}")
     rows = []
     for kind, r in data["resources"].items():
         row = _Row(kind.replace("_", " "))
