@@ -54,22 +54,103 @@ SCRUBBED_VARS = (
     "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
     # aws-vault's markers of a session it serves
     "AWS_VAULT",
+    # other tools' credential files: the old AWS command line tools' (AWS_CREDENTIAL_FILE),
+    # the Java SDK v1's credentials file (AWS_CREDENTIAL_PROFILES_FILE), boto 2's and
+    # gsutil's config files (BOTO_CONFIG, BOTO_PATH), which may hold keys
+    "AWS_CREDENTIAL_FILE",
+    "AWS_CREDENTIAL_PROFILES_FILE",
+    "BOTO_CONFIG",
+    "BOTO_PATH",
 )
 # Whole families: container credentials endpoints (AWS_CONTAINER_CREDENTIALS_FULL_URI,
 # ..._RELATIVE_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]) and sts-mfa's own settings,
 # which include an MFA code (STS_MFA_CODE), a state file holding an access key
 # (STS_MFA_STATE) and the sandbox's admin keys (STS_MFA_SANDBOX_*).
 SCRUBBED_PREFIXES = ("AWS_CONTAINER_", "STS_MFA_", "_STS_MFA_")
+# The JVM reads options from these variables; a Java SDK (v1 or v2) takes these system
+# properties (-Dname=value) before any environment variable: each supplies credentials,
+# points at them, or turns the instance metadata service back on.
+JVM_OPTION_VARS = ("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")
+JVM_CREDENTIAL_PROPERTIES = frozenset(
+    {
+        "aws.accessKeyId",
+        "aws.secretKey",  # v1's name
+        "aws.secretAccessKey",
+        "aws.sessionToken",
+        "aws.profile",
+        "aws.sharedCredentialsFile",
+        "aws.configFile",
+        "aws.webIdentityTokenFile",
+        "aws.roleArn",
+        "aws.roleSessionName",
+        "aws.containerCredentialsPath",
+        "aws.containerCredentialsFullUri",
+        "aws.containerAuthorizationToken",
+        "aws.containerAuthorizationTokenFile",
+        "aws.containerServiceEndpoint",
+        "aws.ec2MetadataServiceEndpoint",
+        "aws.ec2MetadataServiceEndpointMode",
+        "aws.disableEc2Metadata",
+        "com.amazonaws.sdk.disableEc2Metadata",  # v1's
+        "com.amazonaws.sdk.ec2MetadataServiceEndpointOverride",  # v1's
+    }
+)
 # Set in the child: with no other source left, an SDK would next ask the instance
 # metadata service; it must not fall back to an instance role.
 CHILD_SETTINGS = {"AWS_EC2_METADATA_DISABLED": "true"}
 
 
 def scrubbed(environ: dict[str, str]) -> dict[str, str]:
-    """`environ` without any variable that supplies or points at credentials (see SCRUBBED_VARS)."""
-    return {
-        k: v for k, v in environ.items() if k not in SCRUBBED_VARS and not k.startswith(SCRUBBED_PREFIXES)
-    }
+    """`environ` without any variable that supplies or points at credentials (see SCRUBBED_VARS), and
+    without the Java system properties that do (JVM_CREDENTIAL_PROPERTIES) in the JVM's option variables."""
+    env = {k: v for k, v in environ.items() if k not in SCRUBBED_VARS and not k.startswith(SCRUBBED_PREFIXES)}
+    for name in JVM_OPTION_VARS:
+        if name in env:
+            kept = jvm_options_without_credentials(env[name])
+            if kept:
+                env[name] = kept
+            else:
+                del env[name]
+    return env
+
+
+def jvm_options_without_credentials(options: str) -> str | None:
+    """JVM options minus every `-D` of JVM_CREDENTIAL_PROPERTIES, the others kept as written;
+    None when they cannot be read as the JVM reads them (an unmatched quote: the JVM refuses them too)."""
+    tokens = _jvm_tokens(options)
+    if tokens is None:
+        return None
+    kept = [written for written, value in tokens if _jvm_property(value) not in JVM_CREDENTIAL_PROPERTIES]
+    return " ".join(kept)
+
+
+def _jvm_property(option: str) -> str | None:
+    return option[2:].partition("=")[0] if option.startswith("-D") else None
+
+
+def _jvm_tokens(options: str) -> list[tuple[str, str]] | None:
+    """(as written, value) of each option, split as the JVM splits its option variables: on white
+    space, a quoted stretch ('...' or "...", no escapes) taken whole without its quotes."""
+    blank = " \t\n\r\v\f"
+    tokens: list[tuple[str, str]] = []
+    i, end = 0, len(options)
+    while i < end:
+        if options[i] in blank:
+            i += 1
+            continue
+        start, value = i, []
+        while i < end and options[i] not in blank:
+            if options[i] in "'\"":
+                close = options.find(options[i], i + 1)
+                if close < 0:
+                    return None
+                value.append(options[i + 1 : close])
+                i = close + 1
+            else:
+                value.append(options[i])
+                i += 1
+        tokens.append((options[start:i], "".join(value)))
+    return tokens
 
 
 class Cached:

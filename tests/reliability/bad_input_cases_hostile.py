@@ -197,6 +197,11 @@ def credential_sources(b: Bench) -> None:
             "STS_MFA_CODE": "123456",
             "AWS_ACCESS_KEY": "legacy-key-name",
             "AWS_SECRET_KEY": "legacy-secret-name",
+            "AWS_CREDENTIAL_FILE": str(b.path("old-tools-credentials")),
+            "AWS_CREDENTIAL_PROFILES_FILE": str(b.path("java-v1-credentials")),
+            "BOTO_CONFIG": str(b.path("boto.cfg")),
+            "JAVA_TOOL_OPTIONS": "-Xss4m -Daws.accessKeyId=AKIAJAVAPROPERTY",
+            "_JAVA_OPTIONS": "-Daws.secretKey=java-property-secret",
         }
     )
 
@@ -283,11 +288,17 @@ def nothing_scrubbed_reaches_the_child(b: Bench, result: Outcome) -> None:
             "AWS_EC2_METADATA_SERVICE_ENDPOINT",
             "AWS_ACCESS_KEY",
             "AWS_SECRET_KEY",
+            "AWS_CREDENTIAL_FILE",
+            "AWS_CREDENTIAL_PROFILES_FILE",
+            "BOTO_CONFIG",
+            "_JAVA_OPTIONS",
         }
     )
     assert leaked == set(), f"reached the child: {sorted(leaked)}"
     assert "AWS_EC2_METADATA_DISABLED=true" in result.stdout
     assert "sandbox-role-secret" not in result.stdout
+    assert "JAVA_TOOL_OPTIONS=-Xss4m\n" in result.stdout  # the JVM's other options are kept
+    assert "AKIAJAVAPROPERTY" not in result.stdout and "java-property-secret" not in result.stdout
 
 
 # -------------------------------------------------------------------------- the table
@@ -830,7 +841,7 @@ CASES = [
     ),
     Case(
         "exec-scrubs-credential-sources",
-        "`exec -- env` with profiles, container, web-identity and sandbox credentials set",
+        "`exec -- env` with profiles, container, web-identity, other tools' and Java's credentials set",
         [],
         0,
         r"AWS_SESSION_TOKEN=",
