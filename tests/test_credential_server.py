@@ -566,6 +566,34 @@ def test_the_export_lines_unset_what_would_outrank_the_endpoint(
     assert creds is not None and creds.access_key == current[0].access_key_id
 
 
+def test_the_export_lines_hide_the_shared_files_and_give_the_region_they_gave(
+    served: tuple[CredentialServer, str, list[str], list[Cached]],
+    tmp_path: Path,
+    fake_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every SDK reads the shared files before the endpoint, so a shell that sources the lines gets
+    them as /dev/null, and the region its config gave (a profile with none of its own)."""
+    server, token, _, current = served
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = eu-central-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    running = Running(server, token, Obtained(current[0], cached=True))  # no region of its own
+    app = App(state_file=str(tmp_path / "state.json"), clock=fake_clock)
+    with click.Context(click.Command("serve"), obj=app):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exports = _print_exports(app, running, str(tmp_path / "token"), False)
+    lines = out.getvalue().splitlines()
+    for name in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CREDENTIAL_PROFILES_FILE"):
+        assert f"export {name}={os.devnull}" in lines
+    assert "export AWS_REGION=eu-central-1" in lines and "export AWS_DEFAULT_REGION=eu-central-1" in lines
+    undone = lines[-1].removeprefix("# to undo them in a shell: unset ").split()
+    assert set(undone) == set(exports) - {"AWS_REGION", "AWS_DEFAULT_REGION"}
+
+
 def test_a_huge_request_is_dropped_unanswered_and_logged(
     served: tuple[CredentialServer, str, list[str], list[Cached]],
 ) -> None:

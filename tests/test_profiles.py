@@ -703,6 +703,23 @@ def test_a_hostile_config_file_is_one_error(profiles: Profiles, kind: str) -> No
     assert profiles.sb.requests == []
 
 
+@pytest.mark.parametrize(
+    ("device", "exit_code", "words"),
+    [
+        ("/dev/null", 6, "The config profile (sandbox-admin) could not be found"),  # `exec --server`'s child
+        ("/dev/zero", 4, "is a character device, not a regular file"),
+    ],
+)
+def test_the_null_device_is_an_empty_config_and_any_other_device_is_refused(
+    profiles: Profiles, device: str, exit_code: int, words: str
+) -> None:
+    profiles.config.unlink()
+    profiles.config.symlink_to(device)
+    line = assert_one_error_line(profiles("assume", "sandbox-admin"), exit_code)
+    assert words in line
+    assert profiles.sb.requests == []
+
+
 def test_a_profile_whose_credentials_come_back_to_itself_is_refused(profiles: Profiles) -> None:
     """loop-a's source is loop-b, whose credential_process is `sts-mfa assume loop-a`."""
     sections = profiles.base_sections()

@@ -347,6 +347,22 @@ CASES = [
         r"/dev/zero is a character device, not a regular file",
     ),
     Case(
+        "config-dev-null",
+        "`AWS_CONFIG_FILE=/dev/null`, as in an `exec --server` child: an empty config",
+        ["assume", "prod", "--format", "process"],
+        6,
+        r"The config profile \(prod\) could not be found",
+        (env(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull),),
+    ),
+    Case(
+        "config-char-device",
+        "`AWS_CONFIG_FILE=/dev/zero`, a device that never ends",
+        ["assume", "prod", "--format", "process"],
+        4,
+        r"/dev/zero is a character device, not a regular file",
+        (env(AWS_CONFIG_FILE="/dev/zero"),),
+    ),
+    Case(
         "state-symlink",
         "the state path is a symlink to a state file",
         ["teardown"],
