@@ -32,7 +32,7 @@ from botocore.utils import ContainerMetadataFetcher
 from sts_mfa.cli.app import App
 from sts_mfa.cli.commands.serve import _print_exports
 from sts_mfa.cli.serving import Running, _first_and_renew, running_endpoint
-from sts_mfa.credentials import Cached
+from sts_mfa.credentials import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS, Cached
 from sts_mfa.errors import AwsError, NoCode, UsageError
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.server import child, endpoint, tokenfile
@@ -111,9 +111,11 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 @pytest.mark.parametrize(
     ("lifetime", "renew_below", "serve_above"),
     [
-        (HOUR, RENEW_AHEAD_SECONDS, 60.0),
-        (1200.0, RENEW_AHEAD_SECONDS, 60.0),
-        (600.0, 300.0, 60.0),
+        (HOUR, RENEW_AHEAD_SECONDS, SDK_FLOOR_SECONDS),  # never inside botocore's mandatory 10 minutes
+        (1200.0, RENEW_AHEAD_SECONDS, SDK_FLOOR_SECONDS),
+        (1000.0, SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS),  # at the SDK's own 15 minutes
+        (900.0, SDK_FLOOR_SECONDS + 60, SDK_FLOOR_SECONDS),  # a fresh one is in the SDK's window at once
+        (600.0, 300.0, 60.0),  # the sandbox's: in proportion to its life
         (4.0, 2.0, 1.0),
     ],
 )
@@ -135,7 +137,7 @@ def test_inside_the_margin_it_answers_at_once_and_renews_meanwhile(fake_clock: F
     renew = Renewer(fake_clock)
     renew.gate = threading.Event()
     k, _ = keeper(fake_clock, renew)
-    fake_clock.advance(HOUR - 600)  # 10 minutes left: renew, but there is time to
+    fake_clock.advance(HOUR - 700)  # under 16 minutes, over 10 and a margin: renew, but there is time to
     started = time.monotonic()
     assert k.current().access_key_id == "ASIA0000000000000001"
     assert time.monotonic() - started < 0.2
@@ -201,6 +203,20 @@ def test_a_failed_renewal_is_said_with_what_to_run_and_retried_later(fake_clock:
     k.current()  # starts the retry (or answers it)
     wait_for(lambda: k.renewals == 1)
     assert k.current().access_key_id.startswith("ASIA00000000000001")
+
+
+def test_a_session_inside_the_sdks_mandatory_window_is_never_handed_out(fake_clock: FakeClock) -> None:
+    """botocore must refresh such a session at every call, and fails the call when that fails: the
+    endpoint renews it, or answers what to run, but never hands it out (its lifetime tells it is AWS's)."""
+    first = Cached({**vars_of(session(fake_clock, 1)), "obtained_at": fake_clock.now()})
+    renew = Renewer(fake_clock)
+    renew.error = NoCode("run `sts-mfa assume prod` in a terminal")
+    k = Keeper(first, renew, now=fake_clock, log=lambda _: None, warn=lambda _: None, budget=0.3)
+    fake_clock.advance(HOUR - SDK_FLOOR_SECONDS - 5)
+    assert k.current().access_key_id == first.access_key_id  # the renewal fails meanwhile
+    fake_clock.advance(10)
+    with pytest.raises(Unavailable, match="sts-mfa assume prod"):
+        k.current()
 
 
 def test_the_same_session_back_is_not_a_renewal(fake_clock: FakeClock) -> None:
@@ -346,8 +362,12 @@ def test_only_a_loopback_address_is_listened_on(host: str) -> None:
 
 def test_the_document_is_what_the_provider_reads(fake_clock: FakeClock) -> None:
     doc = container_document(session(fake_clock, 3, 100))
-    assert set(doc) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
-    assert doc["Expiration"].endswith("Z")
+    assert set(doc) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration", "AccountId"}
+    assert doc["Expiration"].endswith("Z") and doc["AccountId"] == "123456789012"  # the role's
+    assumed = Cached({**vars_of(session(fake_clock, 3)), "assumed_role_arn": "arn:aws:sts::210987654321:x/y"})
+    assert container_document(assumed)["AccountId"] == "210987654321"  # the assumed role's, first
+    no_account = Cached({**vars_of(session(fake_clock, 3)), "role_arn": "arn:role"})
+    assert "AccountId" not in container_document(no_account)
 
 
 def test_stop_joins_the_server_threads(fake_clock: FakeClock) -> None:

@@ -28,6 +28,20 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "env", "process")
 DEFAULT_REFRESH_MARGIN = 300.0  # seconds: a cached session with less left is renewed
 MAX_REFRESH_MARGIN = 3600.0
+# What an SDK does with credentials it refreshes itself (botocore's RefreshableCredentials,
+# for credential_process and the container endpoint): it fetches again when they have less
+# than SDK_ADVISORY_SECONDS left (calling the process on every API call meanwhile, keeping
+# the old ones if that fails) and must at SDK_MANDATORY_SECONDS (a failure fails the call).
+SDK_ADVISORY_SECONDS = 900.0
+SDK_MANDATORY_SECONDS = 600.0
+SDK_SAFETY_SECONDS = 60.0
+SDK_FLOOR_SECONDS = SDK_MANDATORY_SECONDS + SDK_SAFETY_SECONDS  # never handed to an SDK with less left
+# Renewing inside the advisory window is worth it only for a session that then stays out of
+# it at least this long (else a 901 s session would be renewed on every call).
+SDK_FRESH_SECONDS = 60.0
+# AWS's shortest session lasts 900 s (the clocks may make it look a little shorter); one much
+# shorter is the sandbox's, of a few seconds, kept in proportion to its life instead.
+SHORT_SESSION_SECONDS = 840.0
 # What `exec` removes from the child's environment: every variable that can supply
 # credentials or point at something that does, so the child can only act as the role.
 SCRUBBED_VARS = (
@@ -160,6 +174,7 @@ class Cached:
         "access_key_id",
         "assumed_role_arn",
         "expiration",
+        "obtained_at",
         "role_arn",
         "secret_access_key",
         "session_token",
@@ -172,6 +187,9 @@ class Cached:
         self.expiration: float = doc["expiration"]
         self.role_arn: str = doc["role_arn"]
         self.assumed_role_arn: str | None = doc.get("assumed_role_arn")
+        obtained = doc.get("obtained_at")
+        number = isinstance(obtained, (int, float)) and not isinstance(obtained, bool)
+        self.obtained_at: float | None = obtained if number else None
 
     def remaining(self, now: float) -> float:
         return self.expiration - now
@@ -203,6 +221,43 @@ def usable(session_role_arn: str, expiration: float, role_arn: str | None, now: 
     state model) and on the model by `State.usable_session`.
     """
     return session_role_arn == role_arn and expiration - now > margin
+
+
+def lifetime(session: AnySession | None) -> float | None:
+    """How long the session lasts from when it was obtained; None when that is not known."""
+    if session is None or session.obtained_at is None:
+        return None
+    return session.expiration - session.obtained_at
+
+
+def sdk_floor(lifetime: float | None) -> float:
+    """The least time left a session of this lifetime is handed to an SDK with, even as a last
+    resort: past the SDK's mandatory refresh and a margin (a quarter of a sandbox session's life)."""
+    if lifetime is None or lifetime >= SHORT_SESSION_SECONDS:
+        return SDK_FLOOR_SECONDS
+    return min(SDK_SAFETY_SECONDS, max(lifetime, 0.0) / 4)
+
+
+def sdk_renew_below(lifetime: float | None) -> float:
+    """Renew a session of this lifetime handed to an SDK once it has less than this left: inside the
+    SDK's advisory window when a fresh one would end well outside it, else at the floor."""
+    if lifetime is None or lifetime >= SDK_ADVISORY_SECONDS + SDK_FRESH_SECONDS:
+        return SDK_ADVISORY_SECONDS
+    return sdk_floor(lifetime)
+
+
+def fit_for_sdk(session: AnySession, now: float, margin: float) -> bool:
+    """May `session` go, as it is, to an SDK that refreshes it (credential_process)?"""
+    return session.remaining(now) > max(margin, sdk_renew_below(lifetime(session)))
+
+
+def account_id(session: AnySession) -> str | None:
+    """The 12-digit account of the assumed role (its session ARN, else the role ARN), if either says."""
+    for arn in (session.assumed_role_arn, session.role_arn):
+        parts = (arn or "").split(":")
+        if len(parts) > 4 and len(parts[4]) == 12 and parts[4].isascii() and parts[4].isdigit():
+            return parts[4]
+    return None
 
 
 def iso8601(epoch: float) -> str:
@@ -266,7 +321,8 @@ def render(session: AnySession, fmt: str, *, now: float, cached: bool) -> str:
             "Expiration": iso8601(session.expiration),
         }
         if fmt == "process":
-            return json.dumps({"Version": 1, **credentials})
+            account = account_id(session)
+            return json.dumps({"Version": 1, **credentials, **({"AccountId": account} if account else {})})
         return json.dumps(credentials, indent=2)
     if fmt == "env":
         import shlex

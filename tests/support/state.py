@@ -66,10 +66,12 @@ def write_cached_state(
     prefix: str = PREFIX,
     account: str = ACCOUNT,
     assumed_role_arn: str | None = None,
+    lifetime: float | None = None,
 ) -> Session:
     """Write at `path` a `complete_state` made now, caching a role session with these keys.
 
-    The session expires `remaining` seconds from now. Returns it.
+    The session expires `remaining` seconds from now; it was obtained `lifetime` seconds
+    before it expires (default: just now, so it lasts `remaining`). Returns it.
     """
     now = time.time()
     session = Session(
@@ -79,7 +81,7 @@ def write_cached_state(
         expiration=now + remaining,
         role_arn=role_arn(prefix, account),
         assumed_role_arn=assumed_role_arn,
-        obtained_at=now,
+        obtained_at=now if lifetime is None else now + remaining - lifetime,
     )
     write_atomic(path, dump(complete_state(now, prefix=prefix, account=account, session=session)))
     return session

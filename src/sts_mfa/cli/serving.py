@@ -101,13 +101,13 @@ def _first_and_renew(
 
     # Renewals get no code given (from_flags/profile_codes with none) and no prompt.
     if profile is None:
-        first = obtain_for(app, None, Want(margin=margin), code)
+        first = obtain_for(app, None, Want(margin=margin, for_sdk=True), code)
         first.region = _state_region(app)  # the child may read no config file for one
         quiet = app.derive(reporter=LineReporter(note))
         codes = dataclasses.replace(from_flags(quiet, None), prompt=None)
         return first, lambda left: quiet.sessions().get(Want(margin=left), codes)
     sessions = app.profile_sessions(profile, options)  # once: it marks the profile as served
-    first = obtain_from(app, sessions, Want(margin=margin), code)
+    first = obtain_from(app, sessions, Want(margin=margin, for_sdk=True), code)
     sessions.report = LineReporter(note)
     renew_codes = dataclasses.replace(profile_codes(app, sessions.profile, None), prompt=None)
     return first, lambda left: sessions.get(Want(margin=left), renew_codes)
