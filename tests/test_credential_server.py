@@ -439,6 +439,78 @@ def test_the_token_file_is_private_without_a_newline_and_removed(tmp_path: Path)
     assert not os.path.exists(path)
 
 
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="no memory files here: the token goes to a file")
+def test_the_token_path_is_read_by_botocore_on_every_fetch_and_stops_resolving_once_released(
+    served: tuple[CredentialServer, str, list[str], list[Cached]], tmp_path: Path
+) -> None:
+    """A memory file the server holds, named through /proc: nothing on disk, gone with the server."""
+    server, token, _, _ = served
+    held = tokenfile.create(token, str(tmp_path / "cache"))
+    assert held.path.startswith(f"/proc/{os.getpid()}/fd/")
+    assert list((tmp_path / "cache").iterdir()) == []
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url,
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": held.path,
+    }
+    creds = no_wait_provider(env).load()
+    assert creds is not None
+    for _ in range(2):
+        creds._refresh_using()  # what botocore calls to refresh: it reads the token file again
+    assert server.served == 3
+    with pytest.raises(PermissionError):
+        open(held.path, "w")  # noqa: SIM115 - sealed: not even the user can change the token
+    held.remove()
+    assert not os.path.exists(held.path)
+    with pytest.raises(OSError):
+        creds._refresh_using()
+    assert server.served == 3 and server.refused == 0  # no request was even sent
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create") or os.geteuid() != 0, reason="needs memfd and root")
+def test_another_user_cannot_open_the_token_path(tmp_path: Path) -> None:
+    held = tokenfile.create(new_token(), str(tmp_path / "cache"))
+    try:
+        other = subprocess.run(["cat", held.path], user=65534, capture_output=True, check=False)
+        assert other.returncode != 0 and b"Permission denied" in other.stderr, other.stderr
+        assert held.token.encode() not in other.stdout
+    finally:
+        held.remove()
+
+
+def test_stale_token_files_of_gone_servers_are_swept_when_a_server_starts(tmp_path: Path) -> None:
+    """Only names the tool gives, only regular files of the user's, only when their server is gone."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead, alive = gone.pid, os.getpid()
+    stale = cache / f"endpoint-{dead}-0123456789abcdef.token"
+    kept = [
+        cache / f"endpoint-{alive}-0123456789abcdef.token",  # a server still running
+        cache / f"endpoint-{dead}-0123456789abcdef.token.bak",  # not a name the tool gives
+        cache / "endpoint-0123456789abcdef.token",  # an older sts-mfa's: no server to ask about
+        cache / f"endpoint-{dead}-0123456789abcdeg.token",
+        cache / "notes.txt",
+    ]
+    for path in (stale, *kept):
+        path.write_text("x")
+    link = cache / f"endpoint-{dead}-fedcba9876543210.token"
+    link.symlink_to(tmp_path / "precious")
+    (tmp_path / "precious").write_text("mine")
+    if os.geteuid() == 0:
+        others = cache / f"endpoint-{dead}-aaaaaaaaaaaaaaaa.token"
+        others.write_text("x")
+        os.chown(others, 65534, 65534)
+        kept.append(others)
+
+    held = tokenfile.create(new_token(), str(cache))
+    held.remove()
+
+    assert not stale.exists()
+    assert all(path.exists() for path in kept), [p.name for p in kept if not p.exists()]
+    assert link.is_symlink() and (tmp_path / "precious").read_text() == "mine"
+
+
 def test_a_token_file_replaced_by_someone_else_is_left_alone(tmp_path: Path) -> None:
     token = new_token()
     path = tokenfile.write(token, str(tmp_path / "cache"))

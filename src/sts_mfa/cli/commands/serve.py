@@ -53,7 +53,7 @@ Examples:
   . ~/.prod-endpoint && aws s3 ls     # any shell of yours, any SDK
 \b
 It prints export lines: the endpoint's URL and a private file holding its
-token (removed when the server stops). SDKs fetch credentials from it and
+token (gone when the server stops, even if it is killed). SDKs fetch credentials from it and
 fetch again before they expire; the server renews the session as `assume`
 would, without a prompt. Loopback only; every request needs the token.
 """,
@@ -98,14 +98,14 @@ def serve(
 
     options = settings(no_mfa_session, mfa_session_duration)
     with running_endpoint(app, profile, code, refresh_margin, options, host=host, port=port) as running:
-        path = tokenfile.write(running.token)
+        held = tokenfile.create(running.token)  # and stale token files of killed servers swept
         try:
             with _stopped_by_signals() as stop:  # only now: at start-up, Ctrl-C ends a prompt
-                exports = _print_exports(app, running, path, show_token)
+                exports = _print_exports(app, running, held.path, show_token)
                 while not stop.wait(0.5):
                     pass
         finally:
-            tokenfile.remove(path, running.token)
+            held.remove()
     click.echo(f"sts-mfa: stopped the credentials endpoint; {undo_line(exports)}", err=True)
 
 
