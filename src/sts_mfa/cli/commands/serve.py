@@ -52,10 +52,12 @@ Examples:
   sts-mfa serve prod > ~/.prod-endpoint &    # a profile of ~/.aws/config
   . ~/.prod-endpoint && aws s3 ls     # any shell of yours, any SDK
 \b
-It prints export lines: the endpoint's URL and a private file holding its
-token (gone when the server stops, even if it is killed). SDKs fetch credentials from it and
-fetch again before they expire; the server renews the session as `assume`
-would, without a prompt. Loopback only; every request needs the token.
+It prints export lines: the endpoint's URL, a private file holding its
+token (gone when the server stops, even if it is killed), and the AWS
+files as /dev/null, so no [default] profile wins over it. SDKs fetch
+credentials from it and fetch again before they expire; the server renews
+the session as `assume` would, without a prompt. Loopback only; every
+request needs the token.
 """,
 )
 @profile_argument
