@@ -682,7 +682,7 @@ def test_the_export_lines_hide_the_shared_files_and_give_the_region_they_gave(
     for name in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CREDENTIAL_PROFILES_FILE"):
         assert f"export {name}={os.devnull}" in lines
     assert "export AWS_REGION=eu-central-1" in lines and "export AWS_DEFAULT_REGION=eu-central-1" in lines
-    undone = lines[-1].removeprefix("# to undo them in a shell: unset ").split()
+    undone = lines[-1].removeprefix("# to undo these lines: unset ").split()
     assert set(undone) == set(exports) - {"AWS_REGION", "AWS_DEFAULT_REGION"}
 
 

@@ -112,13 +112,13 @@ def test_serve_lines_sourced_beat_the_default_profile(user: User) -> None:
     try:
         assert proc.stdout is not None
         lines = ""
-        while "# to undo them" not in lines and (line := proc.stdout.readline()):
+        while "# to undo these lines: " not in lines and (line := proc.stdout.readline()):
             lines += line
         sourced = user.home / "endpoint.sh"
         sourced.write_text(lines)
         aws = f"{shlex.quote(AWS)} sts get-caller-identity --output json"
         cli = run(["sh", "-c", f". {shlex.quote(str(sourced))} && {aws}"], user.env)
-        undo = lines.rsplit("# to undo them in a shell: ", 1)[1].strip()  # the shell has its files back
+        undo = lines.rsplit("# to undo these lines: ", 1)[1].strip()  # the shell has its files back
         undone = run(["sh", "-c", f". {shlex.quote(str(sourced))} && {undo} && {aws}"], user.env)
         sdk = run(
             ["sh", "-c", f'. {shlex.quote(str(sourced))} && exec "$0" -c "$1"', sys.executable, WHO], user.env

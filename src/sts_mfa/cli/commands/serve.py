@@ -108,7 +108,10 @@ def serve(
                     pass
         finally:
             held.remove()
-    click.echo(f"sts-mfa: stopped the credentials endpoint; {undo_line(exports)}", err=True)
+    click.echo(
+        f"sts-mfa: stopped the credentials endpoint; in shells that sourced its lines: {undo_line(exports)}",
+        err=True,
+    )
 
 
 def undo_line(exports: dict[str, str]) -> str:
@@ -116,7 +119,7 @@ def undo_line(exports: dict[str, str]) -> str:
     the /dev/null files unset (the session's endpoint and region stay: they were most likely the
     shell's already, and are no credentials)."""
     kept = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")
-    return f"to undo them in a shell: unset {' '.join(name for name in exports if name not in kept)}"
+    return f"unset {' '.join(name for name in exports if name not in kept)}"
 
 
 def _readable_by_others(stream: object) -> bool:
@@ -139,7 +142,7 @@ def _print_exports(app: App, running: Running, path: str, show_token: bool) -> d
         exports["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = running.token
     lines = [f"unset {' '.join(OUTRANKING)}"]
     lines += [f"export {name}={shlex.quote(value)}" for name, value in exports.items()]
-    lines.append(f"# {undo_line(exports)}")
+    lines.append(f"# to undo these lines: {undo_line(exports)}")
     click.echo("\n".join(lines))
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
