@@ -24,6 +24,18 @@ def test_process_format_is_the_credential_process_document() -> None:
     }
 
 
+def test_the_process_document_carries_the_account_botocore_reads() -> None:
+    """`AccountId`: the assumed role's account (from its session ARN, else the role ARN), never a guess."""
+    role = "arn:aws:iam::123456789012:role/r"
+    for assumed, account in (
+        (None, "123456789012"),
+        ("arn:aws:sts::210987654321:assumed-role/r/s", "210987654321"),
+    ):
+        session = Session("ASIAEXAMPLE", "s", "t", 1_800_003_600.0, role, assumed_role_arn=assumed)
+        assert json.loads(render(session, "process", now=0, cached=True))["AccountId"] == account
+        assert "AccountId" not in json.loads(render(session, "json", now=0, cached=True))  # STS's object
+
+
 def test_json_format_is_the_sts_credentials_object() -> None:
     doc = json.loads(render(SESSION, "json", now=0, cached=True))
     assert set(doc) == {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}

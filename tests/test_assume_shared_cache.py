@@ -132,10 +132,17 @@ def setup_doc(admin_env: dict[str, str]) -> dict[str, Any]:
 
 
 def process_document(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    """A valid credential_process document: Version 1, the four fields, a future ISO 8601 expiry."""
+    """A valid credential_process document: Version 1, the credentials, the account, a future expiry."""
     doc = one_document(result)
-    assert set(doc) == {"Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}
-    assert doc["Version"] == 1
+    assert set(doc) == {
+        "Version",
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+        "AccountId",
+    }
+    assert doc["Version"] == 1 and doc["AccountId"] == ACCOUNT
     assert doc["AccessKeyId"].startswith("ASIA")
     expires = datetime.strptime(doc["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     assert expires.timestamp() > time.time() + 600

@@ -32,7 +32,7 @@ from botocore.utils import ContainerMetadataFetcher
 from sts_mfa.cli.app import App
 from sts_mfa.cli.commands.serve import _print_exports
 from sts_mfa.cli.serving import Running, _first_and_renew, running_endpoint
-from sts_mfa.credentials import Cached
+from sts_mfa.credentials import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS, Cached
 from sts_mfa.errors import AwsError, NoCode, UsageError
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.server import child, endpoint, tokenfile
@@ -111,9 +111,11 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 @pytest.mark.parametrize(
     ("lifetime", "renew_below", "serve_above"),
     [
-        (HOUR, RENEW_AHEAD_SECONDS, 60.0),
-        (1200.0, RENEW_AHEAD_SECONDS, 60.0),
-        (600.0, 300.0, 60.0),
+        (HOUR, RENEW_AHEAD_SECONDS, SDK_FLOOR_SECONDS),  # never inside botocore's mandatory 10 minutes
+        (1200.0, RENEW_AHEAD_SECONDS, SDK_FLOOR_SECONDS),
+        (1000.0, SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS),  # at the SDK's own 15 minutes
+        (900.0, SDK_FLOOR_SECONDS + 60, SDK_FLOOR_SECONDS),  # a fresh one is in the SDK's window at once
+        (600.0, 300.0, 60.0),  # the sandbox's: in proportion to its life
         (4.0, 2.0, 1.0),
     ],
 )
@@ -135,7 +137,7 @@ def test_inside_the_margin_it_answers_at_once_and_renews_meanwhile(fake_clock: F
     renew = Renewer(fake_clock)
     renew.gate = threading.Event()
     k, _ = keeper(fake_clock, renew)
-    fake_clock.advance(HOUR - 600)  # 10 minutes left: renew, but there is time to
+    fake_clock.advance(HOUR - 700)  # under 16 minutes, over 10 and a margin: renew, but there is time to
     started = time.monotonic()
     assert k.current().access_key_id == "ASIA0000000000000001"
     assert time.monotonic() - started < 0.2
@@ -201,6 +203,20 @@ def test_a_failed_renewal_is_said_with_what_to_run_and_retried_later(fake_clock:
     k.current()  # starts the retry (or answers it)
     wait_for(lambda: k.renewals == 1)
     assert k.current().access_key_id.startswith("ASIA00000000000001")
+
+
+def test_a_session_inside_the_sdks_mandatory_window_is_never_handed_out(fake_clock: FakeClock) -> None:
+    """botocore must refresh such a session at every call, and fails the call when that fails: the
+    endpoint renews it, or answers what to run, but never hands it out (its lifetime tells it is AWS's)."""
+    first = Cached({**vars_of(session(fake_clock, 1)), "obtained_at": fake_clock.now()})
+    renew = Renewer(fake_clock)
+    renew.error = NoCode("run `sts-mfa assume prod` in a terminal")
+    k = Keeper(first, renew, now=fake_clock, log=lambda _: None, warn=lambda _: None, budget=0.3)
+    fake_clock.advance(HOUR - SDK_FLOOR_SECONDS - 5)
+    assert k.current().access_key_id == first.access_key_id  # the renewal fails meanwhile
+    fake_clock.advance(10)
+    with pytest.raises(Unavailable, match="sts-mfa assume prod"):
+        k.current()
 
 
 def test_the_same_session_back_is_not_a_renewal(fake_clock: FakeClock) -> None:
@@ -346,8 +362,12 @@ def test_only_a_loopback_address_is_listened_on(host: str) -> None:
 
 def test_the_document_is_what_the_provider_reads(fake_clock: FakeClock) -> None:
     doc = container_document(session(fake_clock, 3, 100))
-    assert set(doc) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
-    assert doc["Expiration"].endswith("Z")
+    assert set(doc) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration", "AccountId"}
+    assert doc["Expiration"].endswith("Z") and doc["AccountId"] == "123456789012"  # the role's
+    assumed = Cached({**vars_of(session(fake_clock, 3)), "assumed_role_arn": "arn:aws:sts::210987654321:x/y"})
+    assert container_document(assumed)["AccountId"] == "210987654321"  # the assumed role's, first
+    no_account = Cached({**vars_of(session(fake_clock, 3)), "role_arn": "arn:role"})
+    assert "AccountId" not in container_document(no_account)
 
 
 def test_stop_joins_the_server_threads(fake_clock: FakeClock) -> None:
@@ -417,6 +437,78 @@ def test_the_token_file_is_private_without_a_newline_and_removed(tmp_path: Path)
     assert Path(path).read_bytes() == token.encode()
     assert tokenfile.remove(path, token)
     assert not os.path.exists(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="no memory files here: the token goes to a file")
+def test_the_token_path_is_read_by_botocore_on_every_fetch_and_stops_resolving_once_released(
+    served: tuple[CredentialServer, str, list[str], list[Cached]], tmp_path: Path
+) -> None:
+    """A memory file the server holds, named through /proc: nothing on disk, gone with the server."""
+    server, token, _, _ = served
+    held = tokenfile.create(token, str(tmp_path / "cache"))
+    assert held.path.startswith(f"/proc/{os.getpid()}/fd/")
+    assert list((tmp_path / "cache").iterdir()) == []
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url,
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": held.path,
+    }
+    creds = no_wait_provider(env).load()
+    assert creds is not None
+    for _ in range(2):
+        creds._refresh_using()  # what botocore calls to refresh: it reads the token file again
+    assert server.served == 3
+    with pytest.raises(PermissionError):
+        open(held.path, "w")  # noqa: SIM115 - sealed: not even the user can change the token
+    held.remove()
+    assert not os.path.exists(held.path)
+    with pytest.raises(OSError):
+        creds._refresh_using()
+    assert server.served == 3 and server.refused == 0  # no request was even sent
+
+
+@pytest.mark.skipif(not hasattr(os, "memfd_create") or os.geteuid() != 0, reason="needs memfd and root")
+def test_another_user_cannot_open_the_token_path(tmp_path: Path) -> None:
+    held = tokenfile.create(new_token(), str(tmp_path / "cache"))
+    try:
+        other = subprocess.run(["cat", held.path], user=65534, capture_output=True, check=False)
+        assert other.returncode != 0 and b"Permission denied" in other.stderr, other.stderr
+        assert held.token.encode() not in other.stdout
+    finally:
+        held.remove()
+
+
+def test_stale_token_files_of_gone_servers_are_swept_when_a_server_starts(tmp_path: Path) -> None:
+    """Only names the tool gives, only regular files of the user's, only when their server is gone."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead, alive = gone.pid, os.getpid()
+    stale = cache / f"endpoint-{dead}-0123456789abcdef.token"
+    kept = [
+        cache / f"endpoint-{alive}-0123456789abcdef.token",  # a server still running
+        cache / f"endpoint-{dead}-0123456789abcdef.token.bak",  # not a name the tool gives
+        cache / "endpoint-0123456789abcdef.token",  # an older sts-mfa's: no server to ask about
+        cache / f"endpoint-{dead}-0123456789abcdeg.token",
+        cache / "notes.txt",
+    ]
+    for path in (stale, *kept):
+        path.write_text("x")
+    link = cache / f"endpoint-{dead}-fedcba9876543210.token"
+    link.symlink_to(tmp_path / "precious")
+    (tmp_path / "precious").write_text("mine")
+    if os.geteuid() == 0:
+        others = cache / f"endpoint-{dead}-aaaaaaaaaaaaaaaa.token"
+        others.write_text("x")
+        os.chown(others, 65534, 65534)
+        kept.append(others)
+
+    held = tokenfile.create(new_token(), str(cache))
+    held.remove()
+
+    assert not stale.exists()
+    assert all(path.exists() for path in kept), [p.name for p in kept if not p.exists()]
+    assert link.is_symlink() and (tmp_path / "precious").read_text() == "mine"
 
 
 def test_a_token_file_replaced_by_someone_else_is_left_alone(tmp_path: Path) -> None:
@@ -564,6 +656,34 @@ def test_the_export_lines_unset_what_would_outrank_the_endpoint(
     assert not set(outranking) & set(env), env
     creds = no_wait_provider(env).load()
     assert creds is not None and creds.access_key == current[0].access_key_id
+
+
+def test_the_export_lines_hide_the_shared_files_and_give_the_region_they_gave(
+    served: tuple[CredentialServer, str, list[str], list[Cached]],
+    tmp_path: Path,
+    fake_clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every SDK reads the shared files before the endpoint, so a shell that sources the lines gets
+    them as /dev/null, and the region its config gave (a profile with none of its own)."""
+    server, token, _, current = served
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = eu-central-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    running = Running(server, token, Obtained(current[0], cached=True))  # no region of its own
+    app = App(state_file=str(tmp_path / "state.json"), clock=fake_clock)
+    with click.Context(click.Command("serve"), obj=app):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exports = _print_exports(app, running, str(tmp_path / "token"), False)
+    lines = out.getvalue().splitlines()
+    for name in ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CREDENTIAL_PROFILES_FILE"):
+        assert f"export {name}={os.devnull}" in lines
+    assert "export AWS_REGION=eu-central-1" in lines and "export AWS_DEFAULT_REGION=eu-central-1" in lines
+    undone = lines[-1].removeprefix("# to undo these lines: unset ").split()
+    assert set(undone) == set(exports) - {"AWS_REGION", "AWS_DEFAULT_REGION"}
 
 
 def test_a_huge_request_is_dropped_unanswered_and_logged(

@@ -12,6 +12,7 @@ sandbox (its request log), not by sts-mfa.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -383,10 +385,90 @@ def test_serve_stops_on_ctrl_c_and_refuses_requests_without_its_token(alice: Ali
         "SecretAccessKey",
         "Token",
         "Expiration",
+        "AccountId",
     }
+    assert json.loads(body)["AccountId"] == alice.identity.role_arns["sandbox-readonly"].split(":")[4]
     assert stopped == 0, err
     assert err.count("refused ") == 4 and token not in err
     assert "Traceback" not in err
+
+
+SQUATTERS_CREDENTIALS = {
+    "AccessKeyId": "ASIASQUATTER",
+    "SecretAccessKey": "s",
+    "Token": "t",
+    "Expiration": "2099-01-01T00:00:00Z",
+}
+
+
+class Squatter:
+    """A local process that binds a port once it is free, and keeps whatever requests it receives."""
+
+    def __init__(self, port: int) -> None:
+        self.received = b""
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    self.received += conn.recv(65536)
+                    body = json.dumps(SQUATTERS_CREDENTIALS).encode()
+                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + body)
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+def test_after_serve_is_killed_its_token_is_gone_and_no_sdk_sends_it_to_a_squatter(alice: Alice) -> None:
+    """kill -9: no clean-up runs. The token path stops resolving with the process, so an SDK that still
+    has the sourced variables fails before sending anything to whoever binds the freed port; and a token
+    file a killed server left (on systems without memory files) is swept by the next server's start."""
+    cache = Path(alice.env["STS_MFA_CACHE_DIR"])
+    cache.mkdir(mode=0o700, exist_ok=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = cache / f"endpoint-{gone.pid}-0123456789abcdef.token"
+    stale.write_text("a token of a server that was killed")
+    stale.chmod(0o600)
+    served = Served(alice, "sandbox-readonly")
+    path = shlex.split(served.exports["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"])[0]
+    token = Path(path).read_text()
+    assert not stale.exists()  # swept by this server's start
+    sdk = [sys.executable, "-c", "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"]
+    before = run(sdk, served.env(alice))
+    assert before.returncode == 0 and "assumed-role/ReadOnly/" in before.stdout, before.stderr
+
+    served.proc.kill()
+    served.proc.communicate(timeout=20)
+    assert not os.path.exists(path)
+    squatter = Squatter(
+        urlsplit(shlex.split(served.exports["AWS_CONTAINER_CREDENTIALS_FULL_URI"])[0]).port or 0
+    )
+    try:
+        after = run(sdk, served.env(alice))
+    finally:
+        squatter.close()
+
+    assert token.encode() not in squatter.received
+    assert squatter.connections == 0, squatter.received[:200]
+    assert after.returncode != 0 and "ASIASQUATTER" not in after.stdout, after.stdout
 
 
 def test_a_non_loopback_address_or_a_taken_port_is_refused_before_a_code_is_spent(alice: Alice) -> None:

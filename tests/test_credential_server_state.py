@@ -70,7 +70,8 @@ def test_exec_server_with_the_state_file_serves_its_role_and_nothing_else(
         child_env
     )
     assert not [k for k in child_env if k.startswith("STS_MFA_")]
-    assert child_env["AWS_SHARED_CREDENTIALS_FILE"] == child_env["AWS_CONFIG_FILE"] == os.devnull
+    files = ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CREDENTIAL_PROFILES_FILE")
+    assert [child_env[name] for name in files] == [os.devnull] * 3  # the Java SDK v1's file too
     assert child_env["AWS_REGION"] == child_env["AWS_DEFAULT_REGION"] == real_sandbox.region
     assert child_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"].startswith("http://127.0.0.1:")
     assert child_env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] not in done.stderr

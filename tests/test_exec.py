@@ -196,3 +196,27 @@ def test_exec_without_a_command_is_a_usage_error(admin_env: dict[str, str], role
     result = sts_mfa(admin_env, "exec")
     assert result.returncode == 2, result.stderr
     assert "Usage:" in result.stderr
+
+
+def test_credential_sources_that_are_not_aws_variables_are_removed_too(
+    admin_env: dict[str, str], role_arn: str
+) -> None:
+    """Old tools' credential files, boto's config and Java system properties in the JVM's option
+    variables would each let the command act as someone else: removed; the JVM's other options kept."""
+    env = {
+        **admin_env,
+        "AWS_CREDENTIAL_FILE": "/elsewhere/aws-credential-file",
+        "AWS_CREDENTIAL_PROFILES_FILE": "/elsewhere/java-v1-credentials",
+        "BOTO_CONFIG": "/elsewhere/boto.cfg",
+        "BOTO_PATH": "/elsewhere/boto-path.cfg",
+        "JAVA_TOOL_OPTIONS": "-Xmx1g -Daws.accessKeyId=AKIAOTHER -Dapp.title='a b' -Daws.secretKey=s3cr3t",
+        "JDK_JAVA_OPTIONS": '-Daws.profile=admin -Daws.region=eu-west-1 "-Daws.sessionToken=t k"',
+        "_JAVA_OPTIONS": "-Daws.secretAccessKey=s3cr3t -Daws.containerCredentialsFullUri=http://127.0.0.1:9/",
+    }
+    result = sts_mfa(env, "exec", "--", sys.executable, "-c", PRINT_ENV)
+    assert result.returncode == 0, result.stderr
+    child = json.loads(result.stdout)
+    gone = {"AWS_CREDENTIAL_FILE", "AWS_CREDENTIAL_PROFILES_FILE", "BOTO_CONFIG", "BOTO_PATH"}
+    assert not (gone | {"_JAVA_OPTIONS"}) & set(child), sorted(child)
+    assert child["JAVA_TOOL_OPTIONS"] == "-Xmx1g -Dapp.title='a b'"
+    assert child["JDK_JAVA_OPTIONS"] == "-Daws.region=eu-west-1"

@@ -27,7 +27,7 @@ ACCOUNT = "111111111111"
 PREFIX = "sts-mfa-11647700"
 
 
-def cached_state(path: Path, *, remaining: float = 3600.0) -> Session:
+def cached_state(path: Path, *, remaining: float = 3600.0, lifetime: float | None = None) -> Session:
     """A complete phone-mode setup whose cached session has `remaining` seconds left.
 
     Phone mode on purpose: with no software token, a cache miss could not be
@@ -44,6 +44,7 @@ def cached_state(path: Path, *, remaining: float = 3600.0) -> Session:
         account=ACCOUNT,
         assumed_role_arn=assumed,
         cache_dir=cache_dir(path.parent),  # the probe runs in subprocess_env(tmp_path)
+        lifetime=lifetime,
     )
 
 
@@ -112,7 +113,7 @@ def test_the_probe_would_notice_boto3(tmp_path: Path) -> None:
     missing endpoint), which does not matter here: boto3 was reached for.
     """
     state = tmp_path / "state.json"
-    cached_state(state, remaining=60.0)  # under the default 300 s margin
+    cached_state(state, remaining=60.0, lifetime=3600.0)  # an hour's session, under the 300 s margin
     result, loaded = run_probe(
         tmp_path, ["--state", str(state), "assume", "--format", "process"], AWS_REGION="us-east-1"
     )

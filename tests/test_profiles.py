@@ -392,6 +392,53 @@ def test_no_code_and_no_terminal_fails_at_once_with_the_command_to_run(profiles:
     assert all(r.action not in ("GetSessionToken", "AssumeRole") for r in profiles.sb.requests)
 
 
+# --- credential_process: a session on the SDK's clock ---------------------------------------------
+
+
+def process_doc(profiles: Profiles, *args: str) -> dict[str, str]:
+    result = profiles("assume", *args, "--format", "process")
+    assert result.exit_code == 0, result.output
+    doc: dict[str, str] = json.loads(result.stdout)
+    return doc
+
+
+def test_credential_process_renews_inside_the_sdk_window_from_the_mfa_session(profiles: Profiles) -> None:
+    """botocore refreshes process credentials in their last 15 minutes: a fresh hour is worth it,
+    and the MFA session makes it cost no code."""
+    first = process_doc(profiles, "sandbox-admin")
+    assert first["AccountId"] == profiles.identity.role_arns["sandbox-admin"].split(":")[4]
+    profiles.clock.advance(3600 - 901)
+    assert process_doc(profiles, "sandbox-admin")["AccessKeyId"] == first["AccessKeyId"]
+    assert profiles.json("assume", "sandbox-admin")["AccessKeyId"] == first["AccessKeyId"]
+    profiles.clock.advance(2)  # 899 s left
+    assert process_doc(profiles, "sandbox-admin")["AccessKeyId"] != first["AccessKeyId"]
+    assert len(profiles.steps()) == 1 and profiles.sb.count("GetSessionToken", 200) == 1
+
+
+def test_credential_process_without_a_code_serves_the_session_above_the_sdk_floor_only(
+    profiles: Profiles,
+) -> None:
+    """Its MFA session gone, no mfa_process, no terminal: the advisory renewal cannot be made, so the
+    cached session is served, with a warning, until botocore would refresh it at every call."""
+    import pyotp
+
+    sections = profiles.base_sections()
+    del sections["sandbox-admin"]["mfa_process"]
+    profiles.write_config(**{"sandbox-admin": sections["sandbox-admin"]})
+    code = pyotp.TOTP(profiles.identity.seed).at(profiles.clock.now())
+    first = process_doc(profiles, "sandbox-admin", "--code", code, "--mfa-session-duration", "900")
+    profiles.clock.advance(3600 - 800)  # the MFA session is gone; 800 s left
+
+    served = profiles("assume", "sandbox-admin", "--format", "process")
+    assert served.exit_code == 0, served.output
+    assert json.loads(served.stdout)["AccessKeyId"] == first["AccessKeyId"]
+    assert "no MFA code to renew it; run `sts-mfa assume sandbox-admin` in a terminal" in served.stderr
+    profiles.clock.advance(800 - 650)  # inside the last 10 minutes and the margin
+    refused = profiles("assume", "sandbox-admin", "--format", "process")
+    assert "run `sts-mfa assume sandbox-admin` in a terminal" in assert_one_error_line(refused, 2)
+    assert refused.stdout == ""
+
+
 # --- the cache --------------------------------------------------------------------------------
 
 
@@ -812,6 +859,23 @@ def test_a_hostile_config_file_is_one_error(profiles: Profiles, kind: str) -> No
     assert time.monotonic() - started < 5
     assert result.exit_code in (4, 6), result.output
     assert no_traceback(result)
+    assert profiles.sb.requests == []
+
+
+@pytest.mark.parametrize(
+    ("device", "exit_code", "words"),
+    [
+        ("/dev/null", 6, "The config profile (sandbox-admin) could not be found"),  # `exec --server`'s child
+        ("/dev/zero", 4, "is a character device, not a regular file"),
+    ],
+)
+def test_the_null_device_is_an_empty_config_and_any_other_device_is_refused(
+    profiles: Profiles, device: str, exit_code: int, words: str
+) -> None:
+    profiles.config.unlink()
+    profiles.config.symlink_to(device)
+    line = assert_one_error_line(profiles("assume", "sandbox-admin"), exit_code)
+    assert words in line
     assert profiles.sb.requests == []
 
 

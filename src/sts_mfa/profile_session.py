@@ -29,7 +29,7 @@ from sts_mfa import cache, totp
 from sts_mfa.aws import Aws, Keys, error_code, error_message, translate, translate_errors
 from sts_mfa.clock import sleep_until
 from sts_mfa.credentials import Cached
-from sts_mfa.errors import AwsError, CodeRefused, CredentialsError, StsMfaError
+from sts_mfa.errors import AwsError, CodeRefused, CredentialsError, NoCode, StsMfaError
 from sts_mfa.ledger import Entry, Ledger
 from sts_mfa.profiles import Profile
 from sts_mfa.report import Reporter
@@ -83,18 +83,23 @@ class ProfileSessions:
         return None if hit is None else (entry, hit)
 
     def get(self, want: Want, codes: ProfileCodes) -> Obtained:
-        if not want.force and (found := self.cached(want.margin)) is not None:
+        found = None if want.force else self.cached(want.margin)
+        if found is not None and found[1].remaining(self.clock.now()) > want.renew_below(found[1]):
             entry, hit = found
             if entry.get("files") != self._signatures():
                 self._restamp()
             return Obtained(hit, cached=True)
+        margin = want.renew_below(found[1] if found else None)
         with cache.locked(
             self.role_path, f"the cached session of profile {self.profile.name}", self._waiting
         ):
-            if not want.force and (found := self.cached(want.margin)) is not None:
+            if not want.force and (found := self.cached(margin)) is not None:
                 return Obtained(found[1], cached=True)  # another caller renewed it while we waited
             self._mfa_session_was_cached = None
-            doc = self._assume(want, codes)
+            try:
+                doc = self._assume(want, codes)
+            except NoCode as e:
+                return self._last_resort(want, e)
             self._store_role(doc)
         warnings = [w for w in (self.source.skew_warning(),) if w]
         return Obtained(Cached(doc), cached=False, warnings=warnings, source=self._how_obtained())
@@ -106,6 +111,22 @@ class ProfileSessions:
         if self._mfa_session_was_cached:
             return "new role session from the cached MFA session (no new code)"
         return "new role session from a new MFA session (GetSessionToken with MFA)"
+
+    def _last_resort(self, want: Want, error: NoCode) -> Obtained:
+        """No code for an SDK's early renewal: the cached session while it is above the SDK's floor.
+
+        Only for an SDK (`Want.for_sdk`): it would otherwise lose, in its advisory window, a
+        session it may still use; the other callers get the error, as always."""
+        found = None if want.force or not want.for_sdk else self.cached(0.0)
+        if found is None or found[1].remaining(self.clock.now()) <= want.floor(found[1]):
+            raise error
+        hit = found[1]
+        warning = (
+            f"the cached session of profile {self.profile.name} expires in "
+            f"{int(hit.remaining(self.clock.now()))} s and there is no MFA code to renew it; "
+            f"run `sts-mfa assume {self.profile.name}` in a terminal"
+        )
+        return Obtained(hit, cached=True, warnings=[warning])
 
     def _waiting(self) -> None:
         self.report.info(f"waiting for another sts-mfa renewing the session of profile {self.profile.name}")

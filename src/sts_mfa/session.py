@@ -13,6 +13,12 @@
 4. with no code to be had, a cached session with at least `LAST_RESORT_SECONDS`
    left still beats none: it is returned with a warning saying what to run.
 
+A session for an SDK that refreshes it itself (`Want.for_sdk`: `assume --format
+process`, the endpoint's first session) follows the SDK's clock too: it is renewed
+inside the SDK's 15-minute window when a fresh one would end well outside it, and
+never handed out, even as a last resort, inside its last 10 minutes and a margin
+(`sts_mfa.credentials.sdk_renew_below`, `sdk_floor`).
+
 Commands choose only the code sources and how to render; nothing here imports click
 or prints.
 """
@@ -24,7 +30,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sts_mfa.credentials import AnySession, cached_session, read_cached
+from sts_mfa.credentials import AnySession, cached_session, lifetime, read_cached, sdk_floor, sdk_renew_below
 from sts_mfa.errors import CredentialsError, NoCode, StsMfaError
 
 if TYPE_CHECKING:
@@ -80,11 +86,23 @@ def _no_code(state: State) -> StsMfaError:
 
 @dataclass(frozen=True)
 class Want:
-    """What the caller needs: at least `margin` seconds left, a new session if `force`."""
+    """What the caller needs: at least `margin` seconds left, a new session if `force`; with
+    `for_sdk`, a session an SDK that refreshes it will not refuse (see the module docstring)."""
 
     margin: float
     duration: int | None = None
     force: bool = False
+    for_sdk: bool = False
+
+    def renew_below(self, session: AnySession | None) -> float:
+        """Renew `session` (None: one not known yet) once it has less than this left."""
+        if not self.for_sdk:
+            return self.margin
+        return max(self.margin, sdk_renew_below(lifetime(session)))
+
+    def floor(self, session: AnySession | None) -> float:
+        """Never hand out `session` with less than this left, even as a last resort."""
+        return sdk_floor(lifetime(session)) if self.for_sdk else LAST_RESORT_SECONDS
 
 
 @dataclass
@@ -122,10 +140,12 @@ class Sessions:
         self._context_for = context_for
 
     def get(self, want: Want, codes: Codes) -> Obtained:
+        cached = None
         if not want.force:
             cached = read_cached(self.state_path, self.clock.now(), want.margin, self.endpoint, self.key_dir)
-            if cached is not None:
+            if cached is not None and cached.remaining(self.clock.now()) > want.renew_below(cached):
                 return Obtained(cached, cached=True)
+        margin = want.renew_below(cached)
         with self._transaction() as txn:
             state = txn.require()  # a missing state file is said before boto3 is even imported
             from sts_mfa import scenario
@@ -138,7 +158,7 @@ class Sessions:
                     ask_code=codes.asker(state),
                     duration=want.duration,
                     force=want.force,
-                    margin=want.margin,
+                    margin=margin,
                 )
             except _NoneToBeHad as e:
                 return self._last_resort(state, want, e.error)
@@ -151,7 +171,8 @@ class Sessions:
         """No code to be had: a session inside the refresh margin still beats none."""
         import shlex
 
-        session = None if want.force else cached_session(state, self.clock.now(), LAST_RESORT_SECONDS)
+        floor = want.floor(state.session)
+        session = None if want.force else cached_session(state, self.clock.now(), floor)
         if session is None:
             raise error
         left = int(session.remaining(self.clock.now()))

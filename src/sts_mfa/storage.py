@@ -257,7 +257,8 @@ def read_config_text(path: PathLike) -> str | None:
 
     Symlinks are followed (dotfile managers link these files), but it must be a regular
     file of sensible size: a FIFO would block every TAB press, /dev/zero fill memory.
-    Raises StateError for anything else.
+    The null device reads as the empty file it is (`exec --server` gives its command the
+    AWS files as /dev/null). Raises StateError for anything else.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
@@ -267,6 +268,9 @@ def read_config_text(path: PathLike) -> str | None:
     except OSError as e:
         raise StateError(f"cannot read {path}: {os_problem(e)}") from None
     st = os.fstat(fd)
+    if _is_null_device(st):
+        os.close(fd)
+        return ""
     if not stat.S_ISREG(st.st_mode):  # checked before fdopen, which refuses a directory itself
         os.close(fd)
         raise StateError(f"{path} is {kind_of(st.st_mode)}, not a regular file")
@@ -275,3 +279,14 @@ def read_config_text(path: PathLike) -> str | None:
     if len(raw) > MAX_FILE_BYTES:
         raise StateError(f"{path} is over {MAX_FILE_BYTES} bytes: too big to be an AWS config file")
     return raw.decode("utf-8", "replace")
+
+
+def _is_null_device(st: os.stat_result) -> bool:
+    """Is this the null device (whatever the name it was opened by)?"""
+    if not stat.S_ISCHR(st.st_mode):
+        return False
+    try:
+        null = os.stat(os.devnull)
+    except OSError:
+        return False
+    return stat.S_ISCHR(null.st_mode) and null.st_rdev == st.st_rdev

@@ -240,6 +240,16 @@ def expire_session(b: Bench) -> None:
     b.cli.clock.advance(3600 + 60)
 
 
+def session_near_its_end(b: Bench) -> None:
+    """A phone setup's hour-long session, typed in, now 10 minutes from its end."""
+    import pyotp
+
+    serial = b.state()["mfa_device"]["serial"]
+    b.cli.clock.advance(60)  # past the window the enable codes used
+    b.run("assume", "--code", pyotp.TOTP(b.sb.mfa_seed(serial)).at(b.cli.clock.now()))
+    b.cli.clock.advance(3600 - 600)
+
+
 def forge_session_lifetime(b: Bench) -> None:
     """The session expired at AWS an hour ago, but the state file says it is good for another hour."""
     b.cli.clock.advance(3600 + 600)

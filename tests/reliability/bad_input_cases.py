@@ -30,6 +30,7 @@ from tests.reliability.bad_input_bench import (
     phone_setup,
     raw_bytes,
     role_profile,
+    session_near_its_end,
     software,
     state_file_kept,
     stdin,
@@ -384,6 +385,14 @@ CASES = [
         6,
         r"no valid role session.*assume --code",
         (phone_setup, expire_session),
+    ),
+    Case(
+        "session-near-its-end-process",
+        "phone mode, `credential_process` with the cached session 10 minutes from its end",
+        ["assume", "--format", "process"],
+        2,
+        r"no cached session with enough time left.*assume --code CODE",
+        (phone_setup, session_near_its_end),
     ),
     Case(
         "session-rejected-by-aws",

@@ -197,6 +197,11 @@ def credential_sources(b: Bench) -> None:
             "STS_MFA_CODE": "123456",
             "AWS_ACCESS_KEY": "legacy-key-name",
             "AWS_SECRET_KEY": "legacy-secret-name",
+            "AWS_CREDENTIAL_FILE": str(b.path("old-tools-credentials")),
+            "AWS_CREDENTIAL_PROFILES_FILE": str(b.path("java-v1-credentials")),
+            "BOTO_CONFIG": str(b.path("boto.cfg")),
+            "JAVA_TOOL_OPTIONS": "-Xss4m -Daws.accessKeyId=AKIAJAVAPROPERTY",
+            "_JAVA_OPTIONS": "-Daws.secretKey=java-property-secret",
         }
     )
 
@@ -283,11 +288,17 @@ def nothing_scrubbed_reaches_the_child(b: Bench, result: Outcome) -> None:
             "AWS_EC2_METADATA_SERVICE_ENDPOINT",
             "AWS_ACCESS_KEY",
             "AWS_SECRET_KEY",
+            "AWS_CREDENTIAL_FILE",
+            "AWS_CREDENTIAL_PROFILES_FILE",
+            "BOTO_CONFIG",
+            "_JAVA_OPTIONS",
         }
     )
     assert leaked == set(), f"reached the child: {sorted(leaked)}"
     assert "AWS_EC2_METADATA_DISABLED=true" in result.stdout
     assert "sandbox-role-secret" not in result.stdout
+    assert "JAVA_TOOL_OPTIONS=-Xss4m\n" in result.stdout  # the JVM's other options are kept
+    assert "AKIAJAVAPROPERTY" not in result.stdout and "java-property-secret" not in result.stdout
 
 
 # -------------------------------------------------------------------------- the table
@@ -334,6 +345,22 @@ CASES = [
         ["--state", "/dev/zero", "status"],
         4,
         r"/dev/zero is a character device, not a regular file",
+    ),
+    Case(
+        "config-dev-null",
+        "`AWS_CONFIG_FILE=/dev/null`, as in an `exec --server` child: an empty config",
+        ["assume", "prod", "--format", "process"],
+        6,
+        r"The config profile \(prod\) could not be found",
+        (env(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull),),
+    ),
+    Case(
+        "config-char-device",
+        "`AWS_CONFIG_FILE=/dev/zero`, a device that never ends",
+        ["assume", "prod", "--format", "process"],
+        4,
+        r"/dev/zero is a character device, not a regular file",
+        (env(AWS_CONFIG_FILE="/dev/zero"),),
     ),
     Case(
         "state-symlink",
@@ -830,7 +857,7 @@ CASES = [
     ),
     Case(
         "exec-scrubs-credential-sources",
-        "`exec -- env` with profiles, container, web-identity and sandbox credentials set",
+        "`exec -- env` with profiles, container, web-identity, other tools' and Java's credentials set",
         [],
         0,
         r"AWS_SESSION_TOKEN=",

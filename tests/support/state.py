@@ -94,11 +94,13 @@ def write_cached_state(
     account: str = ACCOUNT,
     assumed_role_arn: str | None = None,
     cache_dir: Path | None = None,
+    lifetime: float | None = None,
 ) -> Session:
     """Write at `path` a `complete_state` made now, caching a role session with these keys,
     signed for `cache_dir` (see `write_state`).
 
-    The session expires `remaining` seconds from now. Returns it.
+    The session expires `remaining` seconds from now; it was obtained `lifetime` seconds
+    before it expires (default: just now, so it lasts `remaining`). Returns it.
     """
     now = time.time()
     session = Session(
@@ -108,7 +110,7 @@ def write_cached_state(
         expiration=now + remaining,
         role_arn=role_arn(prefix, account),
         assumed_role_arn=assumed_role_arn,
-        obtained_at=now,
+        obtained_at=now if lifetime is None else now + remaining - lifetime,
     )
     write_state(path, complete_state(now, prefix=prefix, account=account, session=session), cache_dir)
     return session

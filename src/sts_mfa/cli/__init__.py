@@ -56,7 +56,7 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
         state = DEFAULT_STATE_FILE
     import time
 
-    from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN, render
+    from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN, fit_for_sdk, render
 
     try:
         margin = float(environ.get("STS_MFA_REFRESH_MARGIN") or DEFAULT_REFRESH_MARGIN)
@@ -71,7 +71,9 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
             session = _cached_profile_session(profile, environ, endpoint, now, margin)
         else:
             session = _cached_state_session(state, environ, endpoint, now, margin)
-        return None if session is None else render(session, fmt, now=now, cached=True)
+        if session is None or (fmt == "process" and not fit_for_sdk(session, now, margin)):
+            return None  # the Click path renews it, or says why it cannot
+        return render(session, fmt, now=now, cached=True)
     except Exception:  # an unsafe or unreadable file, a value out of range: Click says what is wrong
         return None
 

@@ -47,6 +47,11 @@ OUTRANKING = (
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 )
+# Every SDK reads the shared files before it asks a container endpoint (botocore; the Java,
+# JavaScript and Go SDKs too), so a `[default]` profile there, which most people have, would
+# win: a process using the endpoint gets them as /dev/null, an empty file, and its region
+# from us instead (AWS_CREDENTIAL_PROFILES_FILE is the Java SDK v1's credentials file).
+SHARED_FILES = ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CREDENTIAL_PROFILES_FILE")
 
 
 class LineReporter(NullReporter):
@@ -96,13 +101,13 @@ def _first_and_renew(
 
     # Renewals get no code given (from_flags/profile_codes with none) and no prompt.
     if profile is None:
-        first = obtain_for(app, None, Want(margin=margin), code)
+        first = obtain_for(app, None, Want(margin=margin, for_sdk=True), code)
         first.region = _state_region(app)  # the child may read no config file for one
         quiet = app.derive(reporter=LineReporter(note))
         codes = dataclasses.replace(from_flags(quiet, None), prompt=None)
         return first, lambda left: quiet.sessions().get(Want(margin=left), codes)
     sessions = app.profile_sessions(profile, options)  # once: it marks the profile as served
-    first = obtain_from(app, sessions, Want(margin=margin), code)
+    first = obtain_from(app, sessions, Want(margin=margin, for_sdk=True), code)
     sessions.report = LineReporter(note)
     renew_codes = dataclasses.replace(profile_codes(app, sessions.profile, None), prompt=None)
     return first, lambda left: sessions.get(Want(margin=left), renew_codes)
@@ -166,28 +171,40 @@ def running_endpoint(
 
 
 def endpoint_environment(app: App, running: Running) -> dict[str, str]:
-    """What a process needs besides the token to use the endpoint: its URL, the session's endpoint, region.
+    """What a process needs besides the token to use the endpoint and nothing else: its URL, the
+    shared files as /dev/null (SHARED_FILES), the session's endpoint and a region.
 
-    The region is the flag's, else the profile's or the state file's; a region the caller
+    The region is the flag's, else the profile's or the state file's, else the one the
+    caller's own AWS config gives (which the process no longer reads); a region the caller
     has in its environment stays, as plain `exec` leaves it."""
     env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": running.server.url}
+    env.update(dict.fromkeys(SHARED_FILES, os.devnull))
     endpoint = app.effective_endpoint() or running.first.endpoint
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint  # the session is only valid where it was made
-    region = app.region or running.first.region
+    region = app.region or running.first.region or _callers_region()
     if region:
         for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
             env[name] = os.environ.get(name) or region
     return env
 
 
+def _callers_region() -> str | None:
+    """The region the caller's AWS config gives (AWS_PROFILE's, else [default]'s), as botocore reads it."""
+    import botocore.session
+
+    try:
+        region = botocore.session.Session().get_config_variable("region")
+    except Exception:  # an unknown AWS_PROFILE, a config that cannot be read: no region from it
+        return None
+    return region if isinstance(region, str) and region else None
+
+
 def child_environment(app: App, running: Running) -> dict[str, str]:
     """`exec --server`'s child: the caller's environment minus every credential source, plus the endpoint.
 
-    As plain `exec` scrubs it, and more: the SDK's credential chain reads the shared
-    credentials and config files before it asks a container endpoint, so a `[default]`
-    profile there would win; the child gets neither file (its region is set instead, see
-    `endpoint_environment`).
+    As plain `exec` scrubs it, and more: the shared files are /dev/null, as for `serve`
+    (see `endpoint_environment`).
     """
     from sts_mfa.credentials import CHILD_SETTINGS, scrubbed
 
@@ -195,7 +212,6 @@ def child_environment(app: App, running: Running) -> dict[str, str]:
     env.update(CHILD_SETTINGS)
     env.update(endpoint_environment(app, running))
     env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = running.token
-    env["AWS_SHARED_CREDENTIALS_FILE"] = env["AWS_CONFIG_FILE"] = os.devnull
     return env
 
 

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from sts_mfa.credentials import iso8601
+from sts_mfa.credentials import account_id, iso8601
 from sts_mfa.errors import AwsError, UsageError
 from sts_mfa.server.keeper import Unavailable
 from sts_mfa.text import one_line
@@ -77,13 +77,15 @@ def loopback(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 
 
 def container_document(session: AnySession) -> dict[str, str]:
-    """The session as the container credentials provider reads it."""
-    return {
+    """The session as the container credentials provider reads it (AccountId too, when known)."""
+    document = {
         "AccessKeyId": session.access_key_id,
         "SecretAccessKey": session.secret_access_key,
         "Token": session.session_token,
         "Expiration": iso8601(session.expiration),
     }
+    account = account_id(session)
+    return {**document, "AccountId": account} if account else document
 
 
 def _hosts(host: str, port: int) -> frozenset[str]:

@@ -10,16 +10,19 @@ What botocore's container provider does with what it gets (`ContainerProvider`,
   failure is raised to the program); credentials that are expired after a refresh are
   an error too.
 
-So the keeper:
+So the keeper, by the session's lifetime (from when it was obtained; else from now):
 
 * renews when the session has less than `renew_below` left: 16 minutes (ahead of the
-  SDK's 15, so an SDK that refreshes gets a session it need not refresh again at once),
-  or, for a session obtained with less than that left (the sandbox's sessions of a few
-  seconds), half of what it had; one of less than 20 minutes, at the SDK's own 15
-  (`MIN_RENEWAL_PERIOD_SECONDS`: a session of 961 s is not renewed every second);
-* meanwhile answers with the current session while it has more than `serve_above` left
-  (60 s, or a quarter of the lifetime): the renewal runs in a thread of its own, so a
-  request never waits for a TOTP window or an `mfa_process`;
+  SDK's 15, so an SDK that refreshes gets a session it need not refresh again at once);
+  one of less than 20 minutes at the SDK's own 15 (`MIN_RENEWAL_PERIOD_SECONDS`: a
+  session of 961 s is not renewed every second); one a fresh copy of which would be
+  inside the SDK's window at once (AWS's shortest, 900 s), a minute before the floor;
+  a sandbox session of a few seconds, at half its life;
+* meanwhile answers with the current session while it has more than `serve_above` left:
+  the SDK's mandatory 10 minutes and a margin (`credentials.sdk_floor`; a quarter of a
+  sandbox session's life, at most 60 s), never less, since botocore must refresh such a
+  session at every call; the renewal runs in a thread of its own, so a request never
+  waits for a TOTP window or an `mfa_process`;
 * only when the session is too close to expiry to hand out does a request wait for the
   renewal, and then for at most `budget` (1.5 s, inside botocore's 2 s): after that it
   is told to come back (`Unavailable`), and the SDK's next try finds the new session;
@@ -47,15 +50,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sts_mfa.credentials import iso8601
+from sts_mfa.credentials import (
+    SDK_ADVISORY_SECONDS,
+    SDK_SAFETY_SECONDS,
+    SHORT_SESSION_SECONDS,
+    iso8601,
+    lifetime,
+    sdk_floor,
+)
 
 if TYPE_CHECKING:
     from sts_mfa.credentials import AnySession
     from sts_mfa.session import Obtained
 
-SDK_ADVISORY_SECONDS = 900.0  # botocore fetches again when this little is left
 RENEW_AHEAD_SECONDS = SDK_ADVISORY_SECONDS + 60.0
-FLOOR_SECONDS = 60.0  # a session this close to expiry is not handed out (as session.LAST_RESORT_SECONDS)
 REQUEST_BUDGET_SECONDS = 1.5  # botocore gives up on a request after 2 s
 RETRY_AFTER_SECONDS = 5.0
 MAX_RETRY_AFTER_SECONDS = 30.0
@@ -71,13 +79,22 @@ class Margins:
 def margins(lifetime: float) -> Margins:
     """The margins for a session that lasts `lifetime` seconds (see the module docstring)."""
     lifetime = max(lifetime, 0.0)
-    if lifetime > RENEW_AHEAD_SECONDS:  # not so near its start that it is renewed every few seconds
+    floor = sdk_floor(lifetime)
+    if lifetime >= RENEW_AHEAD_SECONDS:  # not so near its start that it is renewed every few seconds
         renew_below = min(
             RENEW_AHEAD_SECONDS, max(SDK_ADVISORY_SECONDS, lifetime - MIN_RENEWAL_PERIOD_SECONDS)
         )
+    elif lifetime >= SHORT_SESSION_SECONDS:  # a fresh one would be in the SDK's window at once
+        renew_below = floor + SDK_SAFETY_SECONDS
     else:
         renew_below = lifetime / 2
-    return Margins(renew_below, min(FLOOR_SECONDS, lifetime / 4))
+    return Margins(renew_below, floor)
+
+
+def _lifetime(session: AnySession, now: float) -> float:
+    """The session's lifetime, from when it was obtained; unknown, from now (rounded as the SDK sees it)."""
+    known = lifetime(session)
+    return known if known is not None else math.floor(session.expiration) - now
 
 
 class Unavailable(Exception):
@@ -106,7 +123,7 @@ class Keeper:
         self._retry_after = retry_after
         self._lock = threading.Condition()  # guards everything below; notified when a renewal ends
         self._session = first
-        self._margins = margins(math.floor(first.expiration) - now())
+        self._margins = margins(_lifetime(first, now()))
         self._renewal: threading.Thread | None = None
         self._failure: str | None = None
         self._failed_at = 0.0  # time.monotonic() of the last failure
@@ -175,7 +192,7 @@ class Keeper:
             self._renewal = None
             if got is not None and problem is None:
                 self._session = got.session
-                self._margins = margins(math.floor(got.session.expiration) - self._now())
+                self._margins = margins(_lifetime(got.session, self._now()))
                 self._failure = None
                 self._failed_in_a_row = 0
                 self.renewals += 1

@@ -72,7 +72,8 @@ def assume(
     if (json_flag or (app.json and fmt is None)) and fmt not in (None, "json"):
         raise click.UsageError("--json and --format are two ways to say the same thing: use one")
     fmt = "json" if (json_flag or (app.json and fmt is None)) else (fmt or "text")
-    want = Want(margin=refresh_margin, duration=duration, force=force)
+    # credential_process: an SDK that refreshes the session on its own clock (see sts_mfa.session)
+    want = Want(margin=refresh_margin, duration=duration, force=force, for_sdk=fmt == "process")
     got = obtain_for(app, profile, want, code, settings(no_mfa_session, mfa_session_duration))
     if app.verbose:
         source = "the cached session" if got.cached else "a new session"

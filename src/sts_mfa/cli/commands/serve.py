@@ -52,10 +52,12 @@ Examples:
   sts-mfa serve prod > ~/.prod-endpoint &    # a profile of ~/.aws/config
   . ~/.prod-endpoint && aws s3 ls     # any shell of yours, any SDK
 \b
-It prints export lines: the endpoint's URL and a private file holding its
-token (removed when the server stops). SDKs fetch credentials from it and
-fetch again before they expire; the server renews the session as `assume`
-would, without a prompt. Loopback only; every request needs the token.
+It prints export lines: the endpoint's URL, a private file holding its
+token (gone when the server stops, even if it is killed), and the AWS
+files as /dev/null, so no [default] profile wins over it. SDKs fetch
+credentials from it and fetch again before they expire; the server renews
+the session as `assume` would, without a prompt. Loopback only; every
+request needs the token.
 """,
 )
 @profile_argument
@@ -98,15 +100,26 @@ def serve(
 
     options = settings(no_mfa_session, mfa_session_duration)
     with running_endpoint(app, profile, code, refresh_margin, options, host=host, port=port) as running:
-        path = tokenfile.write(running.token, app.cache_root())
+        held = tokenfile.create(running.token, app.cache_root())  # and stale token files swept
         try:
             with _stopped_by_signals() as stop:  # only now: at start-up, Ctrl-C ends a prompt
-                _print_exports(app, running, path, show_token)
+                exports = _print_exports(app, running, held.path, show_token)
                 while not stop.wait(0.5):
                     pass
         finally:
-            tokenfile.remove(path, running.token)
-    click.echo("sts-mfa: stopped the credentials endpoint", err=True)
+            held.remove()
+    click.echo(
+        f"sts-mfa: stopped the credentials endpoint; in shells that sourced its lines: {undo_line(exports)}",
+        err=True,
+    )
+
+
+def undo_line(exports: dict[str, str]) -> str:
+    """What gives a shell that sourced the lines its own AWS files back: the endpoint's variables and
+    the /dev/null files unset (the session's endpoint and region stay: they were most likely the
+    shell's already, and are no credentials)."""
+    kept = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")
+    return f"unset {' '.join(name for name in exports if name not in kept)}"
 
 
 def _readable_by_others(stream: object) -> bool:
@@ -121,13 +134,15 @@ def _readable_by_others(stream: object) -> bool:
     return stat.S_ISREG(info.st_mode) and bool(info.st_mode & 0o044)
 
 
-def _print_exports(app: App, running: Running, path: str, show_token: bool) -> None:
+def _print_exports(app: App, running: Running, path: str, show_token: bool) -> dict[str, str]:
+    """The shell lines on stdout (and what they export, returned); where it serves on stderr."""
     exports = endpoint_environment(app, running)
     exports["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = path
     if show_token:
         exports["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = running.token
     lines = [f"unset {' '.join(OUTRANKING)}"]
     lines += [f"export {name}={shlex.quote(value)}" for name, value in exports.items()]
+    lines.append(f"# to undo these lines: {undo_line(exports)}")
     click.echo("\n".join(lines))
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
@@ -141,3 +156,4 @@ def _print_exports(app: App, running: Running, path: str, show_token: bool) -> N
         f"(the token is in {path})",
         err=True,
     )
+    return exports
