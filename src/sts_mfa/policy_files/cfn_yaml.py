@@ -230,7 +230,9 @@ def _at(node: Node) -> str:
 
 def _one_line(error: yaml.YAMLError) -> str:
     if isinstance(error, yaml.MarkedYAMLError):
-        problem = error.problem or error.context or "not YAML"
+        context, problem = error.context, error.problem or "not YAML"
+        if context:  # PyYAML says "expected a single document in the stream" / "but found another document"
+            problem = f"{context}{',' if problem.startswith('but ') else ':'} {problem}"
         mark = error.problem_mark or error.context_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         return shown(f"{problem}{where}")

@@ -95,8 +95,13 @@ def decode(raw: bytes) -> str:
 
 
 def _too_big(size: int | None) -> str:
-    limit = f"the limit is {MAX_BYTES // MIB} MiB"
+    limit = f"the limit is {amount(MAX_BYTES)}"
     return f"it is {size} bytes; {limit}" if size is not None else f"it is over {MAX_BYTES} bytes; {limit}"
+
+
+def amount(size: int) -> str:
+    """`32 MiB`, `100 bytes`: a size bound, as a person reads it."""
+    return f"{size // MIB} MiB" if size >= MIB and size % MIB == 0 else f"{size} bytes"
 
 
 def _kind_at(path: str) -> str:

@@ -9,7 +9,7 @@ the first may be approving the second.
 from __future__ import annotations
 
 from sts_mfa.policy_files.model import Refused, shown
-from sts_mfa.policy_files.source import MAX_YAML_BYTES, MIB
+from sts_mfa.policy_files.source import MAX_YAML_BYTES, amount
 
 
 class _RepeatedKey(ValueError):
@@ -45,7 +45,7 @@ def parse(text: str) -> object:
     if size > MAX_YAML_BYTES:
         raise Refused(
             f"it is not JSON ({json_problem}), and at {size} bytes too big to read as YAML "
-            f"(the limit is {MAX_YAML_BYTES // MIB} MiB)"
+            f"(the limit is {amount(MAX_YAML_BYTES)})"
         )
     from sts_mfa.policy_files import cfn_yaml  # PyYAML: only for what is not JSON
 

@@ -30,7 +30,7 @@ _MAJOR = "1"
 def is_terraform(data: Mapping[object, object]) -> bool:
     """`terraform show -json` of a plan or a state (an empty state is just its format_version)."""
     return "planned_values" in data or (
-        "format_version" in data and ("values" in data or "terraform_version" in data)
+        "format_version" in data and ("values" in data or "terraform_version" in data or len(data) == 1)
     )
 
 
