@@ -898,6 +898,13 @@ def test_repeated_keys_are_refused(tmp_path: Path, content: str, expected: str) 
         ("x: !!binary aGVsbG8=\n", "the YAML tag !!binary has no JSON form"),
         ("x: !!omap [a: 1]\n", "the YAML tag !!omap has no JSON form"),
         ("x: !!int 0x\n", "the YAML has a value that cannot be read: invalid literal for int()"),
+        ('x: !!int ""\n', "the YAML has a value that cannot be read"),
+        ("x: !!bool maybe\n", "the YAML has a value that cannot be read: 'maybe'"),
+        ("x: !!float abc\n", "the YAML has a value that cannot be read"),
+        ("x: !!null [a]\n", "the YAML cannot be read as CloudFormation reads it"),
+        ("x: !!int [1]\n", "expected a scalar node, but found sequence (line 1, column 4)"),
+        ("x: " + "1" * 5000 + "\n", "the YAML has a number of 5000 characters (line 1, column 4)"),
+        ("x: " + "1:" * 200_000 + "1\n", "the YAML has a number of 400001 characters"),  # base 60: quadratic
         (
             "? [a]\n: b\n",
             "cannot be read as CloudFormation reads it: while constructing a mapping: found unhashable key",
@@ -906,6 +913,11 @@ def test_repeated_keys_are_refused(tmp_path: Path, content: str, expected: str) 
 )
 def test_yaml_that_cloudformation_cannot_read(tmp_path: Path, content: str, expected: str) -> None:
     assert expected in refused_text(tmp_path, content)
+
+
+def test_a_json_number_too_long_to_convert(tmp_path: Path) -> None:
+    content = '{"Statement": [{"Sid": ' + "9" * 5000 + "}]}"
+    assert refused_text(tmp_path, content).endswith("the JSON has a number of 5000 digits")
 
 
 def test_standard_input_twice_is_refused(tmp_path: Path) -> None:
@@ -985,7 +997,8 @@ FRAGMENTS = [
     "!!set", "<<", "#", "?", "|", ">", "Statement", "Resources", "Type", "AWS::IAM::Role", "Properties",
     "AssumeRolePolicyDocument", "planned_values", "root_module", "resources", "aws_iam_role", "values",
     "format_version", "1.0", "${AWS::AccountId}", "Fn::Sub", "Ref", "null", "true", "1e999", "\t",
-    "%YAML 1.1", "---", "...", "\x00", "\ufeff", "é",
+    "%YAML 1.1", "---", "!!int", "!!bool", "!!float", "!!null", "!!str", "!!seq", "!!map", '""', "0x", "0o",
+    "1:2", "99999999999999999999", ".inf", "-", "_", "...", "\x00", "\ufeff", "é",
 ]  # fmt: skip
 
 

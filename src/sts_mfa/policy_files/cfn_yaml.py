@@ -31,6 +31,7 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from sts_mfa.policy_files.model import Refused, shown
+from sts_mfa.policy_files.source import MAX_NUMBER_CHARS
 
 # Every short-form tag CloudFormation reads, and the long form it stands for.
 TAGS: dict[str, str] = {
@@ -107,6 +108,14 @@ def _as_text(loader: _Constructor, node: Node) -> str:
     return loader.construct_scalar(node)
 
 
+def _bounded_int(loader: _Constructor, node: Node) -> object:
+    if not isinstance(node, ScalarNode):  # `!!int [1]`: the base class says what is wrong, and where
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+    if len(node.value) > MAX_NUMBER_CHARS:
+        raise Refused(f"the YAML has a number of {len(node.value)} characters{_at(node)}")
+    return loader.construct_yaml_int(node)
+
+
 def _no_json_form(loader: _Constructor, node: Node) -> object:
     raise Refused(
         f"the YAML tag {_tag(node)} has no JSON form, and CloudFormation does not read it{_at(node)}"
@@ -127,6 +136,7 @@ def _register(tag: str | None, constructor: Callable[[_Constructor, Node], objec
 for _short, _long_name in TAGS.items():
     _register(_short, _intrinsic(_long_name))
 _register("tag:yaml.org,2002:timestamp", _as_text)
+_register("tag:yaml.org,2002:int", _bounded_int)
 for _name in _NO_JSON_FORM:
     _register(f"tag:yaml.org,2002:{_name}", _no_json_form)
 _register(None, _unknown_tag)  # every other tag, `!!python/...` included
@@ -176,7 +186,8 @@ def load(text: str, loader_class: type[Any] | None = None) -> object:
             raise Refused(f"the YAML cannot be read as CloudFormation reads it: {_one_line(e)}") from None
         except Refused:
             raise
-        except (ValueError, TypeError, OverflowError) as e:  # a scalar its resolver misjudged
+        except (ValueError, TypeError, OverflowError, IndexError, KeyError) as e:
+            # a scalar its explicit tag does not fit: `!!int ""`, `!!bool maybe`, `!!float abc`
             raise Refused(f"the YAML has a value that cannot be read: {shown(str(e))}") from None
     except RecursionError:
         raise Refused("it is nested too deeply to be a policy, template or plan") from None

@@ -27,6 +27,9 @@ MIB = 1 << 20
 MAX_BYTES = 32 * MIB
 # CloudFormation accepts templates of up to 1 MB; pure-Python YAML reads about 0.4 MB/s.
 MAX_YAML_BYTES = 10 * MIB
+# A number written with more characters than this is refused: Python will not convert a
+# decimal of over 4,300 digits, and YAML 1.1's base-60 integers (1:2:3) cost quadratic time.
+MAX_NUMBER_CHARS = 4000
 _PIPE_HINT = "to read a pipe, give - and send it to standard input"
 
 

@@ -9,7 +9,7 @@ the first may be approving the second.
 from __future__ import annotations
 
 from sts_mfa.policy_files.model import Refused, shown
-from sts_mfa.policy_files.source import MAX_YAML_BYTES, amount
+from sts_mfa.policy_files.source import MAX_NUMBER_CHARS, MAX_YAML_BYTES, amount
 
 
 class _RepeatedKey(ValueError):
@@ -27,12 +27,20 @@ def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return result
 
 
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise Refused(f"the JSON has a number of {len(text)} digits")
+    return int(text)
+
+
 def parse(text: str) -> object:
     """The document's data (JSON values; YAML adds the intrinsic functions' long forms)."""
     import json
 
     try:
-        return json.loads(text, object_pairs_hook=_no_repeats)
+        return json.loads(text, object_pairs_hook=_no_repeats, parse_int=_bounded_int)
+    except Refused:
+        raise
     except _RepeatedKey as e:
         raise Refused(f"the JSON repeats the key {shown(repr(e.key))} in one object") from None
     except RecursionError:
