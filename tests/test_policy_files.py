@@ -582,6 +582,14 @@ def test_merge_keys_are_no_repeated_keys(loader: type[Any]) -> None:
     }
 
 
+@LOADERS
+def test_keys_one_in_python_are_refused_not_merged(loader: type[Any]) -> None:
+    """A dict would keep one of `1:` and `true:` (1 == True), silently: refused instead."""
+    with pytest.raises(Refused, match="the YAML repeats the key True in one mapping"):
+        yaml_load("1: a\ntrue: b\n", loader)
+    assert yaml_load("1: a\n'1': b\n", loader) == {1: "a", "1": "b"}
+
+
 def test_the_loaders_agree_on_every_fixture() -> None:
     if len(cfn_yaml.LOADERS) < 2:
         pytest.skip("PyYAML without libyaml here: one loader only")

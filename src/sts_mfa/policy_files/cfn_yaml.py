@@ -12,6 +12,10 @@ What CloudFormation's YAML is not, or what JSON cannot hold, is refused or kept 
 - aliases that would expand the document far beyond its size (a "billion laughs" bomb), or
   that contain themselves: counted on the node graph before anything is built from it.
 
+Other aliases, and `<<` merge keys, are read as `aws cloudformation package` reads them
+(explicit keys win over merged ones): CloudFormation itself refuses a template with aliases,
+so a template that has them is deployed through that command, and this is what it deploys.
+
 libyaml's parser is used when PyYAML has it (about three times faster, and it bounds
 nesting depth itself); the pure-Python one otherwise. Both share the constructor below.
 """
@@ -75,7 +79,7 @@ class _Constructor(SafeConstructor):
             if key_node.tag == _MERGE:
                 continue
             key = self.construct_object(key_node, deep=True)
-            try:
+            try:  # `1:` and `true:` are one key to Python's dict (1 == True): refused, not merged
                 repeated = key in seen
                 seen.add(key)
             except TypeError:  # unhashable: the base class refuses it, with its position
