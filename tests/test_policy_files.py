@@ -95,7 +95,8 @@ def yaml_load(text: str, loader: type[Any] | None = None) -> object:
 def test_a_bare_policy_is_one_source_named_by_the_path_as_given() -> None:
     relative = os.path.relpath(POLICY)
     [only] = read([relative])
-    assert only == PolicySource(relative, json.loads(Path(POLICY).read_text()))
+    assert only == PolicySource(relative, None, json.loads(Path(POLICY).read_text()))
+    assert only.name == relative
     assert only.note is None
 
 
@@ -193,8 +194,8 @@ def test_yaml_aliases_share_a_trust_policy_and_getatt_stays() -> None:
 
 
 def test_the_json_template_gives_the_same_roles_as_the_yaml_one() -> None:
-    from_yaml = [(s.name.split("#")[1], s.document, s.note) for s in read([SAM_YAML])]
-    from_json = [(s.name.split("#")[1], s.document, s.note) for s in read([SAM_JSON])]
+    from_yaml = [(s.resource, s.document, s.note) for s in read([SAM_YAML])]
+    from_json = [(s.resource, s.document, s.note) for s in read([SAM_JSON])]
     assert from_json == from_yaml
 
 
@@ -339,8 +340,8 @@ def test_a_role_without_a_document_is_a_source_with_a_note(tmp_path: Path) -> No
     )
     sources = read([path := write(tmp_path, template)])
     assert sources == [
-        PolicySource(f"{path}#Bare", None, note=cloudformation.NO_DOCUMENT),
-        PolicySource(f"{path}#Odd", None, note=cloudformation.NO_DOCUMENT),
+        PolicySource(path, "Bare", None, note=cloudformation.NO_DOCUMENT),
+        PolicySource(path, "Odd", None, note=cloudformation.NO_DOCUMENT),
     ]
 
 
@@ -354,7 +355,7 @@ def test_only_iam_roles_count(tmp_path: Path) -> None:
         }
     }
     path = write(tmp_path, json.dumps(template))
-    assert read([path]) == [PolicySource(f"{path}#Role", "{}")]
+    assert read([path]) == [PolicySource(path, "Role", "{}")]
 
 
 # --- 3. Terraform ---------------------------------------------------------------------------
@@ -413,7 +414,7 @@ def test_a_policy_missing_from_planned_values_is_taken_from_the_change(tmp_path:
         {"name": "r"}, {"actions": ["create"], "after": {"assume_role_policy": '{"Statement":[]}'}}
     )
     path = write(tmp_path, json.dumps(plan))
-    assert read([path]) == [PolicySource(f"{path}#aws_iam_role.r", '{"Statement":[]}')]
+    assert read([path]) == [PolicySource(path, "aws_iam_role.r", '{"Statement":[]}')]
 
 
 @pytest.mark.parametrize(
@@ -423,7 +424,7 @@ def test_a_policy_missing_from_planned_values_is_taken_from_the_change(tmp_path:
 def test_a_plan_role_with_no_policy_at_all_says_so(tmp_path: Path, change: dict[str, object] | None) -> None:
     path = write(tmp_path, json.dumps(plan_with({"name": "r", "assume_role_policy": None}, change)))
     assert read([path]) == [
-        PolicySource(f"{path}#aws_iam_role.r", None, note="the plan gives it no assume_role_policy")
+        PolicySource(path, "aws_iam_role.r", None, note="the plan gives it no assume_role_policy")
     ]
 
 
@@ -445,7 +446,7 @@ def test_a_terraform_resource_without_an_address_is_named_by_type_and_name(tmp_p
     }
     path = write(tmp_path, json.dumps(state))
     assert read([path]) == [
-        PolicySource(f"{path}#aws_iam_role.x", None, note="the state gives it no assume_role_policy")
+        PolicySource(path, "aws_iam_role.x", None, note="the state gives it no assume_role_policy")
     ]
 
 
@@ -488,7 +489,25 @@ def test_a_raw_tfstate_is_refused_with_the_command_that_converts_it(tmp_path: Pa
 
 def test_files_are_read_in_order_and_a_repeated_path_once() -> None:
     sources = read([POLICY, PLAN, POLICY, SAM_JSON])
-    assert [s.name.split("#")[0] for s in sources] == [POLICY] + [PLAN] * 4 + [SAM_JSON] * 6
+    assert [s.file for s in sources] == [POLICY] + [PLAN] * 4 + [SAM_JSON] * 6
+
+
+def test_file_and_resource_are_apart_whatever_the_names_hold(tmp_path: Path) -> None:
+    """A path may hold a `#` (and a for_each key too): the name is for people, file and
+    resource for programs (SARIF's artifact and logical locations)."""
+    folder = tmp_path / "pr#12"
+    folder.mkdir()
+    template = write(folder, Path(SAM_JSON).read_text(), "t#1.json")
+    first = read([template])[0]
+    assert (first.file, first.resource, first.name) == (template, "AdminRole", f"{template}#AdminRole")
+    plan = plan_with({"assume_role_policy": "{}"}, None)
+    plan["planned_values"] = {
+        "root_module": {
+            "resources": [{"address": 'aws_iam_role.x["a#b"]', "type": "aws_iam_role", "values": {}}]
+        }
+    }
+    [role] = read([write(folder, json.dumps(plan), "p#.json")])
+    assert (role.file, role.resource) == (str(folder / "p#.json"), 'aws_iam_role.x["a#b"]')
 
 
 def test_no_paths_no_sources() -> None:

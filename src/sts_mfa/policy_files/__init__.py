@@ -69,7 +69,7 @@ def sources_in(name: str, data: object) -> list[PolicySource]:
         what = "empty" if data is None else f"a {_json_kind(data)}, not an object"
         raise Refused(f"{NOTHING_FOUND} (the document is {what})")
     if "Statement" in data:
-        return [PolicySource(name, data)]
+        return [PolicySource(name, None, data)]
     if cloudformation.is_template(data):
         return cloudformation.roles(name, data)
     if terraform.is_terraform(data):

@@ -38,7 +38,7 @@ def is_template(data: Mapping[object, object]) -> bool:
     return isinstance(data.get("Resources"), Mapping)
 
 
-def roles(name: str, template: Mapping[object, object]) -> list[PolicySource]:
+def roles(file: str, template: Mapping[object, object]) -> list[PolicySource]:
     """One source per `AWS::IAM::Role`, in the template's order; `Refused` if there is none."""
     resources = template["Resources"]
     assert isinstance(resources, Mapping)  # is_template said so
@@ -46,12 +46,12 @@ def roles(name: str, template: Mapping[object, object]) -> list[PolicySource]:
     for logical_id, resource in resources.items():
         if not isinstance(resource, Mapping) or resource.get("Type") != ROLE_TYPE:
             continue
-        source = f"{name}#{logical_id}"
         properties = resource.get("Properties")
         if isinstance(properties, Mapping) and "AssumeRolePolicyDocument" in properties:
-            found.append(PolicySource(source, resolve(properties["AssumeRolePolicyDocument"])))
+            document = resolve(properties["AssumeRolePolicyDocument"])
+            found.append(PolicySource(file, str(logical_id), document))
         else:
-            found.append(PolicySource(source, None, note=NO_DOCUMENT))
+            found.append(PolicySource(file, str(logical_id), None, note=NO_DOCUMENT))
     if not found:
         raise Refused(f"it is a CloudFormation template with no IAM role (no resource of Type {ROLE_TYPE})")
     return found

@@ -21,9 +21,15 @@ class PolicySource:
     there is a document.
     """
 
-    name: str  # the path as given; `PATH#LogicalId` (CloudFormation), `PATH#address` (Terraform)
+    file: str  # the path as given; STDIN_NAME for `-`
+    resource: str | None  # the template's LogicalId or Terraform's address; None for a bare policy
     document: object
     note: str | None = None
+
+    @property
+    def name(self) -> str:
+        """`PATH`, `PATH#LogicalId`, `PATH#address`: how the audit names the role."""
+        return self.file if self.resource is None else f"{self.file}#{self.resource}"
 
 
 class PolicyFileError(UsageError):

@@ -18,6 +18,7 @@ The format's own rule is kept: an unknown major `format_version` is refused.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 from sts_mfa.policy_files.model import PolicySource, Refused, shown
 
@@ -39,7 +40,7 @@ def is_raw_state(data: Mapping[object, object]) -> bool:
     return isinstance(data.get("resources"), list) and "terraform_version" in data and "lineage" in data
 
 
-def roles(name: str, data: Mapping[object, object]) -> list[PolicySource]:
+def roles(file: str, data: Mapping[object, object]) -> list[PolicySource]:
     """One source per managed `aws_iam_role`, in Terraform's order; `Refused` if there is none."""
     version = data.get("format_version")
     if version is not None and str(version).split(".")[0] != _MAJOR:
@@ -58,24 +59,29 @@ def roles(name: str, data: Mapping[object, object]) -> list[PolicySource]:
         address = resource.get("address")
         if not isinstance(address, str):
             address = f"{ROLE_TYPE}.{resource.get('name')}"
-        found.append(_source(f"{name}#{address}", resource.get("values"), after.get(address), kind))
+        found.append(
+            _source(PolicySource(file, address, None), resource.get("values"), after.get(address), kind)
+        )
     if not found:
         raise Refused(f"it is a Terraform {kind} with no {ROLE_TYPE} (managed resource)")
     return found
 
 
-def _source(name: str, values: object, change: Mapping[object, object] | None, kind: str) -> PolicySource:
+def _source(
+    role: PolicySource, values: object, change: Mapping[object, object] | None, kind: str
+) -> PolicySource:
+    """`role` with its document, or with a note saying why there is none."""
     document = values.get(ATTRIBUTE) if isinstance(values, Mapping) else None
     if document is not None:
-        return PolicySource(name, document)
+        return replace(role, document=document)
     if change is not None:
         after = change.get("after")
         if isinstance(after, Mapping) and after.get(ATTRIBUTE) is not None:
-            return PolicySource(name, after[ATTRIBUTE])
+            return replace(role, document=after[ATTRIBUTE])
         unknown = change.get("after_unknown")
         if isinstance(unknown, Mapping) and unknown.get(ATTRIBUTE) is True:
-            return PolicySource(name, None, note=KNOWN_AFTER_APPLY)
-    return PolicySource(name, None, note=f"the {kind} gives it no {ATTRIBUTE}")
+            return replace(role, note=KNOWN_AFTER_APPLY)
+    return replace(role, note=f"the {kind} gives it no {ATTRIBUTE}")
 
 
 def _resources(module: object) -> Iterator[Mapping[object, object]]:
