@@ -1,8 +1,8 @@
 """Trust policies read from files before they are deployed (`audit --policy-file`).
 
 `read_policy_files(paths)` turns each path (`-` is standard input) into the roles it
-describes, as `PolicySource`s (a name, the trust policy as found, and a note when there is
-none), or raises `PolicyFileError`: one line naming the file and why (exit 2). No AWS
+describes, as `PolicySource`s (the file, the role in it, the trust policy as found, and a
+note when there is none), or raises `PolicyFileError`: one line naming the file and why (exit 2). No AWS
 credentials, no network. The format is told from the content, not the file's name:
 
 1. a trust policy itself (an object with a `Statement`), JSON or YAML: one source, named
@@ -47,33 +47,33 @@ def read_policy_files(paths: Sequence[str], stdin: BinaryIO | None = None) -> li
         raise PolicyFileError(STDIN, "standard input is given more than once, and can be read only once")
     sources: list[PolicySource] = []
     for path in dict.fromkeys(paths):  # in order, each once
-        name = STDIN_NAME if path == STDIN else path
+        file = STDIN_NAME if path == STDIN else path
         try:
-            sources += _read_one(path, name, stdin)
+            sources += _read_one(path, file, stdin)
         except Refused as refused:
-            raise PolicyFileError(name, refused.reason, hint=refused.hint) from None
+            raise PolicyFileError(file, refused.reason, hint=refused.hint) from None
     return sources
 
 
-def _read_one(path: str, name: str, stdin: BinaryIO | None) -> list[PolicySource]:
+def _read_one(path: str, file: str, stdin: BinaryIO | None) -> list[PolicySource]:
     raw = read_path(path) if path != STDIN else read_stream(stdin or _process_stdin())
     try:
-        return sources_in(name, parse(decode(raw)))
+        return sources_in(file, parse(decode(raw)))
     except RecursionError:
         raise Refused("it is nested too deeply to be a policy, template or plan") from None
 
 
-def sources_in(name: str, data: object) -> list[PolicySource]:
+def sources_in(file: str, data: object) -> list[PolicySource]:
     """The roles in a file's data, told apart by their shape."""
     if not isinstance(data, Mapping):
         what = "empty" if data is None else f"a {_json_kind(data)}, not an object"
         raise Refused(f"{NOTHING_FOUND} (the document is {what})")
     if "Statement" in data:
-        return [PolicySource(name, None, data)]
+        return [PolicySource(file, None, data)]
     if cloudformation.is_template(data):
-        return cloudformation.roles(name, data)
+        return cloudformation.roles(file, data)
     if terraform.is_terraform(data):
-        return terraform.roles(name, data)
+        return terraform.roles(file, data)
     if terraform.is_raw_state(data):
         raise Refused(
             f"{NOTHING_FOUND}: it is a raw Terraform state file",

@@ -69,14 +69,15 @@ def read_path(path: str) -> bytes:
 def read_stream(stream: BinaryIO) -> bytes:
     """Standard input's bytes (read once, up to the bound), or `Refused`."""
     try:
-        if stream.isatty():
-            raise Refused(
-                "- means standard input, which is a terminal here",
-                hint="pipe or redirect the file into sts-mfa, or give its path",
-            )
-        raw = stream.read(MAX_BYTES + 1)
+        terminal = stream.isatty()
+        raw = b"" if terminal else stream.read(MAX_BYTES + 1)
     except (OSError, ValueError) as e:  # ValueError: a closed stream
         raise Refused(f"cannot read standard input: {getattr(e, 'strerror', None) or e}") from None
+    if terminal:  # it would wait for someone to type a template and press Ctrl-D
+        raise Refused(
+            "- means standard input, which is a terminal here",
+            hint="pipe or redirect the file into sts-mfa, or give its path",
+        )
     if not isinstance(raw, bytes):  # a text stream passed where bytes were expected
         raise Refused("standard input was not opened in binary mode")
     if len(raw) > MAX_BYTES:
@@ -98,8 +99,9 @@ def decode(raw: bytes) -> str:
 
 
 def _too_big(size: int | None) -> str:
-    limit = f"the limit is {amount(MAX_BYTES)}"
-    return f"it is {size} bytes; {limit}" if size is not None else f"it is over {MAX_BYTES} bytes; {limit}"
+    if size is None:  # found by reading: it grew after fstat, or fstat does not know (/proc, a pipe)
+        return f"it is over {amount(MAX_BYTES)}, the limit"
+    return f"it is {size} bytes; the limit is {amount(MAX_BYTES)}"
 
 
 def amount(size: int) -> str:
