@@ -609,6 +609,17 @@ def test_keys_one_in_python_are_refused_not_merged(loader: type[Any]) -> None:
     assert yaml_load("1: a\n'1': b\n", loader) == {1: "a", "1": "b"}
 
 
+def test_pyyamls_own_safe_loader_is_left_as_it_was() -> None:
+    import datetime
+
+    import yaml
+
+    assert yaml.safe_load("v: 2012-10-17\n") == {"v": datetime.date(2012, 10, 17)}
+    with pytest.raises(yaml.constructor.ConstructorError):
+        yaml.safe_load("x: !Ref a\n")
+    assert yaml.safe_load("a: 1\na: 2\n") == {"a": 2}
+
+
 def test_the_loaders_agree_on_every_fixture() -> None:
     if len(cfn_yaml.LOADERS) < 2:
         pytest.skip("PyYAML without libyaml here: one loader only")
