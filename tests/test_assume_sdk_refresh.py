@@ -12,6 +12,7 @@ meaning for the other formats.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -20,10 +21,10 @@ import pytest
 from sts_mfa.cli import cached_answer
 from sts_mfa.credentials import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import Session, dump, write_atomic
+from sts_mfa.state import Session, write_atomic
 from tests.support.cli import Cli
 from tests.support.clock import FakeClock
-from tests.support.state import complete_state, role_arn
+from tests.support.state import complete_state, role_arn, signed
 
 pytestmark = [pytest.mark.sandbox]
 
@@ -104,7 +105,7 @@ def cache_session(state: Path, now: float, remaining: float, lifetime: float = 3
         assumed_role_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/r/s",
         obtained_at=now + remaining - lifetime,
     )
-    write_atomic(state, dump(complete_state(now, session=session)))
+    write_atomic(state, signed(complete_state(now, session=session)))
 
 
 def test_without_a_code_the_advisory_renewal_serves_the_cached_session_with_a_warning(phone: Cli) -> None:
@@ -126,6 +127,11 @@ def test_a_session_botocore_would_refresh_at_every_call_is_never_handed_out(phon
     assert env.exit_code == 0 and "ASIACACHEDPHONE" in env.stdout
 
 
+def _cache_env() -> dict[str, str]:
+    """The fast path finds the signing key where this test's sts-mfa keeps it (never the real cache)."""
+    return {"STS_MFA_CACHE_DIR": os.environ["STS_MFA_CACHE_DIR"]}
+
+
 @pytest.mark.parametrize(
     ("remaining", "lifetime", "answered"),
     [
@@ -141,9 +147,9 @@ def test_the_fast_path_follows_the_same_rule(
     """`cached_answer` reads the real clock: the session is placed around it."""
     state = tmp_path / "state.json"
     cache_session(state, time.time(), remaining=remaining, lifetime=lifetime)
-    answer = cached_answer(["--state", str(state), "assume", "--format", "process"], {})
+    answer = cached_answer(["--state", str(state), "assume", "--format", "process"], _cache_env())
     assert (answer is not None) is answered
     if answer is not None:
         assert json.loads(answer)["AccountId"] == ACCOUNT
-    json_answer = cached_answer(["--state", str(state), "assume", "--format", "json"], {})
+    json_answer = cached_answer(["--state", str(state), "assume", "--format", "json"], _cache_env())
     assert json_answer is not None  # --refresh-margin alone for the other formats

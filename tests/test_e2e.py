@@ -19,22 +19,11 @@ import pyotp
 import pytest
 
 from tests.support.env import subprocess_env
-from tests.support.processes import STS_MFA, run, sts_mfa
+from tests.support.processes import STS_MFA, parse_exports, run, sts_mfa
 
 pytestmark = pytest.mark.e2e
 
 READY = "# sts-mfa sandbox ready"
-
-
-def parse_exports(lines: list[str]) -> dict[str, str]:
-    env = {}
-    for line in lines:
-        if line.startswith("# "):  # how to stop it
-            continue
-        assert line.startswith("export "), line
-        name, _, value = line[len("export ") :].partition("=")
-        env[name] = value.strip("'")
-    return env
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ but for the names and keys that differ from one setup to the next.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -98,8 +99,9 @@ def test_the_cached_answer_leaves_these_shapes_to_click_which_prints_the_same(
     state = tmp_path / "state.json"
     write_cached_state(state, "ASIAFAST", "fast/secret", "fast-token")
     argv = [word.replace("F", fmt) if "F" in word else word for word in shape]
-    assert cached_answer(["--state", str(state), *argv], {}) is None
-    plain = cached_answer(["--state", str(state), "assume", "--format", fmt], {})
+    environ = {"STS_MFA_CACHE_DIR": os.environ["STS_MFA_CACHE_DIR"]}  # the key this test signed with
+    assert cached_answer(["--state", str(state), *argv], environ) is None
+    plain = cached_answer(["--state", str(state), "assume", "--format", fmt], environ)
 
     run.state = state
     slow = run(*argv)

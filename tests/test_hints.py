@@ -25,10 +25,9 @@ from sts_mfa.sandbox import Faults, Sandbox
 from sts_mfa.sandbox.examples import create_identity
 from sts_mfa.server.endpoint import PATH
 from sts_mfa.session import Settings
-from sts_mfa.state import dump
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.clock import FakeClock
-from tests.support.state import complete_state, write_cached_state
+from tests.support.state import complete_state, signed, write_cached_state
 
 PROFILE = "a b;touch x"
 SPACED = "dir with space"
@@ -94,7 +93,7 @@ def spaced_state(tmp_path: Path, clock: FakeClock) -> Path:
     state.parent.mkdir()
     fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(dump(complete_state(clock.now())))
+        f.write(signed(complete_state(clock.now())))
     return state
 
 

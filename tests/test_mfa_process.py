@@ -33,10 +33,18 @@ pytestmark = [pytest.mark.e2e]
 ADDRESS_SPACE = 1 << 30  # far above what sts-mfa needs (about 40 MB resident), far below "gigabytes"
 
 # The command in argv[1:], run (same process, so wait4 measures it) under ADDRESS_SPACE.
+# Forked from this small interpreter, not from the test process: Linux keeps a process's peak
+# RSS across exec, so a child forked from a large pytest worker would report the worker's size.
 LIMITED = f"""
 import os, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE}))
-os.execv(sys.argv[1], sys.argv[1:])
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
@@ -72,18 +80,18 @@ def assume_with(tmp_path: Path, mfa_process: str, timeout: str = "30") -> Ran:
     started = time.monotonic()
     with err.open("wb") as stderr:
         child = subprocess.Popen(
-            [sys.executable, "-c", LIMITED, STS_MFA, "assume", "p"],
+            [sys.executable, "-c", LIMITED, str(tmp_path / "peak"), STS_MFA, "assume", "p"],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-    status, usage = wait_with_usage(child, deadline=started + 60)
+    status, _ = wait_with_usage(child, deadline=started + 60)
     return Ran(
         returncode=os.waitstatus_to_exitcode(status),
         stderr=err.read_text(errors="replace"),
         seconds=time.monotonic() - started,
-        peak_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+        peak_mb=int((tmp_path / "peak").read_text()) / 1024,  # KiB on Linux
     )
 
 

@@ -83,6 +83,10 @@ SCRUBBED_VARS = (
 # which include an MFA code (STS_MFA_CODE), a state file holding an access key
 # (STS_MFA_STATE) and the sandbox's admin keys (STS_MFA_SANDBOX_*).
 SCRUBBED_PREFIXES = ("AWS_CONTAINER_", "STS_MFA_", "_STS_MFA_")
+# Kept although it is one of sts-mfa's: the private cache directory supplies nothing the
+# child could not read without it (the default directory is the same user's), and an
+# sts-mfa run inside the child needs it to find the key its state files are signed with.
+KEPT_SETTINGS = frozenset({"STS_MFA_CACHE_DIR"})
 # The JVM reads options from these variables; a Java SDK (v1 or v2) takes these system
 # properties (-Dname=value) before any environment variable: each supplies credentials,
 # points at them, or turns the instance metadata service back on.
@@ -119,7 +123,11 @@ CHILD_SETTINGS = {"AWS_EC2_METADATA_DISABLED": "true"}
 def scrubbed(environ: dict[str, str]) -> dict[str, str]:
     """`environ` without any variable that supplies or points at credentials (see SCRUBBED_VARS), and
     without the Java system properties that do (JVM_CREDENTIAL_PROPERTIES) in the JVM's option variables."""
-    env = {k: v for k, v in environ.items() if k not in SCRUBBED_VARS and not k.startswith(SCRUBBED_PREFIXES)}
+    env = {
+        k: v
+        for k, v in environ.items()
+        if k in KEPT_SETTINGS or (k not in SCRUBBED_VARS and not k.startswith(SCRUBBED_PREFIXES))
+    }
     for name in JVM_OPTION_VARS:
         if name in env:
             kept = jvm_options_without_credentials(env[name])

@@ -221,7 +221,7 @@ def test_a_session_without_mfa_carries_mfa_present_false(aws: Aws) -> None:
     [
         ("DateGreaterThan", "aws:CurrentTime", "2020-01-01T00:00:00Z"),
         ("IpAddress", "aws:SourceIp", "127.0.0.0/8"),
-        ("ForAnyValue:StringEquals", "aws:username", "alice"),
+        ("DateLessThan", "aws:CurrentTime", "2100-01-01T00:00:00Z"),
     ],
 )
 def test_an_unimplemented_condition_operator_never_grants(
@@ -244,6 +244,27 @@ def test_an_unimplemented_condition_operator_never_grants(
     _grant(aws, user, json.dumps(document))
 
     assert refused(aws.client("s3", user.creds).list_buckets)["Code"] == "AccessDenied"
+
+
+@pytest.mark.parametrize(
+    ("operator", "granted"), [("ForAnyValue:StringEquals", True), ("ForAnyValue:StringNotEquals", False)]
+)
+def test_a_set_operator_compares_a_single_valued_keys_one_value(
+    aws: Aws, operator: str, granted: bool
+) -> None:
+    """IAM's set operators, implemented: a single-valued key is a set of one value."""
+    user = create_mfa_user(aws)
+    statement = {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{**statement, "Condition": {operator: {"aws:username": "alice"}}}],
+    }
+    _grant(aws, user, json.dumps(document))
+
+    if granted:
+        assert aws.client("s3", user.creds).list_buckets()["Buckets"]
+    else:
+        assert refused(aws.client("s3", user.creds).list_buckets)["Code"] == "AccessDenied"
 
 
 def test_a_taken_bucket_name_is_taken_whoever_owns_it(aws: Aws) -> None:

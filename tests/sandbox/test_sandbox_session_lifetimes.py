@@ -39,7 +39,7 @@ from tests.support.aws import (
 )
 from tests.support.clock import START, FakeClock
 from tests.support.env import subprocess_env
-from tests.support.processes import sts_mfa
+from tests.support.processes import parse_exports, sts_mfa
 
 pytestmark = pytest.mark.sandbox
 
@@ -150,7 +150,7 @@ def test_sandbox_serve_passes_it_to_the_server(tmp_path: Path) -> None:
         env, "sandbox", "serve", "--background", "--session-seconds", "4", "--mfa-session-seconds", "90"
     )
     assert served.returncode == 0, served.stderr
-    exports = dict(line.removeprefix("export ").split("=", 1) for line in served.stdout.splitlines())
+    exports = parse_exports(served.stdout.splitlines())
     try:
         status, _, text = http(exports["AWS_ENDPOINT_URL"], "GET", "/_sandbox/faults")
         assert status == 200

@@ -116,3 +116,15 @@ def run_probe(
     result = run([sys.executable, "-c", PROBE, *args], env, timeout=60, cwd=tmp_path)
     assert out.exists(), f"the probe did not report (exit {result.returncode}): {result.stderr}"
     return result, json.loads(out.read_text())
+
+
+def parse_exports(lines: list[str]) -> dict[str, str]:
+    """`sandbox serve`'s export lines as a dict (its comment lines, how to stop it, skipped)."""
+    env = {}
+    for line in lines:
+        if line.startswith("# "):
+            continue
+        assert line.startswith("export "), line
+        name, _, value = line[len("export ") :].partition("=")
+        env[name] = value.strip("'")
+    return env
