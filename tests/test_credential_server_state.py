@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from sts_mfa.credentials import KEPT_SETTINGS
 from sts_mfa.sandbox import Sandbox
 from tests.support.cli import setup_behind
 from tests.support.env import subprocess_env
@@ -69,7 +70,7 @@ def test_exec_server_with_the_state_file_serves_its_role_and_nothing_else(
     assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"} & set(
         child_env
     )
-    assert not [k for k in child_env if k.startswith("STS_MFA_")]
+    assert not [k for k in child_env if k.startswith("STS_MFA_") and k not in KEPT_SETTINGS]
     files = ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CREDENTIAL_PROFILES_FILE")
     assert [child_env[name] for name in files] == [os.devnull] * 3  # the Java SDK v1's file too
     assert child_env["AWS_REGION"] == child_env["AWS_DEFAULT_REGION"] == real_sandbox.region

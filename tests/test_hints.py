@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pyotp
@@ -111,7 +112,7 @@ def test_the_last_resort_warning_suggests_the_path_quoted(tmp_path: Path) -> Non
     state.parent.mkdir()
     write_cached_state(state, "ASIACACHED", "secret", "token", remaining=120)
 
-    result = Cli(state, FakeClock(), {})("assume")  # near real time: 120 s left, no code to renew it
+    result = Cli(state, FakeClock(time.time()), {})("assume")  # 120 s left, no code to renew it
 
     assert result.exit_code == 0, result.output
     warning = next(line for line in result.stderr.splitlines() if "no MFA code to renew it" in line)
@@ -120,7 +121,6 @@ def test_the_last_resort_warning_suggests_the_path_quoted(tmp_path: Path) -> Non
 
 def test_the_endpoints_503_body_suggests_the_path_quoted(tmp_path: Path) -> None:
     """The credentials endpoint, unable to renew a phone device's session, says what to run."""
-    import time
 
     state = tmp_path / SPACED / "state.json"
     state.parent.mkdir()

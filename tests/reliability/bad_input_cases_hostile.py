@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from sts_mfa.credentials import KEPT_SETTINGS
 from sts_mfa.sandbox import Faults
 from sts_mfa.state import write_atomic
 from tests.reliability.bad_input_bench import (
@@ -277,7 +278,7 @@ def both_kept(b: Bench, result: Outcome) -> None:
 
 def nothing_scrubbed_reaches_the_child(b: Bench, result: Outcome) -> None:
     names = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=", result.stdout, flags=re.MULTILINE))
-    leaked = {n for n in names if n.startswith(("AWS_CONTAINER_", "STS_MFA_"))} | (
+    leaked = {n for n in names if n.startswith(("AWS_CONTAINER_", "STS_MFA_")) and n not in KEPT_SETTINGS} | (
         names
         & {
             "AWS_PROFILE",
