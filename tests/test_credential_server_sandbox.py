@@ -183,9 +183,11 @@ def test_a_boto3_loop_under_exec_server_outlives_three_sessions_on_one_code(alic
 
 @pytest.mark.slow
 def test_the_aws_cli_as_the_child_across_expiries(alice: Alice) -> None:
-    """Each `aws` is a new process that fetches from the endpoint; sessions expire in between."""
+    """Each `aws` is a new process that fetches from the endpoint; sessions expire in between
+    (each call waits out a whole session lifetime first, so each needs a session the one before
+    did not have, whatever the machine's speed)."""
     call = f"{shlex.quote(AWS)} sts get-caller-identity --output json"
-    script = f"for i in 1 2 3; do {call} || exit 9; sleep 0.5; done"
+    script = f"for i in 1 2 3; do {call} || exit 9; sleep {LIFETIME + 0.2}; done"
     done = sts_mfa(alice, "exec", "--server", "sandbox-readonly", "--", "sh", "-c", script)
 
     assert done.returncode == 0, done.stderr
