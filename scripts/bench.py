@@ -101,7 +101,7 @@ def user_cache(home: Path) -> Path:
 def cached_state(path: Path, home: Path) -> None:
     """A complete (phone-mode) setup whose cached role session expires in an hour, signed with
     the key of `home`'s private cache, as `sts-mfa` run with HOME=`home` would have written it."""
-    from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, write
+    from sts_mfa.state.document import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, write
 
     now = time.time()
     acct = "111111111111"
@@ -143,7 +143,7 @@ def cached_state(path: Path, home: Path) -> None:
 
 def cached_profile(home: Path) -> dict[str, str]:
     """An MFA profile in its own AWS files, with a role session in the private cache; its env."""
-    from sts_mfa import cache
+    from sts_mfa.files import cache
 
     config, creds, root = home / "profile-config", home / "profile-credentials", home / "cache"
     config.write_text(

@@ -33,8 +33,8 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from sts_mfa.endpoints import normalize
-from sts_mfa.ledger import Entry, Ledger
+from sts_mfa.aws.endpoints import normalize
+from sts_mfa.mfa.ledger import Entry, Ledger
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.sandbox.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
 from tests.support.cli import ERROR_PREFIX, TRACEBACK
@@ -397,9 +397,9 @@ def test_a_profile_whose_source_assumes_a_role_with_mfa_is_refused_at_a_terminal
     no_code_was_sent(alice)
 
 
-# A session made by sts_mfa.aws for an MFA role profile that nothing served: botocore's own prompt.
+# A session made by sts_mfa.aws.clients for an MFA role profile that nothing served: botocore's own prompt.
 UNSERVED = """
-from sts_mfa.aws import Aws, AwsConfig
+from sts_mfa.aws.clients import Aws, AwsConfig
 try:
     Aws(AwsConfig(profile="typed")).admin_sts().get_caller_identity()
 except Exception as e:

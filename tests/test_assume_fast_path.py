@@ -115,7 +115,7 @@ def test_an_impossible_expiry_is_left_to_click(cached: Path, env: dict[str, str]
     """Even when signed: the light path checks the values it hands out."""
     import json
 
-    from sts_mfa import signature
+    from sts_mfa.state import signature
 
     doc = json.loads(cached.read_text())
     doc["session"]["expiration"] = expiration

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from sts_mfa.mfa.refusals import KEY, ROLE, Decision, Failure, Next, Refusal, decide
 from sts_mfa.scenario.mfa_device import enable_refusal
-from sts_mfa.scenario.refusals import KEY, ROLE, Decision, Failure, Next, Refusal, decide
 
 MFA = "MultiFactorAuthentication failed with invalid MFA one time pass code."
 DENIED = "User: arn:aws:iam::1:user/u is not authorized to perform: sts:AssumeRole on resource: r"

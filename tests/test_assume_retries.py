@@ -14,11 +14,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from sts_mfa.aws import Aws, AwsConfig
+from sts_mfa.aws.clients import Aws, AwsConfig
 from sts_mfa.errors import PropagationTimeout
-from sts_mfa.report import RecordingReporter
+from sts_mfa.progress import RecordingReporter
 from sts_mfa.scenario import Context, assume
-from sts_mfa.state import transaction
+from sts_mfa.state.document import transaction
 from tests.support.clock import FakeClock
 from tests.support.state import complete_state, role_arn, write_state
 

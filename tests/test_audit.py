@@ -235,7 +235,7 @@ def test_prove_with_reports_a_wrong_analysis(
 ) -> None:
     """Break the analysis (it calls the open role MFA-only): AWS's answer must expose it."""
     from sts_mfa.audit import classify
-    from sts_mfa.trust import Analysis
+    from sts_mfa.trust.analysis import Analysis
 
     _alice(sb)
     _alice_profile(sb, tmp_path, monkeypatch)

@@ -33,7 +33,7 @@ def _trust(mfa: bool) -> str:
 
 def _iam(sb: Sandbox, names: list[str]) -> Any:
     iam = admin(sb, "iam")
-    iam.meta.events.unregister("after-call.iam", json_decode_policies)  # as sts_mfa.aws does
+    iam.meta.events.unregister("after-call.iam", json_decode_policies)  # as sts_mfa.aws.clients does
     for name in names:
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(True))
     return iam

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from sts_mfa.state import load, write_atomic
+from sts_mfa.state.document import load, write_atomic
 from tests.support.cli import Cli, no_traceback
 
 pytestmark = pytest.mark.moto

@@ -15,9 +15,9 @@ from typing import Any
 import pyotp
 import pytest
 
+from sts_mfa.mfa.totp import step_at
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load, write
-from sts_mfa.totp import step_at
+from sts_mfa.state.document import load, write
 from tests.support.cli import Cli, no_traceback
 from tests.support.sandbox import NOTHING, admin, leftovers
 

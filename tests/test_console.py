@@ -17,7 +17,7 @@ import pytest
 
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.sandbox.federation import console_url, federation_url
-from sts_mfa.state import load, write
+from sts_mfa.state.document import load, write
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.sandbox import admin
 

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load
+from sts_mfa.state.document import load
 from tests.support.cli import Cli
 from tests.support.sandbox import is_clean, residue
 

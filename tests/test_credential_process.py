@@ -33,7 +33,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import parse
+from sts_mfa.state.document import parse
 from tests.support.cli import setup_behind
 from tests.support.env import cache_dir, subprocess_env
 from tests.support.processes import BIN, STS_MFA, run

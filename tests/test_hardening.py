@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load
+from sts_mfa.state.document import load
 from tests.support.cli import Cli
 from tests.support.env import subprocess_env
 from tests.support.processes import run

@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 
-from sts_mfa import inifiles, trust
 from sts_mfa.errors import WouldOverwrite
+from sts_mfa.files import ini as inifiles
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import SCHEMA_VERSION, load
+from sts_mfa.state.document import SCHEMA_VERSION, load
+from sts_mfa.trust import analysis as trust
 from tests.support.cli import Cli
 from tests.support.env import subprocess_env as isolated_env
 from tests.support.sandbox import admin, leftovers

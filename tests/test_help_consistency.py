@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from sts_mfa.cli import cli
 from sts_mfa.cli.lazy import COMMANDS
-from sts_mfa.state import load
+from sts_mfa.state.document import load
 from tests.support.cli import Cli
 from tests.support.env import subprocess_env
 from tests.support.processes import STS_MFA, run

@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sts_mfa import endpoints, inifiles, storage
+from sts_mfa.aws import endpoints
 from sts_mfa.cli.params import FilePath, path_problem
 from sts_mfa.errors import StsMfaError, UsageError
+from sts_mfa.files import ini as inifiles
+from sts_mfa.files import private as storage
 from sts_mfa.text import one_line
 
 SETTINGS = settings(

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sts_mfa import policies, trust
+from sts_mfa.scenario import policies
+from sts_mfa.trust import analysis as trust
 
 USER = "arn:aws:iam::123456789012:user/sts-mfa/u"
 

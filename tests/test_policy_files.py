@@ -20,7 +20,7 @@ import pytest
 from sts_mfa.policy_files import STDIN_NAME, PolicySource, cfn_yaml, cloudformation, terraform
 from sts_mfa.policy_files import read_policy_files as read
 from sts_mfa.policy_files.model import Refused
-from sts_mfa.trust import analyse
+from sts_mfa.trust.analysis import analyse
 from tests.support.policy_files import (
     DATA,
     LOADERS,

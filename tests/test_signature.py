@@ -1,4 +1,4 @@
-"""The signing key and the HMAC of `sts_mfa.signature`: the standard library's answers, a key
+"""The signing key and the HMAC of `sts_mfa.state.signature`: the standard library's answers, a key
 of our own in a private place, and no OpenSSL on the cached-credentials path."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sts_mfa import signature
 from sts_mfa.errors import StateError
+from sts_mfa.state import signature
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)

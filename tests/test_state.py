@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.errors import NotSigned, StateError
-from sts_mfa.state import (
+from sts_mfa.state.document import (
     SCHEMA_VERSION,
     AccessKey,
     Resource,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from sts_mfa import codes, totp
 from sts_mfa.errors import CodeRefused
+from sts_mfa.mfa import codes, totp
 from tests.support.clock import FakeClock
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

@@ -1,4 +1,4 @@
-"""The trust-policy analysis (sts_mfa.trust): the corpus, the rules one by one, and properties.
+"""The trust-policy analysis (sts_mfa.trust.analysis): the corpus, the rules one by one, and properties.
 
 The corpus in tests/trust_corpus/ holds one adversarial trust policy per file with the
 verdict it must get; the tables below pin each rule of docs/trust-analysis.md; the
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sts_mfa.sandbox.policy import KNOWN_OPERATORS, Principal, Request, TrustDecision, evaluate_trust
-from sts_mfa.trust import ASSUME_ACTIONS, Analysis, Finding, WayIn, analyse
+from sts_mfa.trust.analysis import ASSUME_ACTIONS, Analysis, Finding, WayIn, analyse
 from tests.support.corpus import ACCOUNT, CORPUS, OTHER_ACCOUNT, USER, documents, substitute
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"

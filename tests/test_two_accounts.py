@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load
+from sts_mfa.state.document import load
 from tests.support.cli import Cli, no_traceback
 from tests.support.sandbox import NOTHING, admin, leftovers
 

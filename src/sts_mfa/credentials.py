@@ -4,10 +4,10 @@
 credentials (the AWS CLI does not cache `credential_process` output), and
 `exec` runs before every wrapped command. When the state file holds a session
 with more than the refresh margin left, this module answers from it alone:
-json and `sts_mfa.storage`, no boto3, no rich, no lock (the state file is
+json and `sts_mfa.files.private`, no boto3, no rich, no lock (the state file is
 replaced atomically, so a lock-free read is never torn), not even the state
 model; but never from a file whose signature does not check, as the full path
-would not (`sts_mfa.signature`). Anything unexpected sends the caller down the
+would not (`sts_mfa.state.signature`). Anything unexpected sends the caller down the
 full path, which validates the file and says what is wrong.
 """
 
@@ -17,15 +17,15 @@ import json
 import math
 import time
 
-from sts_mfa.signature import is_signed
-from sts_mfa.storage import LATEST_TIME, SCHEMA_VERSION, read_json_object
+from sts_mfa.files.private import LATEST_TIME, SCHEMA_VERSION, read_json_object
+from sts_mfa.state.signature import is_signed
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
     from typing import Any, TypeAlias
 
-    from sts_mfa.state import Session, State
-    from sts_mfa.storage import PathLike
+    from sts_mfa.files.private import PathLike
+    from sts_mfa.state.document import Session, State
 
 FORMATS = ("text", "json", "env", "process")
 DEFAULT_REFRESH_MARGIN = 300.0  # seconds: a cached session with less left is renewed

@@ -3,7 +3,7 @@
 Every expected failure is a `StsMfaError` carrying its exit code (the table in the README);
 the CLI prints `str(error)` as one line on stderr and exits with `error.exit_code`.
 Nothing here imports botocore: translation of botocore's exceptions lives in
-`sts_mfa.aws`, which is the only module that knows about them.
+`sts_mfa.aws.clients`, which is the only module that knows about them.
 """
 
 from __future__ import annotations

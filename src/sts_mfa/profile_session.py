@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa import cache, totp
-from sts_mfa.aws import Aws, Keys, error_code, error_message, translate, translate_errors
+from sts_mfa.aws.clients import Aws, Keys, error_code, error_message, translate, translate_errors
 from sts_mfa.clock import sleep_until
 from sts_mfa.credentials import Cached
 from sts_mfa.errors import AwsError, CodeRefused, CredentialsError, NoCode, StsMfaError
-from sts_mfa.ledger import Entry, Ledger
+from sts_mfa.files import cache
+from sts_mfa.mfa import totp
+from sts_mfa.mfa.ledger import Entry, Ledger
 from sts_mfa.profiles import Profile
-from sts_mfa.report import Reporter
+from sts_mfa.progress import Reporter
 from sts_mfa.session import Obtained, ProfileCodes, Settings, Want, session_doc
 
 if TYPE_CHECKING:

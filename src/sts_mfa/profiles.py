@@ -89,14 +89,14 @@ class Profile:
 
 def files(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
     """The AWS config and credentials files, as botocore finds them."""
-    from sts_mfa.cache import profile_files
+    from sts_mfa.files.cache import profile_files
 
     return profile_files(environ)
 
 
 def _check_files(config: str, creds: str) -> None:
     """Before botocore opens them: a FIFO there would hang it, /dev/zero exhaust it."""
-    from sts_mfa.storage import read_config_text
+    from sts_mfa.files.private import read_config_text
 
     for path in (config, creds):
         read_config_text(path)  # raises StateError for anything but a regular file of sensible size
@@ -233,7 +233,7 @@ def _optional(raw: Mapping[str, Any], key: str) -> str | None:
 def _matching(name: str, raw: Mapping[str, Any], key: str, pattern: re.Pattern[str]) -> str:
     value = str(raw.get(key) or "").strip()
     if not pattern.fullmatch(value):
-        from sts_mfa.endpoints import shown
+        from sts_mfa.aws.endpoints import shown
 
         raise UsageError(f"profile {name}: {key} {shown(value)} is not a valid {key.replace('_', ' ')}")
     return value

@@ -36,7 +36,7 @@ from sts_mfa.errors import CredentialsError, NoCode, StsMfaError
 if TYPE_CHECKING:
     from sts_mfa.clock import Clock
     from sts_mfa.scenario import Context
-    from sts_mfa.state import State, Transaction
+    from sts_mfa.state.document import State, Transaction
 
 LAST_RESORT_SECONDS = 60.0  # a session this close to expiry is not handed out, even as a last resort
 DEFAULT_MFA_SESSION_SECONDS = 43200  # how long one code unlocks a profile's roles (GetSessionToken)

@@ -26,7 +26,7 @@ import pytest
 from click.testing import Result
 
 from sts_mfa.sandbox import Faults, Sandbox
-from sts_mfa.state import write_atomic
+from sts_mfa.state.document import write_atomic
 from tests.support.cli import Cli
 from tests.support.sandbox import admin, is_clean, phone_codes, residue
 from tests.support.state import write_document

@@ -18,7 +18,7 @@ from typing import Any
 
 from sts_mfa.credentials import KEPT_SETTINGS
 from sts_mfa.sandbox import Faults
-from sts_mfa.state import write_atomic
+from sts_mfa.state.document import write_atomic
 from tests.reliability.bad_input_bench import (
     Bench,
     Case,

@@ -12,8 +12,8 @@ import json
 import os
 from pathlib import Path
 
-from sts_mfa import signature
-from sts_mfa.state import load
+from sts_mfa.state import signature
+from sts_mfa.state.document import load
 from tests.reliability.bad_input_bench import Bench, Case, Outcome, software, text, with_session
 
 KEY = signature.KEY_FILE

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sts_mfa import signature
 from sts_mfa.sandbox import Sandbox
+from sts_mfa.state import signature
 from tests.reliability.bad_input_bench import Bench, Case, Outcome, run_case
 from tests.reliability.bad_input_cases import CASES as BASIC_CASES
 from tests.reliability.bad_input_cases_hostile import CASES as HOSTILE_CASES

@@ -32,11 +32,11 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from sts_mfa import scenario
-from sts_mfa.aws import Aws, AwsConfig, Keys
-from sts_mfa.report import RecordingReporter
+from sts_mfa.aws.clients import Aws, AwsConfig, Keys
+from sts_mfa.mfa.totp import code_for_step, step_at
+from sts_mfa.progress import RecordingReporter
 from sts_mfa.sandbox import Faults, Sandbox
-from sts_mfa.state import load, transaction
-from sts_mfa.totp import code_for_step, step_at
+from sts_mfa.state.document import load, transaction
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.clock import FakeClock
 from tests.support.sandbox import is_clean, residue
@@ -369,7 +369,7 @@ def test_retries_only_what_is_safe_to_retry(
     """A call that spends an MFA code is sent once on a 5xx or a timeout (AWS may have consumed the
     code) and retried only when throttled (refused before it was read); every other call is retried
     up to max_attempts on all of these."""
-    monkeypatch.setattr("sts_mfa.aws.READ_TIMEOUT", 0.1)
+    monkeypatch.setattr("sts_mfa.aws.clients.READ_TIMEOUT", 0.1)
     aws = Aws(AwsConfig(region="us-east-1", endpoint_url=server.url, admin_keys=KEYS, max_attempts=ATTEMPTS))
     server.answer = answer
     server.attempts.clear()

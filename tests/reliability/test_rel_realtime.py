@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sts_mfa.sandbox import Faults, Sandbox
-from sts_mfa.state import load
+from sts_mfa.state.document import load
 from tests.support.cli import SETUP_BEHIND, TRACEBACK, Cli
 from tests.support.clock import ShiftedClock
 from tests.support.env import subprocess_env

@@ -19,7 +19,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load
+from sts_mfa.state.document import load
 from tests.support.cli import TRACEBACK, Cli
 from tests.support.leaks import leaked, state_secrets
 

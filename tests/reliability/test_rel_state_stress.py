@@ -3,9 +3,9 @@
 - A writer killed with SIGKILL at random moments, hundreds of times, never leaves a
   torn file: a reader polling all along, and a check after every kill, always find
   a document that parses (and is one that was written whole).
-- Processes doing read-modify-write through `sts_mfa.state.transaction` serialize:
+- Processes doing read-modify-write through `sts_mfa.state.document.transaction` serialize:
   no update is lost, and a killed lock holder never wedges the next writer.
-- `sts_mfa.state.parse` raises nothing but `StateError` on arbitrary text, arbitrary
+- `sts_mfa.state.document.parse` raises nothing but `StateError` on arbitrary text, arbitrary
   JSON and mutations of a valid document (hypothesis), and its messages say what is
   wrong and where. A future schema version is refused by every command, untouched.
 """
@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sts_mfa.errors import StateError
-from sts_mfa.state import (
+from sts_mfa.state.document import (
     SCHEMA_VERSION,
     Session,
     State,
@@ -72,7 +72,7 @@ FORK_SERVER = r"""
 import os, sys, json
 from pathlib import Path
 import filelock, tempfile  # imported before forking: a child must be writing, not importing
-from sts_mfa.state import transaction, write_atomic
+from sts_mfa.state.document import transaction, write_atomic
 
 path, mode, docs_file = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 docs = json.loads(Path(docs_file).read_text())
@@ -212,7 +212,7 @@ def test_sigkilled_transaction_holder_loses_no_committed_update_and_never_wedges
 BUMPER = r"""
 import sys, time
 from pathlib import Path
-from sts_mfa.state import transaction
+from sts_mfa.state.document import transaction
 
 path, n, go = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 while time.time() < go:

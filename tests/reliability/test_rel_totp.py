@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from sts_mfa import scenario
-from sts_mfa.aws import Aws, AwsConfig
-from sts_mfa.report import RecordingReporter
+from sts_mfa.aws.clients import Aws, AwsConfig
+from sts_mfa.mfa.totp import step_at
+from sts_mfa.progress import RecordingReporter
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load, transaction
-from sts_mfa.totp import step_at
+from sts_mfa.state.document import load, transaction
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.clock import FakeClock, ShiftedClock
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sts_mfa import trust
+from sts_mfa.trust import analysis as trust
 from tests.support.corpus import CORPUS, substitute
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sts_mfa.sandbox.policy import Principal, Request, TrustDecision, evaluate_trust
-from sts_mfa.trust import Analysis, analyse
+from sts_mfa.trust.analysis import Analysis, analyse
 from tests.support.aws import (
     Aws,
     Creds,

@@ -24,7 +24,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state import load
+from sts_mfa.state.document import load
 from tests.support.cli import Cli
 from tests.support.clock import T0, FakeClock
 

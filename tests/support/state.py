@@ -1,6 +1,6 @@
 """State files without running a setup: a finished setup's `State`, and what a state file records.
 
-sts-mfa uses only state files it signed (`sts_mfa.signature`), with the key of the cache
+sts-mfa uses only state files it signed (`sts_mfa.state.signature`), with the key of the cache
 directory the command under test will use: in-process, the autouse fixture's
 STS_MFA_CACHE_DIR (the default here); a child made with `subprocess_env(home)` uses
 `cache_dir(home)`, which a test must then pass as `cache_dir`.
@@ -16,10 +16,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sts_mfa import cache, signature
 from sts_mfa.errors import StateError
-from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, dump, load, write
-from sts_mfa.storage import write_atomic
+from sts_mfa.files import cache
+from sts_mfa.files.private import write_atomic
+from sts_mfa.state import signature
+from sts_mfa.state.document import (
+    AccessKey,
+    InlinePolicy,
+    MfaDevice,
+    Resource,
+    Session,
+    State,
+    dump,
+    load,
+    write,
+)
 
 PREFIX = "sts-mfa-0a1b2c3d"
 ACCOUNT = "111111111111"

@@ -1,4 +1,4 @@
-"""Each role's verdict: the trust-policy analysis (`sts_mfa.trust`), plus what the audit knows.
+"""Each role's verdict: the trust-policy analysis (`sts_mfa.trust.analysis`), plus what the audit knows.
 
 The analysis decides `requires-mfa`, `open`, `undecided` or `service` from the
 document alone. The audit adds:
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sts_mfa.audit.reading import NO_DOCUMENT, Account, RoleSeen
-from sts_mfa.trust import Analysis, Finding, analyse
+from sts_mfa.trust.analysis import Analysis, Finding, analyse
 
 Verdict = Literal["requires-mfa", "open", "undecided", "service", "ignored"]
 VERDICTS: tuple[Verdict, ...] = ("open", "undecided", "requires-mfa", "service", "ignored")

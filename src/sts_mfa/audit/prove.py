@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sts_mfa.audit.classify import RoleResult
-from sts_mfa.trust import ASSUME_ROLE, Finding
+from sts_mfa.trust.analysis import ASSUME_ROLE, Finding
 
 SESSION_NAME = "sts-mfa-audit-proof"
 
@@ -37,7 +37,7 @@ def prove(
     """The results with AWS's disagreements applied, and one Proof per role tried."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from sts_mfa.aws import error_code, error_message
+    from sts_mfa.aws.clients import error_code, error_message
 
     wanted = [r for r in results if r.verdict == "requires-mfa"]
     proofs: dict[str, Proof] = {}

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from sts_mfa.audit.classify import RoleResult
 from sts_mfa.audit.report import Report
-from sts_mfa.trust import Finding
+from sts_mfa.trust.analysis import Finding
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 

@@ -103,8 +103,8 @@ def _assume_shape(args: list[str]) -> tuple[str | None, str] | None:
 def _cached_state_session(state: str, environ: Any, endpoint: str | None, now: float, margin: float) -> Any:
     """The state file's cached session, if the file is signed under the key of the cache
     directory the full path would use (where that cannot be known without platformdirs: None)."""
-    from sts_mfa import cache
     from sts_mfa.credentials import read_cached
+    from sts_mfa.files import cache
 
     root = cache.fast_root(environ)
     return read_cached(state, now, margin, endpoint, root) if root else None
@@ -114,7 +114,7 @@ def _cached_profile_session(
     profile: str, environ: Any, endpoint: str | None, now: float, margin: float
 ) -> Any:
     """A profile's cached role session, if its config is unchanged since it was cached."""
-    from sts_mfa import cache
+    from sts_mfa.files import cache
 
     root = cache.fast_root(environ)
     entry = cache.light_profile_entry(root, profile, environ, endpoint) if root else None

@@ -26,17 +26,17 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from sts_mfa.aws import Aws, Keys, ServedProfile
+    from sts_mfa.aws.clients import Aws, Keys, ServedProfile
     from sts_mfa.clock import Clock
     from sts_mfa.errors import StsMfaError
-    from sts_mfa.ledger import Entry
+    from sts_mfa.mfa.ledger import Entry
     from sts_mfa.profile_session import ProfileSessions
     from sts_mfa.profiles import Profile
-    from sts_mfa.report import Reporter
+    from sts_mfa.progress import Reporter
     from sts_mfa.scenario import Context
     from sts_mfa.session import Sessions
     from sts_mfa.session import Settings as ProfileSettings
-    from sts_mfa.state import State, Transaction
+    from sts_mfa.state.document import State, Transaction
 
 FIELDS = (
     "state_file",
@@ -125,7 +125,7 @@ class App:
 
     def cache_root(self) -> str:
         """The private cache directory this run uses (the demo's sandbox has one of its own)."""
-        from sts_mfa import cache
+        from sts_mfa.files import cache
 
         return self.cache_dir or cache.root()
 
@@ -136,7 +136,7 @@ class App:
 
         A malformed AWS_ENDPOINT_URL is a usage error here, before boto3 trips on it.
         """
-        from sts_mfa.endpoints import normalize
+        from sts_mfa.aws.endpoints import normalize
         from sts_mfa.errors import UsageError
 
         if self.endpoint_url:
@@ -158,7 +158,7 @@ class App:
     def _make_aws(
         self, profile: str | None, endpoint: str | None, keys: Keys | None, fallback_region: str | None
     ) -> Aws:
-        from sts_mfa.aws import Aws, AwsConfig
+        from sts_mfa.aws.clients import Aws, AwsConfig
 
         config = AwsConfig(
             profile=profile,
@@ -179,8 +179,8 @@ class App:
         fallback_region: str | None = None,
     ) -> Context:
         """The scenario's context; with a role profile/endpoint, a second Aws for the role's account."""
+        from sts_mfa.aws.waits import DEFAULT_TIMEOUT
         from sts_mfa.scenario import Context
-        from sts_mfa.waits import DEFAULT_TIMEOUT
 
         role_aws = None
         if role_profile or role_endpoint or self.role_admin_keys:
@@ -197,8 +197,8 @@ class App:
         )
 
     def ledger(self, serial: str) -> AbstractContextManager[Entry]:
-        """The device's entry in the ledger every state file and profile shares (see sts_mfa.ledger)."""
-        from sts_mfa.ledger import Ledger
+        """The device's entry in the ledger every state file and profile shares (see sts_mfa.mfa.ledger)."""
+        from sts_mfa.mfa.ledger import Ledger
 
         return Ledger(self.cache_root(), self.effective_endpoint(), serial).held()
 
@@ -248,7 +248,7 @@ class App:
     @staticmethod
     def profile_endpoint(profile: Profile) -> str | None:
         """The profile's endpoint_url (its own, else its source profile's), normalised."""
-        from sts_mfa.endpoints import normalize
+        from sts_mfa.aws.endpoints import normalize
         from sts_mfa.errors import UsageError
 
         if profile.endpoint_url is None:
@@ -268,7 +268,7 @@ class App:
         botocore would prompt, or loop. Any other profile is botocore's (None).
         """
         from sts_mfa import profiles
-        from sts_mfa.aws import Keys, ServedProfile
+        from sts_mfa.aws.clients import Keys, ServedProfile
         from sts_mfa.cli.targets import obtain_from, settings
         from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN
         from sts_mfa.errors import UsageError
@@ -336,7 +336,7 @@ class App:
     def _make_aws_in(
         self, profile: str | None, region: str, endpoint: str | None = None, *, serve: bool = True
     ) -> Aws:
-        from sts_mfa.aws import Aws, AwsConfig
+        from sts_mfa.aws.clients import Aws, AwsConfig
 
         config = AwsConfig(
             profile=profile,
@@ -403,7 +403,7 @@ class App:
     # -- state ---------------------------------------------------------------
 
     def load_state(self) -> State:
-        from sts_mfa.state import load
+        from sts_mfa.state.document import load
 
         state = load(self.state_path, key_dir=self.cache_root())
         if state is None:
@@ -452,7 +452,7 @@ class App:
 
     def check_matches(self, state: State) -> None:
         """Refuse to use a state file against another endpoint than the one it was made on."""
-        from sts_mfa.endpoints import same
+        from sts_mfa.aws.endpoints import same
         from sts_mfa.errors import StateError
 
         current = self.effective_endpoint()
@@ -465,7 +465,7 @@ class App:
 
     @contextmanager
     def transaction(self, *, must_exist: bool = True) -> Iterator[Transaction]:
-        from sts_mfa.state import transaction
+        from sts_mfa.state.document import transaction
 
         def waiting() -> None:
             if not self.quiet:
@@ -489,8 +489,8 @@ def _implicit_profile() -> str | None:
 
 def _code_from_environment() -> str | None:
     """STS_MFA_CODE, checked as --code checks it (the admin side's commands have no --code)."""
-    from sts_mfa.codes import code_problem, normalize_code
     from sts_mfa.errors import UsageError
+    from sts_mfa.mfa.codes import code_problem, normalize_code
 
     value = os.environ.get("STS_MFA_CODE")
     if value is None or value == "":

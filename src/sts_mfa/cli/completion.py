@@ -23,7 +23,7 @@ def aws_profile_names() -> list[str]:
     config = Path(os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")).expanduser()
     creds = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")).expanduser()
     from sts_mfa.errors import StsMfaError
-    from sts_mfa.storage import read_config_text
+    from sts_mfa.files.private import read_config_text
 
     for path, is_config in ((config, True), (creds, False)):
         parser = configparser.RawConfigParser()

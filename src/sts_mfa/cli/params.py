@@ -26,7 +26,7 @@ class MfaCode(click.ParamType):  # type: ignore[type-arg]  # generic only in new
         text = str(value).strip()
         if self.allow_stdin and text == "-":
             return "-"
-        from sts_mfa.codes import code_problem, normalize_code  # not loaded for --help
+        from sts_mfa.mfa.codes import code_problem, normalize_code  # not loaded for --help
 
         problem = code_problem(text)
         if problem is not None:
@@ -48,7 +48,7 @@ def read_code_from_stdin(stream: Any) -> str:
         line = stream.readline(64)  # a code is 6 digits: never read (or echo) more than a line's worth
     except (OSError, ValueError) as e:
         raise NoCode(f"--code -: cannot read standard input: {e}") from None
-    from sts_mfa.codes import code_problem, normalize_code
+    from sts_mfa.mfa.codes import code_problem, normalize_code
 
     problem = code_problem(line.strip())
     if problem is not None:
@@ -57,12 +57,12 @@ def read_code_from_stdin(stream: Any) -> str:
 
 
 class EndpointUrl(click.ParamType):  # type: ignore[type-arg]
-    """An http(s) endpoint URL, normalised (see `sts_mfa.endpoints`)."""
+    """An http(s) endpoint URL, normalised (see `sts_mfa.aws.endpoints`)."""
 
     name = "url"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from sts_mfa.endpoints import normalize
+        from sts_mfa.aws.endpoints import normalize
         from sts_mfa.errors import UsageError
 
         try:
@@ -121,7 +121,7 @@ class FilePath(click.Path):
 
 def _shown(text: str) -> str:
     """`text` as an error may show it (imported only then: urllib.parse costs ~4 ms at every TAB)."""
-    from sts_mfa.endpoints import shown
+    from sts_mfa.aws.endpoints import shown
 
     return shown(text)
 

@@ -1,6 +1,6 @@
 """Policy documents shown as the lesson they are: highlighted JSON with what matters marked.
 
-`lesson(state)` is the three documents `setup` creates (`sts_mfa.policies` builds
+`lesson(state)` is the three documents `setup` creates (`sts_mfa.scenario.policies` builds
 them), each with one line on what it does; `show` prints one document with a gutter
 that marks the MFA condition (`MFA ▶`) and, for a trust policy that was analysed,
 every line of each statement behind a finding (`open ▌`, `undecided ▌`). The marks
@@ -28,8 +28,8 @@ from sts_mfa.text import one_line
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sts_mfa.state import State
-    from sts_mfa.trust import Finding
+    from sts_mfa.state.document import State
+    from sts_mfa.trust.analysis import Finding
 
 MFA_KEY = "aws:multifactorauth"
 _MARK_STYLE = {"MFA": "bold green", "open": "bold red", "undecided": "bold yellow", "service": "cyan"}
@@ -44,7 +44,7 @@ class Shown:
 
 def lesson(state: State) -> list[Shown]:
     """The three documents setup created, as it created them."""
-    from sts_mfa import policies
+    from sts_mfa.scenario import policies
 
     user = state.user.arn if state.user and state.user.arn else "(the user)"
     role = state.role.arn if state.role and state.role.arn else "(the role)"
@@ -173,7 +173,7 @@ def _indented(
 
 def _parsed(document: object) -> Mapping[object, object] | None:
     """The document as the analysis reads it (so statements are numbered alike), if it is one."""
-    from sts_mfa.trust import load_document
+    from sts_mfa.trust.analysis import load_document
 
     loaded = load_document(document)
     return loaded if isinstance(loaded, Mapping) else None

@@ -11,9 +11,10 @@ from sts_mfa.credentials import iso8601
 
 
 def describe(name: str, now: float, requested_endpoint: str | None) -> dict[str, Any]:
-    from sts_mfa import cache, profiles
+    from sts_mfa import profiles
     from sts_mfa.cli.app import App
-    from sts_mfa.ledger import Ledger
+    from sts_mfa.files import cache
+    from sts_mfa.mfa.ledger import Ledger
 
     profile = profiles.load(name)
     root = cache.ensure(cache.root())
@@ -56,7 +57,7 @@ def _mfa_sessions(root: str, serial: str, endpoint: str | None, now: float) -> l
     the roles it serves."""
     import os
 
-    from sts_mfa import cache
+    from sts_mfa.files import cache
 
     found = []
     for entry_file in sorted(os.listdir(root)):

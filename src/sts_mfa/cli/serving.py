@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sts_mfa.report import NullReporter
+from sts_mfa.progress import NullReporter
 from sts_mfa.session import Want
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def _first_and_renew(
 
 
 def _state_region(app: App) -> str | None:
-    from sts_mfa.state import load
+    from sts_mfa.state.document import load
 
     state = load(app.state_path, key_dir=app.cache_root())
     return state.region if state is not None else None

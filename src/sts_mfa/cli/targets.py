@@ -59,9 +59,9 @@ def profile_codes(app: App, profile: Profile, code: str | None, *, admin: bool =
 
     `admin`: the profile gives another command its credentials (`--profile` and the like),
     which has no --code of its own: the error without a code says what to do instead."""
-    from sts_mfa import mfa_process
     from sts_mfa.cli.code_sources import given_code, terminal_prompt
     from sts_mfa.errors import NoCode
+    from sts_mfa.mfa import process as mfa_process
     from sts_mfa.session import ProfileCodes
 
     command = profile.mfa_process

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import click
 
-from sts_mfa.codes import code_problem, normalize_code
+from sts_mfa.mfa.codes import code_problem, normalize_code
 
 TRIES = 3
 

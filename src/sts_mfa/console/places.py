@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlencode, urlsplit
 
-from sts_mfa.endpoints import endpoint_problem, normalize, shown
+from sts_mfa.aws.endpoints import endpoint_problem, normalize, shown
 from sts_mfa.errors import UsageError
 
 FEDERATION_ENV = "STS_MFA_FEDERATION_URL"

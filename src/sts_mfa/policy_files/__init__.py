@@ -26,7 +26,7 @@ from sts_mfa.policy_files.model import STDIN_NAME, PolicyFileError, PolicySource
 from sts_mfa.policy_files.source import decode, read_path, read_stream
 from sts_mfa.policy_files.syntax import parse
 
-TYPE_CHECKING = False  # not typing's: see sts_mfa.storage
+TYPE_CHECKING = False  # not typing's: see sts_mfa.files.private
 if TYPE_CHECKING:
     from typing import BinaryIO
 

@@ -14,10 +14,10 @@ import errno
 import os
 import stat
 
+from sts_mfa.files.private import kind_of
 from sts_mfa.policy_files.model import Refused
-from sts_mfa.storage import kind_of
 
-TYPE_CHECKING = False  # not typing's: see sts_mfa.storage
+TYPE_CHECKING = False  # not typing's: see sts_mfa.files.private
 if TYPE_CHECKING:
     from typing import BinaryIO
 

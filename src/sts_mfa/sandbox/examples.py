@@ -20,7 +20,7 @@ Then it writes, in DIR (created 0700 if missing): `config` with profiles
 under `sandbox-alice`, and `alice.seed`, the device's seed, which the
 `mfa_process` command (`python -m sts_mfa.sandbox.totp_code`) turns into the
 current code. All three are 0600. An existing file is refused unless `merge`, and a
-merge replaces only these sections, keeping every other byte (`sts_mfa.inifiles`).
+merge replaces only these sections, keeping every other byte (`sts_mfa.files.ini`).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class ExampleFiles:
         """Before anything starts: refuse a DIR that is not a directory, and existing
         files unless `merge` (symlinks and files of others always)."""
         from sts_mfa.errors import UsageError
-        from sts_mfa.inifiles import check_writable
+        from sts_mfa.files.ini import check_writable
 
         if not self.directory.exists():
             return  # it will be created (0700), empty
@@ -177,8 +177,8 @@ def write_files(
     The config first: merging into a file of someone's is what is likeliest to be
     refused (`inifiles.write_sections` proves the merge changes nothing else), and
     then nothing at all has been written."""
-    from sts_mfa.inifiles import section, write_sections
-    from sts_mfa.storage import write_atomic
+    from sts_mfa.files.ini import section, write_sections
+    from sts_mfa.files.private import write_atomic
 
     if not files.directory.exists():
         files.directory.mkdir(mode=0o700, parents=True)

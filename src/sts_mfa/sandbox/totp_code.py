@@ -18,7 +18,7 @@ def current_code(seed_path: str) -> str:
     import pyotp
 
     from sts_mfa.errors import StateError
-    from sts_mfa.storage import read_text
+    from sts_mfa.files.private import read_text
 
     text = read_text(seed_path, "seed file", private=True)
     if text is None:

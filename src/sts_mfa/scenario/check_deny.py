@@ -1,6 +1,6 @@
 """`check-deny`: AssumeRole with the user's long-term key and no MFA, then the trust policy analysed.
 
-A refusal proves the point only together with `sts_mfa.trust`'s verdict that every
+A refusal proves the point only together with `sts_mfa.trust.analysis`'s verdict that every
 way into the role requires MFA (see docs/trust-analysis.md).
 """
 
@@ -11,14 +11,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa import trust
-from sts_mfa.aws import error_code, error_message, translate
+from sts_mfa.aws.clients import error_code, error_message, translate
+from sts_mfa.aws.waits import NotReady, poll
 from sts_mfa.errors import StateError
+from sts_mfa.mfa.refusals import PROPAGATING_KEY
 from sts_mfa.scenario.context import Context, gone, require_setup, stale_key_error, user_keys
-from sts_mfa.scenario.refusals import PROPAGATING_KEY
-from sts_mfa.state import State
-from sts_mfa.trust import Analysis
-from sts_mfa.waits import NotReady, poll
+from sts_mfa.state.document import State
+from sts_mfa.trust import analysis as trust
+from sts_mfa.trust.analysis import Analysis
 
 
 @dataclass

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa import trust
-from sts_mfa.aws import Aws, Keys, error_code, error_message, translate
-from sts_mfa.trust import Analysis
+from sts_mfa.aws.clients import Aws, Keys, error_code, error_message, translate
+from sts_mfa.trust import analysis as trust
+from sts_mfa.trust.analysis import Analysis
 
 if TYPE_CHECKING:
     from sts_mfa.credentials import AnySession

@@ -1,7 +1,7 @@
 """What every step is given (clients, clock, reporter) and the small rules they share.
 
-The tool's marks and the "is this ours" rule are in `sts_mfa.marks`; the state
-model is in `sts_mfa.state`. Here: the `Context` a step runs in, the ARNs the
+The tool's marks and the "is this ours" rule are in `sts_mfa.state.marks`; the state
+model is in `sts_mfa.state.document`. Here: the `Context` a step runs in, the ARNs the
 steps build, the keys they sign with, and the checks several steps make.
 """
 
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws import Aws, Keys, error_code
+from sts_mfa.aws.clients import Aws, Keys, error_code
+from sts_mfa.aws.waits import DEFAULT_TIMEOUT
 from sts_mfa.clock import Clock, sleep_until
 from sts_mfa.errors import StateError
-from sts_mfa.ledger import Entry
-from sts_mfa.marks import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
-from sts_mfa.report import Reporter
-from sts_mfa.state import State
-from sts_mfa.waits import DEFAULT_TIMEOUT
+from sts_mfa.mfa.ledger import Entry
+from sts_mfa.progress import Reporter
+from sts_mfa.state.document import State
+from sts_mfa.state.marks import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import TagTypeDef
@@ -41,7 +41,7 @@ class Context:
     wait_timeout: float = DEFAULT_TIMEOUT
     role_aws: Aws | None = None  # the resource side, when the role lives in another account
     # The per-device ledger of TOTP steps shared with every other state file and profile
-    # (see sts_mfa.ledger); without one, only the state file's own record counts.
+    # (see sts_mfa.mfa.ledger); without one, only the state file's own record counts.
     ledger: Callable[[str], AbstractContextManager[Entry]] | None = None
 
     @property

@@ -14,11 +14,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws import error_code, error_message
+from sts_mfa.aws.clients import error_code, error_message
 from sts_mfa.errors import AwsError
-from sts_mfa.marks import is_ours, split_arn
-from sts_mfa.report import Reporter
+from sts_mfa.progress import Reporter
 from sts_mfa.scenario.context import gone
+from sts_mfa.state.marks import is_ours, split_arn
 
 
 def tolerate_gone(call: Callable[..., Any], **kwargs: Any) -> None:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws import CREDENTIAL_ERROR_CODES, error_code, error_message, translate
+from sts_mfa.aws.clients import CREDENTIAL_ERROR_CODES, error_code, error_message, translate
+from sts_mfa.aws.waits import NotReady, poll
 from sts_mfa.errors import CredentialsError
 from sts_mfa.scenario.context import Context, session_keys
-from sts_mfa.state import State
-from sts_mfa.waits import NotReady, poll
+from sts_mfa.state.document import State
 
 if TYPE_CHECKING:
     from sts_mfa.credentials import AnySession

@@ -13,12 +13,12 @@ from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
-from sts_mfa import totp
-from sts_mfa.aws import error_code, error_message
+from sts_mfa.aws.clients import error_code, error_message
 from sts_mfa.errors import CodeRefused, StateError
-from sts_mfa.marks import Names
+from sts_mfa.mfa import totp
 from sts_mfa.scenario.context import Context, mfa_serial, tags
-from sts_mfa.state import MfaDevice, MfaMode, State, Transaction
+from sts_mfa.state.document import MfaDevice, MfaMode, State, Transaction
+from sts_mfa.state.marks import Names
 
 
 class PhoneUI(Protocol):
@@ -111,7 +111,7 @@ def _plan_codes(
         ctx.report.info(f"Software token: codes for time-steps {step - 1} and {step}")
         return EnableCodes(first, second, step)
     assert phone is not None and state.user is not None
-    from sts_mfa.qr import label, otpauth_uri
+    from sts_mfa.mfa.qr import label, otpauth_uri
 
     phone.show(otpauth_uri(state.seed, label(state.user.name, state.account)), serial)
     txn.save()  # show() may have recorded a QR code PNG to remove later

@@ -14,10 +14,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa import policies
-from sts_mfa.aws import error_code, error_message, translate_errors
+from sts_mfa.aws.clients import error_code, error_message, translate_errors
+from sts_mfa.aws.waits import NotReady, poll
 from sts_mfa.errors import StateError, UsageError
-from sts_mfa.marks import IAM_PATH, Names, new_prefix
+from sts_mfa.scenario import policies
 from sts_mfa.scenario.context import (
     DEFAULT_DURATION,
     Context,
@@ -28,8 +28,8 @@ from sts_mfa.scenario.context import (
     user_keys,
 )
 from sts_mfa.scenario.mfa_device import PhoneUI, ensure_device
-from sts_mfa.state import AccessKey, InlinePolicy, MfaMode, Resource, State, Transaction
-from sts_mfa.waits import NotReady, poll
+from sts_mfa.state.document import AccessKey, InlinePolicy, MfaMode, Resource, State, Transaction
+from sts_mfa.state.marks import IAM_PATH, Names, new_prefix
 
 
 @dataclass

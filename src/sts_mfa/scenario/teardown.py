@@ -1,7 +1,7 @@
 """`teardown`: delete everything the state records, in AWS's order, never what is not the tool's.
 
 A state file is input: before anything is deleted, every recorded user, role and
-policy that exists is checked for the tool's three marks (see `sts_mfa.marks`),
+policy that exists is checked for the tool's three marks (see `sts_mfa.state.marks`),
 and the whole teardown is refused if one lacks any.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws import translate_errors
+from sts_mfa.aws.clients import translate_errors
 from sts_mfa.errors import StateError
-from sts_mfa.marks import missing_marks
 from sts_mfa.scenario.context import Context, check_account, gone, mfa_serial, policy_arn
 from sts_mfa.scenario.iam_delete import delete_policy, delete_role, delete_user_tree, delete_virtual_device
-from sts_mfa.state import State, Transaction
+from sts_mfa.state.document import State, Transaction
+from sts_mfa.state.marks import missing_marks
 
 
 @dataclass
@@ -83,7 +83,7 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
                 state.policy = None
                 txn.save()
     if qr_png is not None:  # a QR code PNG from an unfinished phone setup: it holds the seed
-        from sts_mfa.qr import remove_if_ours
+        from sts_mfa.mfa.qr import remove_if_ours
 
         result.qr_png = remove_if_ours(*qr_png)
         ctx.report.info(result.qr_png)
@@ -94,7 +94,7 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
 def _qr_png_to_remove(state: State) -> tuple[str, bytes | None] | None:
     if not state.qr_png:
         return None
-    from sts_mfa.qr import expected_png
+    from sts_mfa.mfa.qr import expected_png
 
     return state.qr_png, expected_png(state.seed, state.user.name if state.user else None, state.account)
 

@@ -30,9 +30,9 @@ import secrets
 import stat
 from dataclasses import dataclass
 
-from sts_mfa import cache
 from sts_mfa.errors import StateError
-from sts_mfa.storage import read_text, write_new
+from sts_mfa.files import cache
+from sts_mfa.files.private import read_text, write_new
 
 WHAT = "token file"
 FILE_NAME = re.compile(r"endpoint-(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{16}\.token")

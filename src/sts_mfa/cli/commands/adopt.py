@@ -34,7 +34,7 @@ def adopt(app: App) -> None:
     cached role session in it is discarded (a session sts-mfa did not obtain is
     someone else's credentials), and it is written as the current schema version.
     """
-    from sts_mfa.state import adopt as sign_it
+    from sts_mfa.state.document import adopt as sign_it
 
     adopted = sign_it(app.state_path, key_dir=app.cache_root())
     state = adopted.state

@@ -165,7 +165,7 @@ def _prover(app: App, profile: str) -> Any:
     An MFA session (GetSessionToken, or a role profile with mfa_serial) gets into every
     role that requires MFA: each would come out "open", AWS said to let it in WITHOUT MFA.
     """
-    from sts_mfa.aws import translate_errors
+    from sts_mfa.aws.clients import translate_errors
     from sts_mfa.errors import CredentialsError, UsageError
 
     aws = app.policy_reader(profile)
@@ -195,7 +195,7 @@ def _prover(app: App, profile: str) -> Any:
 
 def _prove(app: App, report: Report, profile: str, sts: Any) -> None:
     from sts_mfa.audit.prove import prove
-    from sts_mfa.aws import translate_errors
+    from sts_mfa.aws.clients import translate_errors
 
     with translate_errors(f"--prove-with {profile}: GetCallerIdentity"):
         who = str(sts.get_caller_identity().get("Arn", profile))

@@ -16,7 +16,7 @@ from sts_mfa.errors import RoleExposed
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sts_mfa.trust import Analysis
+    from sts_mfa.trust.analysis import Analysis
 
 
 @click.command(

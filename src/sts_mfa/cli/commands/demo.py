@@ -136,7 +136,7 @@ def demo(app: App, use_aws: bool, svg: Path | None, two_accounts: bool) -> None:
     )
     _print_summary(app, summary_console, run, summary)
     if svg is not None:
-        from sts_mfa.storage import write_new
+        from sts_mfa.files.private import write_new
 
         write_new(svg, console.export_svg(title="sts-mfa demo").encode("utf-8"), what="--svg")
     if summary.get("error"):
@@ -159,7 +159,7 @@ def _start_sandbox(console: Any) -> Any:
 
 def _bind_to(app: App, sandbox: Any, console: Any, *, two_accounts: bool) -> App:
     """An App for the sandbox: its endpoint, region and admin keys (the caller's App is not changed)."""
-    from sts_mfa.aws import Keys
+    from sts_mfa.aws.clients import Keys
     from sts_mfa.cli.output import safe as escape
 
     admin = sandbox.accounts[0]
@@ -300,7 +300,7 @@ def _keep_state(app: App) -> Path:
     (`sts-mfa-demo-state.json`, then `-2`, `-3`, ...).
     """
     from sts_mfa.errors import WouldOverwrite
-    from sts_mfa.storage import read_text, write_new
+    from sts_mfa.files.private import read_text, write_new
 
     data = (read_text(app.state_path) or "").encode("utf-8")
     for n in range(1, 1000):

@@ -214,7 +214,7 @@ def _check_files(
         )
     examples = None
     if credentials_file is not None:
-        from sts_mfa.inifiles import check_writable
+        from sts_mfa.files.ini import check_writable
 
         credentials_file = str(Path(credentials_file).absolute())
         check_writable(credentials_file, merge_into=merge, what="--credentials-file")
@@ -287,7 +287,7 @@ def _write_files(
 
 def _write_profiles(path: str, sb: Any, *, merge: bool) -> None:
     """One credentials profile per sandbox account (they hold keys: 0600), merged or new."""
-    from sts_mfa.inifiles import section, write_sections
+    from sts_mfa.files.ini import section, write_sections
 
     sections = {
         name: section(

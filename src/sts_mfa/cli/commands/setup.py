@@ -13,7 +13,7 @@ from sts_mfa.cli.options import json_option
 from sts_mfa.cli.params import ENDPOINT_URL, MFA_CODE, FilePath, FiniteFloatRange
 from sts_mfa.cli.terminal import stderr_is_terminal, stdin_is_terminal
 from sts_mfa.errors import UsageError, WouldOverwrite
-from sts_mfa.state import MfaMode, State, Transaction
+from sts_mfa.state.document import MfaMode, State, Transaction
 
 SEED_ON_DISK_NOTICE = (
     "Software token: the MFA device's seed is kept in the state file {path} (mode 0600). "
@@ -36,7 +36,7 @@ class TerminalPhone:
     def show(self, uri: str, serial: str) -> None:
         if self.given is not None:
             return  # the QR code was shown by the run that created the device
-        from sts_mfa import qr
+        from sts_mfa.mfa import qr
 
         shown = False
         state = self.txn.state
@@ -81,7 +81,7 @@ class TerminalPhone:
     def done(self) -> None:
         state = self.txn.state
         if state is not None and state.qr_png:
-            from sts_mfa import qr
+            from sts_mfa.mfa import qr
 
             mine = qr.expected_png(state.seed, state.user.name if state.user else None, state.account)
             click.echo(qr.remove_if_ours(state.qr_png, mine), err=True)
@@ -201,7 +201,7 @@ def setup(
 
 def _refuse_someone_elses_png(qr_png: Path, state: State | None) -> None:
     """An existing file at --qr-png is refused, unless it is the PNG this setup recorded writing."""
-    from sts_mfa import qr
+    from sts_mfa.mfa import qr
 
     path = qr.absolute(qr_png)
     if os.path.lexists(path) and (state is None or state.qr_png != path):

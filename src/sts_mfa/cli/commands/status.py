@@ -13,8 +13,8 @@ from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import json_option
 from sts_mfa.credentials import iso8601
 from sts_mfa.errors import StsMfaError
-from sts_mfa.state import RESOURCE_KINDS, State, read
-from sts_mfa.totp import step_start
+from sts_mfa.mfa.totp import step_start
+from sts_mfa.state.document import RESOURCE_KINDS, State, read
 
 if TYPE_CHECKING:
     from rich.console import Console

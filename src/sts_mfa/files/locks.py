@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from sts_mfa.errors import StateError
-from sts_mfa.storage import check_path, os_problem
+from sts_mfa.files.private import check_path, os_problem
 
 # assume may hold a lock through a TOTP window and a propagation wait, setup through a
 # person typing two codes, a profile through a person answering a prompt: wait long

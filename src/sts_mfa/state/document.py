@@ -19,7 +19,7 @@ Guarantees:
   with a message naming the field and what is wrong; a newer schema version
   is refused; older ones are migrated (for `adopt`: they are unsigned).
 - **Signed**: every write carries an HMAC of the content under this user's key
-  (`sts_mfa.signature`), and a file without a good one is used for nothing until
+  (`sts_mfa.state.signature`), and a file without a good one is used for nothing until
   `sts-mfa adopt` signs it: owner and mode cannot tell a planted file from ours.
 
 This module imports neither boto3 nor rich: the cached-credentials path
@@ -35,13 +35,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sts_mfa import TOOL_NAME, cache, signature
+from sts_mfa import TOOL_NAME
 from sts_mfa.credentials import usable
 from sts_mfa.errors import NotSigned, StateError
-from sts_mfa.locks import LOCK_TIMEOUT_SECONDS
+from sts_mfa.files import cache
+from sts_mfa.files.locks import LOCK_TIMEOUT_SECONDS
 
 # The file I/O lives in storage (light, for the cached-credentials path).
-from sts_mfa.storage import (
+from sts_mfa.files.private import (
     SCHEMA_VERSION,
     check_path,
     os_problem,
@@ -49,6 +50,7 @@ from sts_mfa.storage import (
     remove_stale_temp_files,
     write_atomic,
 )
+from sts_mfa.state import signature
 
 __all__ = ["SCHEMA_VERSION", "remove_stale_temp_files", "write_atomic"]
 
@@ -227,8 +229,8 @@ class State:
 
 
 def parse(text: str, *, source: str = "state file") -> State:
-    """Parse and validate a state document (see `sts_mfa.schema`); its signature is not checked."""
-    from sts_mfa import schema
+    """Parse and validate a state document (see `sts_mfa.state.schema`); its signature is not checked."""
+    from sts_mfa.state import schema
 
     return schema.parse(text, source=source)
 
@@ -260,7 +262,7 @@ def read(path: Path, *, key_dir: str | None = None) -> Read | None:
     and only a valid document is judged by its signature (under the key in `key_dir`, the
     private cache directory; None: this run's, `cache.root()`).
     """
-    from sts_mfa import schema
+    from sts_mfa.state import schema
 
     text = read_text(path)
     if text is None:
@@ -332,7 +334,7 @@ def locked(
     path: Path, *, timeout: float = LOCK_TIMEOUT_SECONDS, on_wait: Callable[[], None] | None = None
 ) -> Iterator[None]:
     """Hold the state file's lock (its directory and path checked first); stale temp files go."""
-    from sts_mfa.locks import held
+    from sts_mfa.files.locks import held
 
     try:
         parent_is_dir = path.parent.is_dir()

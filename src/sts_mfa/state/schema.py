@@ -3,8 +3,9 @@
 A document that is not what this version wrote is refused with a message naming
 the field and what is wrong (`user.name: expected ...`); a newer schema version is
 refused with "upgrade sts-mfa"; older ones are migrated in memory (only `sts-mfa adopt`
-uses one: they are unsigned, see `sts_mfa.signature`). Every name and ARN must follow from the state's own
-prefix, so an edited state cannot point `teardown` at someone else's resources.
+uses one: they are unsigned, see `sts_mfa.state.signature`). Every name and ARN must follow
+from the state's own prefix, so an edited state cannot point `teardown` at someone else's
+resources.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from typing import Any
 
 from sts_mfa import TOOL_NAME
 from sts_mfa.errors import StateError
-from sts_mfa.marks import IAM_PATH, PREFIX_PATTERN, Names, split_arn
-from sts_mfa.signature import FIELD
-from sts_mfa.state import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, TotpRecord
-from sts_mfa.storage import LATEST_TIME, SCHEMA_VERSION
+from sts_mfa.files.private import LATEST_TIME, SCHEMA_VERSION
+from sts_mfa.state.document import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, TotpRecord
+from sts_mfa.state.marks import IAM_PATH, PREFIX_PATTERN, Names, split_arn
+from sts_mfa.state.signature import FIELD
 
 
 class _Invalid(Exception):
@@ -86,7 +87,7 @@ MODES = ("phone", "software")
 
 def _shown(value: object) -> str:
     """A value from the file, for a message: repr'd and cut short."""
-    from sts_mfa.endpoints import shown
+    from sts_mfa.aws.endpoints import shown
 
     if isinstance(value, str):
         return shown(value)
@@ -219,7 +220,7 @@ def _check_files_and_keys(state: State) -> None:
     for key in ("endpoint", "role_endpoint"):
         value = getattr(state, key)
         if value is not None:
-            from sts_mfa.endpoints import endpoint_problem, shown
+            from sts_mfa.aws.endpoints import endpoint_problem, shown
 
             problem = endpoint_problem(value)
             if problem is not None:
@@ -262,7 +263,7 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 4 files are signed (`sts_mfa.signature`); the model is unchanged.
+    """Version 4 files are signed (`sts_mfa.state.signature`); the model is unchanged.
 
     An older file is unsigned, so `state.load` refuses it whatever this migration does:
     it is read (and rewritten as version 4, signed) only by `sts-mfa adopt`.

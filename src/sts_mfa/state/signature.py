@@ -4,7 +4,7 @@ A state file is a credential source (an access key, a cached role session), and 
 mode cannot say who wrote it: a 0600 file from a tarball or a `git clone` is the user's own
 by both. So every state file sts-mfa writes carries, in its top-level `signature` field, an
 HMAC-SHA256 of its content under a key only this user's sts-mfa reads: 32 random bytes in
-`state-signing.key` in the private cache directory (`sts_mfa.cache`, 0700; the key 0600,
+`state-signing.key` in the private cache directory (`sts_mfa.files.cache`, 0700; the key 0600,
 made once, never replaced). A state file whose signature does not check (none, another
 key's, or content changed since) is used for nothing until `sts-mfa adopt` signs it.
 
@@ -24,9 +24,9 @@ import json
 import os
 from _operator import _compare_digest  # hmac.compare_digest without importing hmac (OpenSSL)
 
-from sts_mfa import cache
 from sts_mfa.errors import StateError
-from sts_mfa.storage import os_problem, read_text
+from sts_mfa.files import cache
+from sts_mfa.files.private import os_problem, read_text
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:

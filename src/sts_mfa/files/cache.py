@@ -20,7 +20,7 @@ import sys
 from contextlib import contextmanager
 
 from sts_mfa.errors import StateError
-from sts_mfa.storage import os_problem, read_json_object, write_atomic
+from sts_mfa.files.private import os_problem, read_json_object, write_atomic
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def remove_entry(path: str) -> None:
 @contextmanager
 def locked(path: str, what: str, on_wait: Any = None) -> Iterator[None]:
     """Hold the entry's lock (`<entry>.lock`) while it is read, renewed and written."""
-    from sts_mfa.locks import held
+    from sts_mfa.files.locks import held
 
     with held(path, what=what, on_wait=on_wait):
         yield

@@ -73,7 +73,7 @@ def write_png(uri: str, path: str, *, replace: bytes | None = None) -> str:
     Never overwrites a file, except the PNG an earlier run wrote there (`replace`: the
     bytes it wrote), which is replaced only while it is still exactly that file.
     """
-    from sts_mfa.storage import write_new
+    from sts_mfa.files.private import write_new
 
     if replace is not None and os.path.lexists(path):
         remove_if_ours(path, replace)

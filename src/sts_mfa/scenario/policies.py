@@ -1,6 +1,6 @@
 """Every policy document the tool writes, built in one place.
 
-Reading a trust policy (does every way in require MFA?) is `sts_mfa.trust`'s job.
+Reading a trust policy (does every way in require MFA?) is `sts_mfa.trust.analysis`'s job.
 """
 
 from __future__ import annotations

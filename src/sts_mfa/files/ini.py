@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 
 from sts_mfa.errors import StateError, WouldOverwrite
-from sts_mfa.storage import PathLike, check_path, read_text, write_atomic
+from sts_mfa.files.private import PathLike, check_path, read_text, write_atomic
 
 # What configparser (and so botocore) reads: lines split as a file opened in text mode
 # splits them (\n, \r\n or \r, never a form feed or U+2028), and its section header rule.

@@ -21,8 +21,8 @@ import subprocess
 import time
 from collections.abc import Mapping
 
-from sts_mfa.codes import code_problem, normalize_code
 from sts_mfa.errors import CredentialsError, UsageError
+from sts_mfa.mfa.codes import code_problem, normalize_code
 from sts_mfa.text import one_line
 
 DEFAULT_TIMEOUT = 60.0  # a person may have to touch a key or approve a push

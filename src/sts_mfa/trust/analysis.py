@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import unquote
 
-from sts_mfa.trust_conditions import Block, Context, Outcome, parse_block, text_of
+from sts_mfa.trust.conditions import Block, Context, Outcome, parse_block, text_of
 
 Verdict = Literal["requires-mfa", "open", "undecided", "service"]
 # "certificate": IAM Roles Anywhere, which hands the role to holders of a trusted X.509

@@ -1,6 +1,6 @@
 """Reading and writing the tool's private files: regular, owned, private, atomic, never torn.
 
-Kept apart from the state model (`sts_mfa.state`) so that the cached-credentials
+Kept apart from the state model (`sts_mfa.state.document`) so that the cached-credentials
 path can read the file without building the model: it runs every time another
 program asks for credentials, and start-up time is what it costs.
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 else:
     PathLike = object  # only annotations name it, and they are never evaluated
 
-SCHEMA_VERSION = 4  # 4: signed (sts_mfa.signature); older files are used only once adopted
+SCHEMA_VERSION = 4  # 4: signed (sts_mfa.state.signature); older files are used only once adopted
 LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z: the last second datetime (and so ISO 8601) can show
 # A state file is a few kilobytes; anything this big is not one (and is not read whole).
 MAX_FILE_BYTES = 1 << 20

@@ -3,7 +3,7 @@
 AWS accepts each 30-second step's code once per device. State files and profiles on
 one device, run by any number of processes at once, must therefore never send the
 same step: every caller reserves its step here, under the device's lock, before the
-code can reach AWS. The ledger lives in the private cache (`sts_mfa.cache`), one
+code can reach AWS. The ledger lives in the private cache (`sts_mfa.files.cache`), one
 entry per (endpoint, serial), and remembers:
 
 - `last_step`: the last time-step reserved or known to be spent;
@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sts_mfa import cache
-from sts_mfa.totp import step_at
+from sts_mfa.files import cache
+from sts_mfa.mfa.totp import step_at
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""mfa: see the package's modules."""

@@ -1,0 +1,1 @@
+"""trust: see the package's modules."""
