@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.cli import cached_answer
-from sts_mfa.credentials import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS
 from sts_mfa.sandbox import Sandbox
+from sts_mfa.session.handoff import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS
 from sts_mfa.state.document import Session, write_atomic
 from tests.support.cli import Cli
 from tests.support.clock import FakeClock

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from sts_mfa.credentials import KEPT_SETTINGS
 from sts_mfa.sandbox import Sandbox
+from sts_mfa.session.handoff import KEPT_SETTINGS
 from tests.support.cli import setup_behind
 from tests.support.env import subprocess_env
 from tests.support.processes import BIN, sts_mfa

@@ -10,9 +10,9 @@ import pytest
 from botocore.configloader import raw_config_parse
 from click.testing import CliRunner
 
-from sts_mfa import profiles
 from sts_mfa.cli import cli
 from sts_mfa.cli.lazy import COMMANDS
+from sts_mfa.session import profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sts_mfa.credentials import jvm_options_without_credentials, scrubbed
+from sts_mfa.session.handoff import jvm_options_without_credentials, scrubbed
 
 
 @pytest.mark.parametrize(

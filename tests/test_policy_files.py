@@ -1,4 +1,4 @@
-"""sts_mfa.policy_files: the formats it reads, the names it gives, CloudFormation's tags.
+"""sts_mfa.audit.policy_files: the formats it reads, the names it gives, CloudFormation's tags.
 
 Realistic fixtures (tests/data/policy_files/: a SAM template in YAML and the same in JSON, a
 Terraform plan with nested modules and its state, a bare policy) and standard input; the
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from sts_mfa.policy_files import STDIN_NAME, PolicySource, cfn_yaml, cloudformation, terraform
-from sts_mfa.policy_files import read_policy_files as read
-from sts_mfa.policy_files.model import Refused
+from sts_mfa.audit.policy_files import STDIN_NAME, PolicySource, cfn_yaml, cloudformation, terraform
+from sts_mfa.audit.policy_files import read_policy_files as read
+from sts_mfa.audit.policy_files.model import Refused
 from sts_mfa.trust.analysis import analyse
 from tests.support.policy_files import (
     DATA,

@@ -1,4 +1,4 @@
-"""sts_mfa.policy_files: every bad input is refused in one line naming the file, never a traceback.
+"""sts_mfa.audit.policy_files: every bad input is refused in one line naming the file, never a traceback.
 
 Not JSON nor YAML, none of the formats, a template or plan with no role, too big (by size,
 by a lying size, on standard input), FIFOs, devices, sockets and directories (within a
@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sts_mfa.audit.policy_files import STDIN_NAME, PolicyFileError, PolicySource, source, syntax
+from sts_mfa.audit.policy_files import read_policy_files as read
+from sts_mfa.audit.policy_files.model import Refused
 from sts_mfa.errors import UsageError
-from sts_mfa.policy_files import STDIN_NAME, PolicyFileError, PolicySource, source, syntax
-from sts_mfa.policy_files import read_policy_files as read
-from sts_mfa.policy_files.model import Refused
 from tests.support.policy_files import (
     LOADERS,
     PLAN,
@@ -522,7 +522,7 @@ def test_random_json_shapes_raise_nothing_but_policy_file_error(value: object) -
 
 PROBE = """
 import sys
-from sts_mfa.policy_files import read_policy_files
+from sts_mfa.audit.policy_files import read_policy_files
 before = "yaml" in sys.modules
 read_policy_files(sys.argv[1:])
 print(before, "yaml" in sys.modules)

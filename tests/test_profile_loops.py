@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.errors import UsageError
-from sts_mfa.profiles import SERVING, guard_recursion, served_by_parents
+from sts_mfa.session.profiles import SERVING, guard_recursion, served_by_parents
 from tests.support.cli import ERROR_PREFIX, TRACEBACK
 from tests.support.env import subprocess_env
 from tests.support.processes import STS_MFA

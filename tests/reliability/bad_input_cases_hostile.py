@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sts_mfa.credentials import KEPT_SETTINGS
 from sts_mfa.sandbox import Faults
+from sts_mfa.session.handoff import KEPT_SETTINGS
 from sts_mfa.state.document import write_atomic
 from tests.reliability.bad_input_bench import (
     Bench,

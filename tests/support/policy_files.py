@@ -1,4 +1,4 @@
-"""Fixtures and helpers of the policy-file reader's tests (`sts_mfa.policy_files`).
+"""Fixtures and helpers of the policy-file reader's tests (`sts_mfa.audit.policy_files`).
 
 `test_policy_files.py` reads the formats, `test_policy_files_bad_input.py` what must be
 refused; both read the fixtures in tests/data/policy_files/ (its README says what each is).
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from sts_mfa.audit.policy_files import PolicyFileError, PolicySource, cfn_yaml
+from sts_mfa.audit.policy_files import read_policy_files as read
 from sts_mfa.errors import ExitCode
-from sts_mfa.policy_files import PolicyFileError, PolicySource, cfn_yaml
-from sts_mfa.policy_files import read_policy_files as read
 
 DATA = Path(__file__).parent.parent / "data" / "policy_files"
 SAM_YAML = str(DATA / "sam-template.yaml")

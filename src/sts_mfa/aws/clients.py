@@ -45,7 +45,7 @@ from botocore.config import Config
 from botocore.retries import quota, standard
 
 from sts_mfa.errors import AwsError, CredentialsError, StsMfaError, UsageError
-from sts_mfa.profiles import LOOP
+from sts_mfa.session.profiles import LOOP
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient

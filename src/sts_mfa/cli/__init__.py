@@ -56,7 +56,7 @@ def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -
         state = DEFAULT_STATE_FILE
     import time
 
-    from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN, fit_for_sdk, render
+    from sts_mfa.session.handoff import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN, fit_for_sdk, render
 
     try:
         margin = float(environ.get("STS_MFA_REFRESH_MARGIN") or DEFAULT_REFRESH_MARGIN)
@@ -103,8 +103,8 @@ def _assume_shape(args: list[str]) -> tuple[str | None, str] | None:
 def _cached_state_session(state: str, environ: Any, endpoint: str | None, now: float, margin: float) -> Any:
     """The state file's cached session, if the file is signed under the key of the cache
     directory the full path would use (where that cannot be known without platformdirs: None)."""
-    from sts_mfa.credentials import read_cached
     from sts_mfa.files import cache
+    from sts_mfa.session.handoff import read_cached
 
     root = cache.fast_root(environ)
     return read_cached(state, now, margin, endpoint, root) if root else None

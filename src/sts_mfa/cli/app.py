@@ -30,12 +30,12 @@ if TYPE_CHECKING:
     from sts_mfa.clock import Clock
     from sts_mfa.errors import StsMfaError
     from sts_mfa.mfa.ledger import Entry
-    from sts_mfa.profile_session import ProfileSessions
-    from sts_mfa.profiles import Profile
     from sts_mfa.progress import Reporter
     from sts_mfa.scenario import Context
-    from sts_mfa.session import Sessions
-    from sts_mfa.session import Settings as ProfileSettings
+    from sts_mfa.session.profile import ProfileSessions
+    from sts_mfa.session.profiles import Profile
+    from sts_mfa.session.state_file import Sessions
+    from sts_mfa.session.state_file import Settings as ProfileSettings
     from sts_mfa.state.document import State, Transaction
 
 FIELDS = (
@@ -213,19 +213,19 @@ class App:
     def config_profile(self, name: str) -> Profile:
         """The profile `name` of the AWS config, loaded (and checked) once for the run."""
         if name not in self._profiles:
-            from sts_mfa import profiles
+            from sts_mfa.session import profiles
 
             self._profiles[name] = profiles.load(name)
         return self._profiles[name]
 
     def profile_sessions(self, name: str, settings: ProfileSettings) -> ProfileSessions:
-        """Role sessions for a profile of the AWS config (see `sts_mfa.profile_session`)."""
+        """Role sessions for a profile of the AWS config (see `sts_mfa.session.profile`)."""
         sessions = self._sessions_of(name, settings)
         self._aws = sessions.source  # -v counts its requests
         return sessions
 
     def _sessions_of(self, name: str, settings: ProfileSettings) -> ProfileSessions:
-        from sts_mfa.profile_session import ProfileSessions
+        from sts_mfa.session.profile import ProfileSessions
 
         profile = self.config_profile(name)
         self._serve(name)
@@ -267,12 +267,12 @@ class App:
         source assumes a role with MFA, or a loop of source_profiles, is refused (exit 2):
         botocore would prompt, or loop. Any other profile is botocore's (None).
         """
-        from sts_mfa import profiles
         from sts_mfa.aws.clients import Keys, ServedProfile
-        from sts_mfa.cli.targets import obtain_from, settings
-        from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN
         from sts_mfa.errors import UsageError
-        from sts_mfa.session import DEFAULT_MFA_SESSION_SECONDS, Want
+        from sts_mfa.session import profiles
+        from sts_mfa.session.handoff import DEFAULT_REFRESH_MARGIN
+        from sts_mfa.session.state_file import DEFAULT_MFA_SESSION_SECONDS, Want
+        from sts_mfa.session.targets import obtain_from, settings
 
         name = name or _implicit_profile()
         every = profiles.all_profiles() if name else {}
@@ -298,7 +298,7 @@ class App:
 
         Undone when the command ends, so an in-process caller running several commands
         is not taken for a loop; a second use of one profile in a run is not one either."""
-        from sts_mfa import profiles
+        from sts_mfa.session import profiles
 
         if name in self._serving:
             return
@@ -347,8 +347,8 @@ class App:
         return Aws(config, now=self.clock.now)
 
     def sessions(self) -> Sessions:
-        """Role sessions for this state file (see `sts_mfa.session`)."""
-        from sts_mfa.session import Sessions
+        """Role sessions for this state file (see `sts_mfa.session.state_file`)."""
+        from sts_mfa.session.state_file import Sessions
 
         return Sessions(
             state_path=self.state_file,
@@ -436,7 +436,7 @@ class App:
         if ctx.params.get("profile") or not any(p.name == "profile" for p in ctx.command.params):
             return None
         try:
-            from sts_mfa.profiles import all_profiles
+            from sts_mfa.session.profiles import all_profiles
 
             found = all_profiles().get(self.profile) or {}
         except Exception:  # a hint is never worth a different error

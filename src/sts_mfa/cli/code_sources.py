@@ -1,6 +1,6 @@
 """Where a command's MFA code comes from, chosen from its flags and the terminal.
 
-The session policy (cache, lock, AssumeRole, last resort) is `sts_mfa.session`'s;
+The session policy (cache, lock, AssumeRole, last resort) is `sts_mfa.session.state_file`'s;
 here a command only says which code sources it offers, and its warnings are said.
 """
 
@@ -14,7 +14,7 @@ import click
 from sts_mfa.cli.params import MFA_CODE, read_code_from_stdin
 from sts_mfa.cli.terminal import stderr_is_terminal, stdin_is_terminal
 from sts_mfa.errors import NoCode, StsMfaError
-from sts_mfa.session import Codes, Obtained, Want
+from sts_mfa.session.state_file import Codes, Obtained, Want
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,7 +68,7 @@ def terminal_prompt(text: str) -> Callable[[], str] | None:
 
 
 def obtain(app: App, want: Want, codes: Codes) -> Obtained:
-    """The session from `sts_mfa.session`, its warnings said once, here."""
+    """The session from `sts_mfa.session.state_file`, its warnings said once, here."""
     got = app.sessions().get(want, codes)
     for warning in got.warnings:
         app.warn(warning)

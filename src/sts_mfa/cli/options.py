@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from sts_mfa.cli.params import FiniteFloatRange
-from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN
+from sts_mfa.session.handoff import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
 
-    from sts_mfa.credentials import Cached
+    from sts_mfa.session.handoff import Cached
 
 APP = "sts-mfa"
 ENTRY_VERSION = 1
@@ -189,7 +189,7 @@ def light_profile_entry(
 
 def usable_session(doc: Any, role_arn: str | None, now: float, margin: float) -> Cached | None:
     """A cached session document if it is whole, for `role_arn` (None: any), with more than `margin` left."""
-    from sts_mfa.credentials import Cached, usable
+    from sts_mfa.session.handoff import Cached, usable
 
     if not isinstance(doc, dict):
         return None

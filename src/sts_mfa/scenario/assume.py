@@ -17,11 +17,11 @@ from typing import Any, NoReturn
 from botocore.exceptions import ClientError
 
 from sts_mfa.aws.clients import error_code, error_message, translate
-from sts_mfa.credentials import DEFAULT_REFRESH_MARGIN, cached_session
 from sts_mfa.errors import AwsError, CodeRefused, CredentialsError, PropagationTimeout, UsageError
 from sts_mfa.mfa import totp
 from sts_mfa.mfa.refusals import Decision, Failure, Next, Refusal, decide
 from sts_mfa.scenario.context import DEFAULT_DURATION, Context, require_setup, stale_key_error, user_keys
+from sts_mfa.session.handoff import DEFAULT_REFRESH_MARGIN, cached_session
 from sts_mfa.state.document import Session, State, TotpRecord, Transaction
 
 

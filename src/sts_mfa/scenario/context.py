@@ -26,7 +26,7 @@ from sts_mfa.state.marks import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
 if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import TagTypeDef
 
-    from sts_mfa.credentials import AnySession
+    from sts_mfa.session.handoff import AnySession
 
 DEFAULT_DURATION = 3600  # seconds: AWS's default session length, and a role's default maximum
 

@@ -14,7 +14,7 @@ from sts_mfa.scenario.context import Context, session_keys
 from sts_mfa.state.document import State
 
 if TYPE_CHECKING:
-    from sts_mfa.credentials import AnySession
+    from sts_mfa.session.handoff import AnySession
 
 
 @dataclass

@@ -37,13 +37,13 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from sts_mfa.credentials import account_id, iso8601
 from sts_mfa.errors import AwsError, UsageError
 from sts_mfa.server.keeper import Unavailable
+from sts_mfa.session.handoff import account_id, iso8601
 from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
-    from sts_mfa.credentials import AnySession
+    from sts_mfa.session.handoff import AnySession
 
 PATH = "/sts-mfa/credentials"
 IDLE_SECONDS = 3.0  # a connection that has not sent its whole request within this is dropped

@@ -50,7 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sts_mfa.credentials import (
+from sts_mfa.session.handoff import (
     SDK_ADVISORY_SECONDS,
     SDK_SAFETY_SECONDS,
     SHORT_SESSION_SECONDS,
@@ -60,8 +60,8 @@ from sts_mfa.credentials import (
 )
 
 if TYPE_CHECKING:
-    from sts_mfa.credentials import AnySession
-    from sts_mfa.session import Obtained
+    from sts_mfa.session.handoff import AnySession
+    from sts_mfa.session.state_file import Obtained
 
 RENEW_AHEAD_SECONDS = SDK_ADVISORY_SECONDS + 60.0
 REQUEST_BUDGET_SECONDS = 1.5  # botocore gives up on a request after 2 s

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sts_mfa import TOOL_NAME
-from sts_mfa.credentials import usable
 from sts_mfa.errors import NotSigned, StateError
 from sts_mfa.files import cache
 from sts_mfa.files.locks import LOCK_TIMEOUT_SECONDS
@@ -50,6 +49,7 @@ from sts_mfa.files.private import (
     remove_stale_temp_files,
     write_atomic,
 )
+from sts_mfa.session.handoff import usable
 from sts_mfa.state import signature
 
 __all__ = ["SCHEMA_VERSION", "remove_stale_temp_files", "write_atomic"]

@@ -7,9 +7,9 @@ import click
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, margin_option
-from sts_mfa.cli.targets import mfa_session_options, obtain_for, profile_argument, settings
-from sts_mfa.credentials import FORMATS, render
-from sts_mfa.session import Want
+from sts_mfa.session.handoff import FORMATS, render
+from sts_mfa.session.state_file import Want
+from sts_mfa.session.targets import mfa_session_options, obtain_for, profile_argument, settings
 
 
 @click.command(
@@ -72,7 +72,7 @@ def assume(
     if (json_flag or (app.json and fmt is None)) and fmt not in (None, "json"):
         raise click.UsageError("--json and --format are two ways to say the same thing: use one")
     fmt = "json" if (json_flag or (app.json and fmt is None)) else (fmt or "text")
-    # credential_process: an SDK that refreshes the session on its own clock (see sts_mfa.session)
+    # credential_process: an SDK that refreshes the session on its own clock (see sts_mfa.session.state_file)
     want = Want(margin=refresh_margin, duration=duration, force=force, for_sdk=fmt == "process")
     got = obtain_for(app, profile, want, code, settings(no_mfa_session, mfa_session_duration))
     if app.verbose:

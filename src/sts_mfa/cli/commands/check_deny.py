@@ -10,8 +10,8 @@ from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, json_option, margin_option
-from sts_mfa.cli.targets import mfa_session_options, profile_argument, settings
 from sts_mfa.errors import RoleExposed
+from sts_mfa.session.targets import mfa_session_options, profile_argument, settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -107,9 +107,9 @@ def _check_state(app: App) -> None:
 def _check_profile(
     app: App, profile: str, policy_profile: str | None, code: str | None, margin: float, options: Any
 ) -> None:
-    from sts_mfa.cli.targets import profile_codes
-    from sts_mfa.scenario.check_deny_profile import check_deny_profile
-    from sts_mfa.session import Want
+    from sts_mfa.session.check_deny import check_deny_profile
+    from sts_mfa.session.state_file import Want
+    from sts_mfa.session.targets import profile_codes
 
     sessions = app.profile_sessions(profile, options)
     policy_aws = app.policy_reader(policy_profile) if policy_profile else None

@@ -13,15 +13,15 @@ import click
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, json_option, margin_option
-from sts_mfa.cli.targets import mfa_session_options, obtain_for, profile_argument, settings
-from sts_mfa.credentials import iso8601
 from sts_mfa.errors import AwsError
-from sts_mfa.session import Want
+from sts_mfa.session.handoff import iso8601
+from sts_mfa.session.state_file import Want
+from sts_mfa.session.targets import mfa_session_options, obtain_for, profile_argument, settings
 from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
     from sts_mfa.console import SignIn
-    from sts_mfa.credentials import AnySession
+    from sts_mfa.session.handoff import AnySession
 
 
 @click.command(

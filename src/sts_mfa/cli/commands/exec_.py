@@ -13,10 +13,10 @@ from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, margin_option
-from sts_mfa.cli.targets import mfa_session_options, obtain_for, settings
-from sts_mfa.credentials import CHILD_SETTINGS, environment, scrubbed
 from sts_mfa.errors import CommandFailed
-from sts_mfa.session import Obtained, Want
+from sts_mfa.session.handoff import CHILD_SETTINGS, environment, scrubbed
+from sts_mfa.session.state_file import Obtained, Want
+from sts_mfa.session.targets import mfa_session_options, obtain_for, settings
 
 
 def child_environment(app: App, got: Obtained) -> dict[str, str]:
@@ -126,7 +126,7 @@ def exec_(
         raise click.BadParameter("the command to run is empty", param_hint="'COMMAND'")
     options = settings(no_mfa_session, mfa_session_duration)
     if server:
-        from sts_mfa.cli.serving import run_with_endpoint
+        from sts_mfa.server.serving import run_with_endpoint
 
         click.get_current_context().exit(
             run_with_endpoint(app, profile, code, refresh_margin, options, command)

@@ -8,10 +8,10 @@ from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.code_sources import given_code, obtain
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, json_option, margin_option
-from sts_mfa.cli.targets import mfa_session_options, obtain_for, profile_argument, settings
-from sts_mfa.credentials import iso8601
 from sts_mfa.errors import CredentialsError, StsMfaError
-from sts_mfa.session import Codes, Want
+from sts_mfa.session.handoff import iso8601
+from sts_mfa.session.state_file import Codes, Want
+from sts_mfa.session.targets import mfa_session_options, obtain_for, profile_argument, settings
 
 
 def no_session(_state: object) -> StsMfaError:

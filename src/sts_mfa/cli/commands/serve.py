@@ -1,6 +1,6 @@
 """`sts-mfa serve [PROFILE]`: a local credentials endpoint, until interrupted.
 
-How the endpoint gets and renews its sessions is `sts_mfa.cli.serving`'s (shared with
+How the endpoint gets and renews its sessions is `sts_mfa.server.serving`'s (shared with
 `exec --server`); here: the token file, the export lines, stopping on a signal.
 """
 
@@ -19,8 +19,8 @@ import click
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, margin_option
-from sts_mfa.cli.serving import DEFAULT_HOST, OUTRANKING, Running, endpoint_environment, running_endpoint
-from sts_mfa.cli.targets import mfa_session_options, profile_argument, settings
+from sts_mfa.server.serving import DEFAULT_HOST, OUTRANKING, Running, endpoint_environment, running_endpoint
+from sts_mfa.session.targets import mfa_session_options, profile_argument, settings
 
 if TYPE_CHECKING:
     from types import FrameType

@@ -11,9 +11,9 @@ from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import json_option
-from sts_mfa.credentials import iso8601
 from sts_mfa.errors import StsMfaError
 from sts_mfa.mfa.totp import step_start
+from sts_mfa.session.handoff import iso8601
 from sts_mfa.state.document import RESOURCE_KINDS, State, read
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def status(app: App, profile: str | None, offline: bool) -> None:
     private cache; nothing is asked of AWS).
     """
     if profile is not None:
-        from sts_mfa.cli import profile_status
+        from sts_mfa.session import status as profile_status
 
         data = profile_status.describe(profile, app.clock.now(), app.effective_endpoint())
         if app.json:

@@ -8,8 +8,8 @@ the first may be approving the second.
 
 from __future__ import annotations
 
-from sts_mfa.policy_files.model import Refused, shown
-from sts_mfa.policy_files.source import MAX_NUMBER_CHARS, MAX_YAML_BYTES, amount
+from sts_mfa.audit.policy_files.model import Refused, shown
+from sts_mfa.audit.policy_files.source import MAX_NUMBER_CHARS, MAX_YAML_BYTES, amount
 
 
 class _RepeatedKey(ValueError):
@@ -55,7 +55,7 @@ def parse(text: str) -> object:
             f"it is not JSON ({json_problem}), and at {size} bytes too big to read as YAML "
             f"(the limit is {amount(MAX_YAML_BYTES)})"
         )
-    from sts_mfa.policy_files import cfn_yaml  # PyYAML: only for what is not JSON
+    from sts_mfa.audit.policy_files import cfn_yaml  # PyYAML: only for what is not JSON
 
     try:
         return cfn_yaml.load(text)

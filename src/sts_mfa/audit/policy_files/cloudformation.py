@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sts_mfa.policy_files.model import PolicySource, Refused
+from sts_mfa.audit.policy_files.model import PolicySource, Refused
 
 ROLE_TYPE = "AWS::IAM::Role"
 PLACEHOLDER_ACCOUNT = "123456789012"  # IAM's documentation's example account ID

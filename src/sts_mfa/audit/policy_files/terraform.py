@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
-from sts_mfa.policy_files.model import PolicySource, Refused, shown
+from sts_mfa.audit.policy_files.model import PolicySource, Refused, shown
 
 ROLE_TYPE = "aws_iam_role"
 ATTRIBUTE = "assume_role_policy"

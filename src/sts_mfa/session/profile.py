@@ -1,6 +1,6 @@
 """A usable role session for a profile: the private cache, the shared ledger, the MFA session.
 
-`ProfileSessions.get` is the profile-mode twin of `sts_mfa.session.Sessions.get`:
+`ProfileSessions.get` is the profile-mode twin of `sts_mfa.session.state_file.Sessions.get`:
 
 1. the profile's cached role session, read lock-free, if its profile is unchanged and
    it has more than the margin left;
@@ -27,14 +27,14 @@ from botocore.exceptions import ClientError
 
 from sts_mfa.aws.clients import Aws, Keys, error_code, error_message, translate, translate_errors
 from sts_mfa.clock import sleep_until
-from sts_mfa.credentials import Cached
 from sts_mfa.errors import AwsError, CodeRefused, CredentialsError, NoCode, StsMfaError
 from sts_mfa.files import cache
 from sts_mfa.mfa import totp
 from sts_mfa.mfa.ledger import Entry, Ledger
-from sts_mfa.profiles import Profile
 from sts_mfa.progress import Reporter
-from sts_mfa.session import Obtained, ProfileCodes, Settings, Want, session_doc
+from sts_mfa.session.handoff import Cached
+from sts_mfa.session.profiles import Profile
+from sts_mfa.session.state_file import Obtained, ProfileCodes, Settings, Want, session_doc
 
 if TYPE_CHECKING:
     from sts_mfa.clock import Clock

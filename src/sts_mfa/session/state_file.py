@@ -17,7 +17,7 @@ A session for an SDK that refreshes it itself (`Want.for_sdk`: `assume --format
 process`, the endpoint's first session) follows the SDK's clock too: it is renewed
 inside the SDK's 15-minute window when a fresh one would end well outside it, and
 never handed out, even as a last resort, inside its last 10 minutes and a margin
-(`sts_mfa.credentials.sdk_renew_below`, `sdk_floor`).
+(`sts_mfa.session.handoff.sdk_renew_below`, `sdk_floor`).
 
 Commands choose only the code sources and how to render; nothing here imports click
 or prints.
@@ -30,8 +30,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sts_mfa.credentials import AnySession, cached_session, lifetime, read_cached, sdk_floor, sdk_renew_below
 from sts_mfa.errors import CredentialsError, NoCode, StsMfaError
+from sts_mfa.session.handoff import (
+    AnySession,
+    cached_session,
+    lifetime,
+    read_cached,
+    sdk_floor,
+    sdk_renew_below,
+)
 
 if TYPE_CHECKING:
     from sts_mfa.clock import Clock
@@ -184,7 +191,7 @@ class Sessions:
         return Obtained(session, cached=True, warnings=[warning])
 
 
-# --- profiles (see sts_mfa.profile_session, which imports boto3: these stay light) ---------
+# --- profiles (see sts_mfa.session.profile, which imports boto3: these stay light) ---------
 
 
 @dataclass(frozen=True)

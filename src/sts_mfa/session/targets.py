@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from sts_mfa.cli.completion import complete_profile
-from sts_mfa.session import Obtained, Want
+from sts_mfa.session.state_file import Obtained, Want
 
 if TYPE_CHECKING:
     from sts_mfa.cli.app import App
-    from sts_mfa.profile_session import ProfileSessions
-    from sts_mfa.profiles import Profile
-    from sts_mfa.session import ProfileCodes, Settings
+    from sts_mfa.session.profile import ProfileSessions
+    from sts_mfa.session.profiles import Profile
+    from sts_mfa.session.state_file import ProfileCodes, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 NO_MFA_SESSION = "STS_MFA_NO_MFA_SESSION"
@@ -48,7 +48,7 @@ def mfa_session_options(f: F) -> F:
 
 
 def settings(no_mfa_session: bool, mfa_session_duration: int) -> Settings:
-    from sts_mfa.session import Settings
+    from sts_mfa.session.state_file import Settings
 
     off = no_mfa_session or os.environ.get(NO_MFA_SESSION, "").strip() not in ("", "0")
     return Settings(use_mfa_session=not off, mfa_session_duration=mfa_session_duration)
@@ -62,7 +62,7 @@ def profile_codes(app: App, profile: Profile, code: str | None, *, admin: bool =
     from sts_mfa.cli.code_sources import given_code, terminal_prompt
     from sts_mfa.errors import NoCode
     from sts_mfa.mfa import process as mfa_process
-    from sts_mfa.session import ProfileCodes
+    from sts_mfa.session.state_file import ProfileCodes
 
     command = profile.mfa_process
     timeout = mfa_process.timeout_from(os.environ)
@@ -97,7 +97,7 @@ def obtain_for(
 
     if profile is None:
         return obtain(app, want, from_flags(app, code))
-    from sts_mfa.session import Settings
+    from sts_mfa.session.state_file import Settings
 
     return obtain_from(app, app.profile_sessions(profile, options or Settings()), want, code)
 

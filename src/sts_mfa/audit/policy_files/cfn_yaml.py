@@ -34,8 +34,8 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from sts_mfa.policy_files.model import Refused, shown
-from sts_mfa.policy_files.source import MAX_NUMBER_CHARS
+from sts_mfa.audit.policy_files.model import Refused, shown
+from sts_mfa.audit.policy_files.source import MAX_NUMBER_CHARS
 
 # Every short-form tag CloudFormation reads, and the long form it stands for.
 TAGS: dict[str, str] = {

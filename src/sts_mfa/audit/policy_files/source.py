@@ -14,8 +14,8 @@ import errno
 import os
 import stat
 
+from sts_mfa.audit.policy_files.model import Refused
 from sts_mfa.files.private import kind_of
-from sts_mfa.policy_files.model import Refused
 
 TYPE_CHECKING = False  # not typing's: see sts_mfa.files.private
 if TYPE_CHECKING:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sts_mfa.policy_files import cloudformation, terraform
-from sts_mfa.policy_files.model import STDIN_NAME, PolicyFileError, PolicySource, Refused
-from sts_mfa.policy_files.source import decode, read_path, read_stream
-from sts_mfa.policy_files.syntax import parse
+from sts_mfa.audit.policy_files import cloudformation, terraform
+from sts_mfa.audit.policy_files.model import STDIN_NAME, PolicyFileError, PolicySource, Refused
+from sts_mfa.audit.policy_files.source import decode, read_path, read_stream
+from sts_mfa.audit.policy_files.syntax import parse
 
 TYPE_CHECKING = False  # not typing's: see sts_mfa.files.private
 if TYPE_CHECKING:

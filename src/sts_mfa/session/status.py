@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sts_mfa.credentials import iso8601
+from sts_mfa.session.handoff import iso8601
 
 
 def describe(name: str, now: float, requested_endpoint: str | None) -> dict[str, Any]:
-    from sts_mfa import profiles
     from sts_mfa.cli.app import App
     from sts_mfa.files import cache
     from sts_mfa.mfa.ledger import Ledger
+    from sts_mfa.session import profiles
 
     profile = profiles.load(name)
     root = cache.ensure(cache.root())

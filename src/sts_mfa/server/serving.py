@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING
 import click
 
 from sts_mfa.progress import NullReporter
-from sts_mfa.session import Want
+from sts_mfa.session.state_file import Want
 
 if TYPE_CHECKING:
     from sts_mfa.cli.app import App
-    from sts_mfa.credentials import AnySession
     from sts_mfa.server.endpoint import CredentialServer
     from sts_mfa.server.keeper import Keeper
-    from sts_mfa.session import Obtained, Settings
+    from sts_mfa.session.handoff import AnySession
+    from sts_mfa.session.state_file import Obtained, Settings
 
 DEFAULT_HOST = "127.0.0.1"
 # Variables that would win over the endpoint in an SDK's credential chain (environment
@@ -97,7 +97,7 @@ def _first_and_renew(
 ) -> tuple[Obtained, Callable[[float], Obtained]]:
     """The first session (as `assume` gets it) and how to renew it (no prompt, no code given)."""
     from sts_mfa.cli.code_sources import from_flags
-    from sts_mfa.cli.targets import obtain_for, obtain_from, profile_codes
+    from sts_mfa.session.targets import obtain_for, obtain_from, profile_codes
 
     # Renewals get no code given (from_flags/profile_codes with none) and no prompt.
     if profile is None:
@@ -206,7 +206,7 @@ def child_environment(app: App, running: Running) -> dict[str, str]:
     As plain `exec` scrubs it, and more: the shared files are /dev/null, as for `serve`
     (see `endpoint_environment`).
     """
-    from sts_mfa.credentials import CHILD_SETTINGS, scrubbed
+    from sts_mfa.session.handoff import CHILD_SETTINGS, scrubbed
 
     env = scrubbed(dict(os.environ))
     env.update(CHILD_SETTINGS)

@@ -1,0 +1,1 @@
+"""session: see the package's modules."""
