@@ -101,7 +101,8 @@ def user_cache(home: Path) -> Path:
 def cached_state(path: Path, home: Path) -> None:
     """A complete (phone-mode) setup whose cached role session expires in an hour, signed with
     the key of `home`'s private cache, as `sts-mfa` run with HOME=`home` would have written it."""
-    from sts_mfa.state.document import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, write
+    from sts_mfa.state.document import write
+    from sts_mfa.state.model import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State
 
     now = time.time()
     acct = "111111111111"
@@ -144,6 +145,7 @@ def cached_state(path: Path, home: Path) -> None:
 def cached_profile(home: Path) -> dict[str, str]:
     """An MFA profile in its own AWS files, with a role session in the private cache; its env."""
     from sts_mfa.files import cache
+    from sts_mfa.session import cache as session_cache
 
     config, creds, root = home / "profile-config", home / "profile-credentials", home / "cache"
     config.write_text(
@@ -154,15 +156,15 @@ def cached_profile(home: Path) -> dict[str, str]:
     creds.write_text("[bench-keys]\naws_access_key_id = AKIABENCH\naws_secret_access_key = bench\n")
     now = time.time()
     role = "arn:aws:iam::222222222222:role/Admin"
-    path = cache.role_entry_path(cache.ensure(str(root)), "bench", str(config), str(creds), None)
+    path = session_cache.role_entry_path(cache.ensure(str(root)), "bench", str(config), str(creds), None)
     cache.write_entry(
         path,
         {
             "profile": "bench",
             "fingerprint": {},
             "files": {
-                "config": cache.file_signature(str(config)),
-                "credentials": cache.file_signature(str(creds)),
+                "config": session_cache.file_signature(str(config)),
+                "credentials": session_cache.file_signature(str(creds)),
             },
             "endpoint": None,
             "session": {
@@ -531,13 +533,14 @@ def audit_scenario(home: Path) -> tuple[str, bool]:
     """`sts-mfa audit --json` at each size, next to the AWS CLI reading the same pages.
 
     The roles are put straight into moto's model in this process
-    (`sts_mfa.sandbox.motoview.create_roles`: 10,000 signed CreateRole calls would take
+    (`sts_mfa.sandbox.seam.motoview.create_roles`: 10,000 signed CreateRole calls would take
     minutes and measure the sandbox, not the audit); both clients then read them over
     HTTP from a Sandbox served by this process, as any endpoint. The yardstick is
     `aws iam get-account-authorization-details --filter Role --page-size 1000`, the AWS
     CLI fetching the same pages, at the same size in the same run.
     """
-    from sts_mfa.sandbox import Sandbox, motoview
+    from sts_mfa.sandbox import Sandbox
+    from sts_mfa.sandbox.seam import motoview
 
     sts_mfa, aws = find_sts_mfa(), find_aws()
     trust = json.dumps(

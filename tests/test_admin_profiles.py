@@ -36,7 +36,7 @@ import pytest
 from sts_mfa.aws.endpoints import normalize
 from sts_mfa.mfa.ledger import Entry, Ledger
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.sandbox.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
+from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
 from tests.support.cli import ERROR_PREFIX, TRACEBACK
 from tests.support.env import subprocess_env
 from tests.support.processes import BIN, STS_MFA

@@ -21,7 +21,8 @@ import pytest
 from sts_mfa.cli import cached_answer
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.session.handoff import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS
-from sts_mfa.state.document import Session, write_atomic
+from sts_mfa.state.document import write_atomic
+from sts_mfa.state.model import Session
 from tests.support.cli import Cli
 from tests.support.clock import FakeClock
 from tests.support.state import complete_state, role_arn, signed

@@ -14,7 +14,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from sts_mfa.sandbox import Sandbox, motoview
+from sts_mfa.sandbox import Sandbox
+from sts_mfa.sandbox.seam import motoview
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.corpus import documents, substitute
 from tests.support.sandbox import admin

@@ -1,7 +1,7 @@
 """Reading every role in pages when the account changes under the reader, and hostile answers.
 
 The sandbox's Marker is a position in the roles in name order at each call (see
-`sts_mfa.sandbox.authorization_details`), so a role created or deleted before it
+`sts_mfa.sandbox.iam.authorization_details`), so a role created or deleted before it
 between two pages shifts the rest: the next page repeats a role or skips one. The
 `progress` callback runs after each page: these tests change the account there.
 """

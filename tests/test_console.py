@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.sandbox.federation import console_url, federation_url
+from sts_mfa.sandbox.federation.endpoint import console_url, federation_url
 from sts_mfa.state.document import load, write
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.sandbox import admin

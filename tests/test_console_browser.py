@@ -30,8 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.sandbox.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
-from sts_mfa.sandbox.federation import TOKEN_SECONDS, console_url, federation_url
+from sts_mfa.sandbox.federation.endpoint import TOKEN_SECONDS, console_url, federation_url
+from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
 from tests.support.clock import ShiftedClock
 from tests.support.env import subprocess_env
 from tests.support.processes import STS_MFA, run

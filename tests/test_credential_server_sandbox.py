@@ -34,7 +34,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Faults, Sandbox
-from sts_mfa.sandbox.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
+from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
 from tests.support.aws import http
 from tests.support.env import subprocess_env
 from tests.support.processes import BIN, STS_MFA, run

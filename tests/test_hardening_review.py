@@ -24,7 +24,8 @@ import pytest
 from sts_mfa.errors import WouldOverwrite
 from sts_mfa.files import ini as inifiles
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.state.document import SCHEMA_VERSION, load
+from sts_mfa.state.document import load
+from sts_mfa.state.version import SCHEMA_VERSION
 from sts_mfa.trust import analysis as trust
 from tests.support.cli import Cli
 from tests.support.env import subprocess_env as isolated_env

@@ -22,7 +22,7 @@ import pytest
 
 from sts_mfa.cli.app import App
 from sts_mfa.sandbox import Faults, Sandbox
-from sts_mfa.sandbox.examples import create_identity
+from sts_mfa.sandbox.fixtures.examples import create_identity
 from sts_mfa.server.endpoint import PATH
 from sts_mfa.server.serving import running_endpoint
 from sts_mfa.session.state_file import Settings

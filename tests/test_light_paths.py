@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sts_mfa.state.document import Session
+from sts_mfa.state.model import Session
 from tests.support.env import cache_dir
 from tests.support.processes import run_probe
 from tests.support.state import write_cached_state

@@ -31,7 +31,7 @@ import pytest
 from click.testing import Result
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.sandbox.examples import ExampleIdentity, create_identity
+from sts_mfa.sandbox.fixtures.examples import ExampleIdentity, create_identity
 from sts_mfa.state.document import load
 from tests.support.cli import Cli, assert_one_error_line, no_traceback
 from tests.support.clock import FakeClock, ShiftedClock

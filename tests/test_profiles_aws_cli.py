@@ -31,7 +31,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.sandbox.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
+from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
 from tests.support.env import subprocess_env
 from tests.support.processes import BIN, STS_MFA, run, run_probe
 from tests.support.sandbox import logging_phone

@@ -11,19 +11,9 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.errors import NotSigned, StateError
-from sts_mfa.state.document import (
-    SCHEMA_VERSION,
-    AccessKey,
-    Resource,
-    Session,
-    State,
-    adopt,
-    load,
-    parse,
-    transaction,
-    write,
-    write_atomic,
-)
+from sts_mfa.state.document import adopt, load, parse, transaction, write, write_atomic
+from sts_mfa.state.model import AccessKey, Resource, Session, State
+from sts_mfa.state.version import SCHEMA_VERSION
 from tests.support.state import signed
 
 

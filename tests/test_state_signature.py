@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from sts_mfa.state.document import SCHEMA_VERSION, Session, load
+from sts_mfa.state.document import load
+from sts_mfa.state.model import Session
+from sts_mfa.state.version import SCHEMA_VERSION
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.env import cache_dir, subprocess_env
 from tests.support.processes import STS_MFA, run, sts_mfa

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sts_mfa.sandbox.policy import KNOWN_OPERATORS, Principal, Request, TrustDecision, evaluate_trust
+from sts_mfa.sandbox.rules.policy import KNOWN_OPERATORS, Principal, Request, TrustDecision, evaluate_trust
 from sts_mfa.trust.analysis import ASSUME_ACTIONS, Analysis, Finding, WayIn, analyse
 from tests.support.corpus import ACCOUNT, CORPUS, OTHER_ACCOUNT, USER, documents, substitute
 

@@ -6,7 +6,7 @@ closed streams, malformed endpoints, foreign resources) are in `bad_input_cases_
 
 from __future__ import annotations
 
-from sts_mfa.state.document import SCHEMA_VERSION
+from sts_mfa.state.version import SCHEMA_VERSION
 from tests.reliability.bad_input_bench import (
     Case,
     chmod,

@@ -29,16 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sts_mfa.errors import StateError
-from sts_mfa.state.document import (
-    SCHEMA_VERSION,
-    Session,
-    State,
-    TotpRecord,
-    load,
-    parse,
-    transaction,
-    write_atomic,
-)
+from sts_mfa.state.document import load, parse, transaction, write_atomic
+from sts_mfa.state.model import Session, State, TotpRecord
+from sts_mfa.state.version import SCHEMA_VERSION
 from tests.support.cli import TRACEBACK, Cli, assert_one_error_line
 from tests.support.state import StateWatcher, complete_state, signed, write_state
 

@@ -21,7 +21,8 @@ from urllib.parse import unquote
 import pytest
 from botocore.handlers import json_decode_policies
 
-from sts_mfa.sandbox import Sandbox, motoview
+from sts_mfa.sandbox import Sandbox
+from sts_mfa.sandbox.seam import motoview
 from tests.support.aws import ACCOUNT_1, Aws, Creds, identity_policy, plain_moto_server, refused, trust_policy
 from tests.support.clock import START, FakeClock
 from tests.support.env import subprocess_env

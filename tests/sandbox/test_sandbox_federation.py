@@ -1,4 +1,4 @@
-"""The sandbox's console sign-in (`sts_mfa.sandbox.federation`), spoken to over raw HTTP.
+"""The sandbox's console sign-in (`sts_mfa.sandbox.federation.endpoint`), spoken to over raw HTTP.
 
 AWS's IAM User Guide, "Enable custom identity broker access to the AWS console":
 `Action=getSigninToken` exchanges a role session (never a GetSessionToken session) for
@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.sandbox.federation import CONSOLE_PATH, COOKIE, FEDERATION_PATH, TOKEN_SECONDS
+from sts_mfa.sandbox.federation.endpoint import CONSOLE_PATH, COOKIE, FEDERATION_PATH, TOKEN_SECONDS
 from tests.support.aws import (
     Aws,
     Creds,

@@ -14,7 +14,8 @@ import sys
 import pytest
 from botocore.exceptions import ClientError
 
-from sts_mfa.sandbox import Sandbox, SandboxUnavailable, motoview, selftest
+from sts_mfa.sandbox import Sandbox, SandboxUnavailable, selftest
+from sts_mfa.sandbox.seam import motoview, structure
 from tests.support.aws import ACCOUNT_1, sandbox_aws
 from tests.support.clock import START, FakeClock
 
@@ -161,7 +162,7 @@ def test_a_missing_moto_attribute_is_named(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_start_refuses_loudly_when_moto_moved(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(selftest, "PINNED_MOTO", "9.9.9")
+    monkeypatch.setattr(structure, "PINNED_MOTO", "9.9.9")
 
     with pytest.raises(RuntimeError, match=r"moto is 5\.2\.5, the sandbox is pinned to 9\.9\.9"):
         Sandbox().start()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sts_mfa.sandbox.policy import (
+from sts_mfa.sandbox.rules.policy import (
     Decision,
     Principal,
     Request,

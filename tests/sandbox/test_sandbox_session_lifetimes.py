@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from sts_mfa.sandbox import Faults, Sandbox, motoview
+from sts_mfa.sandbox import Faults, Sandbox
+from sts_mfa.sandbox.seam import motoview
 from tests.support.aws import (
     ACCOUNT_1,
     SUCCEEDED,

@@ -32,7 +32,8 @@ import pyotp
 import pytest
 from botocore.config import Config
 
-from sts_mfa.sandbox import Faults, Sandbox, motoview
+from sts_mfa.sandbox import Faults, Sandbox
+from sts_mfa.sandbox.seam import motoview
 from tests.support.aws import NO_RETRIES, SUCCEEDED, Creds, outcome, plain_moto_server
 
 pytestmark = pytest.mark.sandbox

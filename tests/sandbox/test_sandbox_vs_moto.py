@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from sts_mfa.sandbox import Sandbox, motoview
+from sts_mfa.sandbox import Sandbox
+from sts_mfa.sandbox.seam import motoview
 from tests.support.aws import (
     ACCOUNT_1,
     ACCOUNT_2,

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.server import ThreadedMotoServer
 
-from sts_mfa.sandbox import motoview
+from sts_mfa.sandbox.seam import motoview
 from tests.support.aws import (
     ACCOUNT_1,
     Aws,

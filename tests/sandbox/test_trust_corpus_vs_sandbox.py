@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sts_mfa.sandbox.policy import Principal, Request, TrustDecision, evaluate_trust
+from sts_mfa.sandbox.rules.policy import Principal, Request, TrustDecision, evaluate_trust
 from sts_mfa.trust.analysis import Analysis, analyse
 from tests.support.aws import (
     Aws,

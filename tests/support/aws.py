@@ -49,7 +49,7 @@ def plain_moto_server() -> Iterator[str]:
     its endpoint URL. moto's in-process models are reset when it stops."""
     from moto.server import ThreadedMotoServer
 
-    from sts_mfa.sandbox import motoview
+    from sts_mfa.sandbox.seam import motoview
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

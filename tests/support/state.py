@@ -20,17 +20,8 @@ from sts_mfa.errors import StateError
 from sts_mfa.files import cache
 from sts_mfa.files.private import write_atomic
 from sts_mfa.state import signature
-from sts_mfa.state.document import (
-    AccessKey,
-    InlinePolicy,
-    MfaDevice,
-    Resource,
-    Session,
-    State,
-    dump,
-    load,
-    write,
-)
+from sts_mfa.state.document import dump, load, write
+from sts_mfa.state.model import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State
 
 PREFIX = "sts-mfa-0a1b2c3d"
 ACCOUNT = "111111111111"

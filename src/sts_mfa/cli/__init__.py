@@ -104,7 +104,7 @@ def _cached_state_session(state: str, environ: Any, endpoint: str | None, now: f
     """The state file's cached session, if the file is signed under the key of the cache
     directory the full path would use (where that cannot be known without platformdirs: None)."""
     from sts_mfa.files import cache
-    from sts_mfa.session.handoff import read_cached
+    from sts_mfa.state.cached import read_cached
 
     root = cache.fast_root(environ)
     return read_cached(state, now, margin, endpoint, root) if root else None
@@ -115,10 +115,11 @@ def _cached_profile_session(
 ) -> Any:
     """A profile's cached role session, if its config is unchanged since it was cached."""
     from sts_mfa.files import cache
+    from sts_mfa.session import cache as session_cache
 
     root = cache.fast_root(environ)
-    entry = cache.light_profile_entry(root, profile, environ, endpoint) if root else None
-    return cache.usable_session(entry.get("session") if entry else None, None, now, margin)
+    entry = session_cache.light_profile_entry(root, profile, environ, endpoint) if root else None
+    return session_cache.usable_session(entry.get("session") if entry else None, None, now, margin)
 
 
 def _is_open(stream: Any) -> bool:

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from sts_mfa.session.profiles import Profile
     from sts_mfa.session.state_file import Sessions
     from sts_mfa.session.state_file import Settings as ProfileSettings
-    from sts_mfa.state.document import State, Transaction
+    from sts_mfa.state.document import Transaction
+    from sts_mfa.state.model import State
 
 FIELDS = (
     "state_file",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sts_mfa.cli.app import App
-    from sts_mfa.state.document import State
+    from sts_mfa.state.model import State
 
 
 def from_flags(app: App, code: str | None) -> Codes:

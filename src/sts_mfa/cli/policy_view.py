@@ -28,7 +28,7 @@ from sts_mfa.text import one_line
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sts_mfa.state.document import State
+    from sts_mfa.state.model import State
     from sts_mfa.trust.analysis import Finding
 
 MFA_KEY = "aws:multifactorauth"

@@ -34,7 +34,7 @@ from sts_mfa.console.signin import login_url, session_json, signin_token
 from sts_mfa.errors import UsageError
 
 if TYPE_CHECKING:
-    from sts_mfa.session.handoff import AnySession
+    from sts_mfa.state.model import AnySession
 
 URL_SECONDS = 900
 MIN_SESSION_DURATION = 900

@@ -1,4 +1,4 @@
-"""The private cache: profile role sessions, MFA sessions, and the per-device ledger of TOTP steps.
+"""The private cache directory: where profile sessions, MFA sessions, ledgers and the signing key live.
 
 One directory, `STS_MFA_CACHE_DIR` or the platform's user cache directory
 (`platformdirs`: `~/.cache/sts-mfa` on Linux), mode 0700, refused if it is a
@@ -26,8 +26,6 @@ TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every st
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
-
-    from sts_mfa.session.handoff import Cached
 
 APP = "sts-mfa"
 ENTRY_VERSION = 1
@@ -137,70 +135,3 @@ def locked(path: str, what: str, on_wait: Any = None) -> Iterator[None]:
 
     with held(path, what=what, on_wait=on_wait):
         yield
-
-
-# --- profile role sessions, as the light path reads them ---------------------------------
-
-
-def profile_files(environ: Mapping[str, str]) -> tuple[str, str]:
-    """The AWS config and credentials files, as botocore finds them."""
-    config = environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
-    creds = environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
-    return os.path.abspath(os.path.expanduser(config)), os.path.abspath(os.path.expanduser(creds))
-
-
-def file_signature(path: str) -> list[int] | None:
-    """What changes when a file changes: the light path's "is the profile unchanged"."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
-
-
-def role_entry_path(root: str, profile: str, config: str, creds: str, endpoint: str | None) -> str:
-    return os.path.join(root, entry_name("role", profile, config, creds, endpoint or "aws"))
-
-
-def light_profile_entry(
-    root: str, profile: str, environ: Mapping[str, str], endpoint: str | None
-) -> dict[str, Any] | None:
-    """The profile's cached entry if its config files have not changed since it was written.
-
-    An unchanged config means an unchanged profile, whose fingerprint the full path
-    checked when it wrote the entry; anything else is the full path's to judge.
-    """
-    try:
-        st = os.lstat(root)
-    except OSError:
-        return None
-    check_directory(root, st)
-    config, creds = profile_files(environ)
-    entry = read_entry(role_entry_path(root, profile, config, creds, endpoint))
-    if entry is None or entry.get("profile") != profile or entry.get("endpoint") != endpoint:
-        return None
-    files = entry.get("files")
-    if not isinstance(files, dict) or files.get("config") is None:
-        return None
-    if files.get("config") != file_signature(config) or files.get("credentials") != file_signature(creds):
-        return None
-    return entry
-
-
-def usable_session(doc: Any, role_arn: str | None, now: float, margin: float) -> Cached | None:
-    """A cached session document if it is whole, for `role_arn` (None: any), with more than `margin` left."""
-    from sts_mfa.session.handoff import Cached, usable
-
-    if not isinstance(doc, dict):
-        return None
-    strings = ("access_key_id", "secret_access_key", "session_token", "role_arn")
-    expiration = doc.get("expiration")
-    if not all(isinstance(doc.get(k), str) for k in strings) or isinstance(expiration, bool):
-        return None
-    if not isinstance(expiration, (int, float)):
-        return None
-    if not usable(
-        doc["role_arn"], expiration, doc["role_arn"] if role_arn is None else role_arn, now, margin
-    ):
-        return None
-    return Cached(doc)

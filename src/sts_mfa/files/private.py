@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 else:
     PathLike = object  # only annotations name it, and they are never evaluated
 
-SCHEMA_VERSION = 4  # 4: signed (sts_mfa.state.signature); older files are used only once adopted
-LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z: the last second datetime (and so ISO 8601) can show
 # A state file is a few kilobytes; anything this big is not one (and is not read whole).
 MAX_FILE_BYTES = 1 << 20
 # Temporary files are named `.<name>.<16 hex>.tmp`: stale ones are matched exactly by this.

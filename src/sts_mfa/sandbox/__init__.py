@@ -6,11 +6,11 @@
 
 Importing this package is cheap and does not need moto: moto and flask are loaded by
 `Sandbox.start()`, which raises `SandboxUnavailable` if they are missing. See
-`sts_mfa.sandbox.enforcer` for what is enforced and why the seam is where it is.
+`sts_mfa.sandbox.http.enforcer` for what is enforced and why the seam is where it is.
 """
 
-from sts_mfa.sandbox.faults import Faults
-from sts_mfa.sandbox.records import RequestRecord
+from sts_mfa.sandbox.http.records import RequestRecord
+from sts_mfa.sandbox.rules.faults import Faults
 from sts_mfa.sandbox.server import Sandbox, SandboxAccount, SandboxUnavailable
 
 __all__ = ["Faults", "RequestRecord", "Sandbox", "SandboxAccount", "SandboxUnavailable"]

@@ -5,7 +5,7 @@ nothing (AssumeRole without MFA succeeds, any TOTP code is accepted, users delet
 with their keys still attached). A tool that demonstrates "this role can only be
 assumed with MFA" must be tested against something that fails when the tool is
 wrong, so the sandbox serves moto's own WSGI app behind
-`sts_mfa.sandbox.enforcer.Enforcer`, which applies AWS's checks first.
+`sts_mfa.sandbox.http.enforcer.Enforcer`, which applies AWS's checks first.
 
 It runs werkzeug's threaded server on 127.0.0.1 in a daemon thread, like
 `moto.server.ThreadedMotoServer`, with moto's own IAM auth forced off. moto's state
@@ -25,13 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sts_mfa.sandbox.faults import Faults
-from sts_mfa.sandbox.records import RequestRecord
+from sts_mfa.sandbox.http.records import RequestRecord
+from sts_mfa.sandbox.rules.faults import Faults
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
-    from sts_mfa.sandbox.enforcer import Enforcer
+    from sts_mfa.sandbox.http.enforcer import Enforcer
 
 INSTALL_HINT = "the embedded sandbox needs the 'sandbox' extra: pip install 'sts-mfa[sandbox]'"
 ADMIN_USER = "sandbox-admin"
@@ -140,14 +140,14 @@ class Sandbox:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
-        from sts_mfa.sandbox import motoview, selftest
-        from sts_mfa.sandbox.enforcer import Enforcer
+        from sts_mfa.sandbox.http.enforcer import Enforcer
+        from sts_mfa.sandbox.seam import motoview, structure
 
-        problems = selftest.structural_problems()
+        problems = structure.structural_problems()
         if problems:
             raise RuntimeError(
                 "moto has moved under the sandbox (it reads moto's models and is pinned to "
-                f"moto {selftest.PINNED_MOTO}): " + "; ".join(problems)
+                f"moto {structure.PINNED_MOTO}): " + "; ".join(problems)
             )
         for name, value in _ENV_SET.items():
             self._saved_env[name] = os.environ.get(name)
@@ -166,7 +166,7 @@ class Sandbox:
             faults=self._faults,
         )
         self._bootstrap()
-        from sts_mfa.sandbox.federation import Federation  # console sign-in, in front of the rest
+        from sts_mfa.sandbox.federation.endpoint import Federation  # console sign-in, in front of the rest
 
         server = make_server(
             self._host,
@@ -194,7 +194,7 @@ class Sandbox:
         if thread is not None:
             thread.join(timeout=10)
         self._server = self._thread = None
-        from sts_mfa.sandbox import motoview
+        from sts_mfa.sandbox.seam import motoview
 
         motoview.reset_everything()  # leave nothing behind for the next user of moto
         self._restore()
@@ -210,7 +210,7 @@ class Sandbox:
                 os.environ[name] = value
         self._saved_env = {}
         if self._saved_auth_count is not None:
-            from sts_mfa.sandbox import motoview
+            from sts_mfa.sandbox.seam import motoview
 
             motoview.set_moto_auth_count(self._saved_auth_count)
             self._saved_auth_count = None
@@ -233,8 +233,8 @@ class Sandbox:
 
     def _bootstrap(self) -> None:
         """Reset moto, then create admin identities and buckets through moto's backends."""
-        from sts_mfa.sandbox import motoview
-        from sts_mfa.sandbox.bookkeeping import EnforcerState
+        from sts_mfa.sandbox.rules.bookkeeping import EnforcerState
+        from sts_mfa.sandbox.seam import motoview
 
         enforcer = self._require_enforcer()
         with enforcer.lock:
@@ -312,7 +312,7 @@ class Sandbox:
     def mfa_seed(self, serial: str) -> str:
         """The base32 seed of a virtual MFA device, for tests standing in for a phone.
         In-process only: the HTTP control API never exposes seeds."""
-        from sts_mfa.sandbox import motoview
+        from sts_mfa.sandbox.seam import motoview
 
         enforcer = self._require_enforcer()
         with enforcer.lock:
@@ -342,7 +342,7 @@ def _handler_class(clock: Callable[[], float]) -> Any:
     (so a client can detect skew against it) and the per-request access log muted."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    from sts_mfa.sandbox.enforcer import http_date
+    from sts_mfa.sandbox.http.enforcer import http_date
 
     class SandboxRequestHandler(MotoRequestHandler):
         def date_time_string(self, timestamp: float | None = None) -> str:

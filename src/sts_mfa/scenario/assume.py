@@ -22,7 +22,8 @@ from sts_mfa.mfa import totp
 from sts_mfa.mfa.refusals import Decision, Failure, Next, Refusal, decide
 from sts_mfa.scenario.context import DEFAULT_DURATION, Context, require_setup, stale_key_error, user_keys
 from sts_mfa.session.handoff import DEFAULT_REFRESH_MARGIN, cached_session
-from sts_mfa.state.document import Session, State, TotpRecord, Transaction
+from sts_mfa.state.document import Transaction
+from sts_mfa.state.model import Session, State, TotpRecord
 
 
 @dataclass

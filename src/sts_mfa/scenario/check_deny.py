@@ -16,7 +16,7 @@ from sts_mfa.aws.waits import NotReady, poll
 from sts_mfa.errors import StateError
 from sts_mfa.mfa.refusals import PROPAGATING_KEY
 from sts_mfa.scenario.context import Context, gone, require_setup, stale_key_error, user_keys
-from sts_mfa.state.document import State
+from sts_mfa.state.model import State
 from sts_mfa.trust import analysis as trust
 from sts_mfa.trust.analysis import Analysis
 

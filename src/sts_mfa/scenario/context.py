@@ -20,13 +20,13 @@ from sts_mfa.clock import Clock, sleep_until
 from sts_mfa.errors import StateError
 from sts_mfa.mfa.ledger import Entry
 from sts_mfa.progress import Reporter
-from sts_mfa.state.document import State
 from sts_mfa.state.marks import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
+from sts_mfa.state.model import State
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import TagTypeDef
 
-    from sts_mfa.session.handoff import AnySession
+    from sts_mfa.state.model import AnySession
 
 DEFAULT_DURATION = 3600  # seconds: AWS's default session length, and a role's default maximum
 

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from sts_mfa.aws.clients import translate_errors
 from sts_mfa.scenario.context import Context, check_account, gone
-from sts_mfa.state.document import State
+from sts_mfa.state.model import State
 
 
 def which_exist(ctx: Context, state: State) -> dict[str, bool | None]:

@@ -11,10 +11,10 @@ from sts_mfa.aws.clients import CREDENTIAL_ERROR_CODES, error_code, error_messag
 from sts_mfa.aws.waits import NotReady, poll
 from sts_mfa.errors import CredentialsError
 from sts_mfa.scenario.context import Context, session_keys
-from sts_mfa.state.document import State
+from sts_mfa.state.model import State
 
 if TYPE_CHECKING:
-    from sts_mfa.session.handoff import AnySession
+    from sts_mfa.state.model import AnySession
 
 
 @dataclass

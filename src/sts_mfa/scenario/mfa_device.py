@@ -17,8 +17,9 @@ from sts_mfa.aws.clients import error_code, error_message
 from sts_mfa.errors import CodeRefused, StateError
 from sts_mfa.mfa import totp
 from sts_mfa.scenario.context import Context, mfa_serial, tags
-from sts_mfa.state.document import MfaDevice, MfaMode, State, Transaction
+from sts_mfa.state.document import Transaction
 from sts_mfa.state.marks import Names
+from sts_mfa.state.model import MfaDevice, MfaMode, State
 
 
 class PhoneUI(Protocol):

@@ -28,8 +28,9 @@ from sts_mfa.scenario.context import (
     user_keys,
 )
 from sts_mfa.scenario.mfa_device import PhoneUI, ensure_device
-from sts_mfa.state.document import AccessKey, InlinePolicy, MfaMode, Resource, State, Transaction
+from sts_mfa.state.document import Transaction
 from sts_mfa.state.marks import IAM_PATH, Names, new_prefix
+from sts_mfa.state.model import AccessKey, InlinePolicy, MfaMode, Resource, State
 
 
 @dataclass

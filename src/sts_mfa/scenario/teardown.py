@@ -17,8 +17,9 @@ from sts_mfa.aws.clients import translate_errors
 from sts_mfa.errors import StateError
 from sts_mfa.scenario.context import Context, check_account, gone, mfa_serial, policy_arn
 from sts_mfa.scenario.iam_delete import delete_policy, delete_role, delete_user_tree, delete_virtual_device
-from sts_mfa.state.document import State, Transaction
+from sts_mfa.state.document import Transaction
 from sts_mfa.state.marks import missing_marks
+from sts_mfa.state.model import State
 
 
 @dataclass

@@ -43,7 +43,7 @@ from sts_mfa.session.handoff import account_id, iso8601
 from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
-    from sts_mfa.session.handoff import AnySession
+    from sts_mfa.state.model import AnySession
 
 PATH = "/sts-mfa/credentials"
 IDLE_SECONDS = 3.0  # a connection that has not sent its whole request within this is dropped

@@ -60,8 +60,8 @@ from sts_mfa.session.handoff import (
 )
 
 if TYPE_CHECKING:
-    from sts_mfa.session.handoff import AnySession
     from sts_mfa.session.state_file import Obtained
+    from sts_mfa.state.model import AnySession
 
 RENEW_AHEAD_SECONDS = SDK_ADVISORY_SECONDS + 60.0
 REQUEST_BUDGET_SECONDS = 1.5  # botocore gives up on a request after 2 s

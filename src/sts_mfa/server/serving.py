@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from sts_mfa.cli.app import App
     from sts_mfa.server.endpoint import CredentialServer
     from sts_mfa.server.keeper import Keeper
-    from sts_mfa.session.handoff import AnySession
     from sts_mfa.session.state_file import Obtained, Settings
+    from sts_mfa.state.model import AnySession
 
 DEFAULT_HOST = "127.0.0.1"
 # Variables that would win over the endpoint in an SDK's credential chain (environment

@@ -27,9 +27,9 @@ from sts_mfa.trust import analysis as trust
 from sts_mfa.trust.analysis import Analysis
 
 if TYPE_CHECKING:
-    from sts_mfa.session.handoff import AnySession
     from sts_mfa.session.profile import ProfileSessions
     from sts_mfa.session.state_file import ProfileCodes, Want
+    from sts_mfa.state.model import AnySession
 
 
 @dataclass

@@ -17,15 +17,11 @@ import json
 import math
 import time
 
-from sts_mfa.files.private import LATEST_TIME, SCHEMA_VERSION, read_json_object
-from sts_mfa.state.signature import is_signed
+from sts_mfa.state.version import LATEST_TIME
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
-    from typing import Any, TypeAlias
-
-    from sts_mfa.files.private import PathLike
-    from sts_mfa.state.document import Session, State
+    from sts_mfa.state.model import AnySession, Session, State
 
 FORMATS = ("text", "json", "env", "process")
 DEFAULT_REFRESH_MARGIN = 300.0  # seconds: a cached session with less left is renewed
@@ -177,62 +173,6 @@ def _jvm_tokens(options: str) -> list[tuple[str, str]] | None:
     return tokens
 
 
-class Cached:
-    """A session read straight from the file: the fields `render` needs, nothing else."""
-
-    __slots__ = (
-        "access_key_id",
-        "assumed_role_arn",
-        "expiration",
-        "obtained_at",
-        "role_arn",
-        "secret_access_key",
-        "session_token",
-    )
-
-    def __init__(self, doc: dict[str, Any]) -> None:
-        self.access_key_id: str = doc["access_key_id"]
-        self.secret_access_key: str = doc["secret_access_key"]
-        self.session_token: str = doc["session_token"]
-        self.expiration: float = doc["expiration"]
-        self.role_arn: str = doc["role_arn"]
-        self.assumed_role_arn: str | None = doc.get("assumed_role_arn")
-        obtained = doc.get("obtained_at")
-        number = isinstance(obtained, (int, float)) and not isinstance(obtained, bool)
-        self.obtained_at: float | None = obtained if number else None
-
-    def remaining(self, now: float) -> float:
-        return self.expiration - now
-
-
-if TYPE_CHECKING:
-    AnySession: TypeAlias = Session | Cached
-else:
-    AnySession = object  # only annotations name it, and they are never evaluated
-
-
-SESSION_FIELDS = frozenset(
-    {
-        "access_key_id",
-        "secret_access_key",
-        "session_token",
-        "expiration",
-        "role_arn",
-        "assumed_role_arn",
-        "obtained_at",
-    }
-)
-
-
-def usable(session_role_arn: str, expiration: float, role_arn: str | None, now: float, margin: float) -> bool:
-    """The one rule for a cached session: it is the current role's and has more than `margin` s left.
-
-    Used on the raw document here (the cached-credentials path must not build the
-    state model) and on the model by `State.usable_session`.
-    """
-    return session_role_arn == role_arn and expiration - now > margin
-
-
 def lifetime(session: AnySession | None) -> float | None:
     """How long the session lasts from when it was obtained; None when that is not known."""
     if session is None or session.obtained_at is None:
@@ -274,42 +214,6 @@ def iso8601(epoch: float) -> str:
     """An epoch time as ISO 8601 (UTC); times outside what datetime can show are clamped to it."""
     clamped = min(max(epoch, 0.0), float(LATEST_TIME)) if not math.isnan(epoch) else 0.0
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clamped))  # datetime costs ~2 ms to import
-
-
-def read_cached(
-    path: PathLike, now: float, margin: float, endpoint: str | None, key_dir: str
-) -> Cached | None:
-    """The cached session if it is usable as is (current role, endpoint, > margin left) and the
-    file is signed under the key in the cache directory `key_dir`, else None.
-
-    Raises StateError only for an unsafe file (world-readable, unreadable; the cache
-    directory or its key too): that must be refused on every path, fast or not.
-    """
-    doc = read_json_object(path, "state file", version=SCHEMA_VERSION)
-    if doc is None:
-        return None
-    if not isinstance(doc.get("session"), dict) or not set(doc["session"]) <= SESSION_FIELDS:
-        return None  # not what this version wrote: the full path says what is wrong
-    session, role = doc.get("session"), doc.get("role")
-    if (
-        (doc.get("endpoint") or None) != endpoint
-        or not isinstance(session, dict)
-        or not isinstance(role, dict)
-    ):
-        return None
-    strings = ("access_key_id", "secret_access_key", "session_token", "role_arn")
-    expiration = session.get("expiration")
-    if not all(isinstance(session.get(k), str) for k in strings):
-        return None
-    if not isinstance(expiration, (int, float)) or isinstance(expiration, bool):
-        return None
-    if not 0 <= expiration <= LATEST_TIME:  # also refuses NaN
-        return None
-    if not usable(session["role_arn"], expiration, role.get("arn"), now, margin):
-        return None
-    if not is_signed(doc, key_dir):  # never looser than the full path: it refuses such a file
-        return None
-    return Cached(session)
 
 
 def cached_session(state: State | None, now: float, margin: float) -> Session | None:

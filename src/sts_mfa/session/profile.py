@@ -32,9 +32,10 @@ from sts_mfa.files import cache
 from sts_mfa.mfa import totp
 from sts_mfa.mfa.ledger import Entry, Ledger
 from sts_mfa.progress import Reporter
-from sts_mfa.session.handoff import Cached
+from sts_mfa.session import cache as session_cache
 from sts_mfa.session.profiles import Profile
 from sts_mfa.session.state_file import Obtained, ProfileCodes, Settings, Want, session_doc
+from sts_mfa.state.cached import Cached
 
 if TYPE_CHECKING:
     from sts_mfa.clock import Clock
@@ -67,7 +68,7 @@ class ProfileSessions:
         self.endpoint = endpoint
         self.requested_endpoint = requested_endpoint
         self.settings = settings
-        self.role_path = cache.role_entry_path(
+        self.role_path = session_cache.role_entry_path(
             self.root, profile.name, profile.config_file, profile.credentials_file, requested_endpoint
         )
         self.notes: list[str] = []  # what -v says: how the session was obtained
@@ -80,7 +81,9 @@ class ProfileSessions:
         entry = cache.read_entry(self.role_path)
         if entry is None or entry.get("fingerprint") != self.profile.fingerprint():
             return None
-        hit = cache.usable_session(entry.get("session"), self.profile.role_arn, self.clock.now(), margin)
+        hit = session_cache.usable_session(
+            entry.get("session"), self.profile.role_arn, self.clock.now(), margin
+        )
         return None if hit is None else (entry, hit)
 
     def get(self, want: Want, codes: ProfileCodes) -> Obtained:
@@ -210,8 +213,8 @@ class ProfileSessions:
 
     def _signatures(self) -> dict[str, list[int] | None]:
         return {
-            "config": cache.file_signature(self.profile.config_file),
-            "credentials": cache.file_signature(self.profile.credentials_file),
+            "config": session_cache.file_signature(self.profile.config_file),
+            "credentials": session_cache.file_signature(self.profile.credentials_file),
         }
 
     def _restamp(self) -> None:
@@ -291,7 +294,9 @@ class ProfileSessions:
 
     def _usable_mfa(self, path: str, margin: float) -> Keys | None:
         entry = cache.read_entry(path)
-        session = cache.usable_session(entry.get("session") if entry else None, "", self.clock.now(), margin)
+        session = session_cache.usable_session(
+            entry.get("session") if entry else None, "", self.clock.now(), margin
+        )
         if session is None:
             return None
         self._mfa_session_was_cached = True

@@ -89,7 +89,7 @@ class Profile:
 
 def files(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
     """The AWS config and credentials files, as botocore finds them."""
-    from sts_mfa.files.cache import profile_files
+    from sts_mfa.session.cache import profile_files
 
     return profile_files(environ)
 

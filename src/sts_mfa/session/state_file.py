@@ -31,19 +31,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sts_mfa.errors import CredentialsError, NoCode, StsMfaError
-from sts_mfa.session.handoff import (
-    AnySession,
-    cached_session,
-    lifetime,
-    read_cached,
-    sdk_floor,
-    sdk_renew_below,
-)
+from sts_mfa.session.handoff import cached_session, lifetime, sdk_floor, sdk_renew_below
+from sts_mfa.state.cached import read_cached
+from sts_mfa.state.model import AnySession
 
 if TYPE_CHECKING:
     from sts_mfa.clock import Clock
     from sts_mfa.scenario import Context
-    from sts_mfa.state.document import State, Transaction
+    from sts_mfa.state.document import Transaction
+    from sts_mfa.state.model import State
 
 LAST_RESORT_SECONDS = 60.0  # a session this close to expiry is not handed out, even as a last resort
 DEFAULT_MFA_SESSION_SECONDS = 43200  # how long one code unlocks a profile's roles (GetSessionToken)

@@ -14,12 +14,15 @@ def describe(name: str, now: float, requested_endpoint: str | None) -> dict[str,
     from sts_mfa.cli.app import App
     from sts_mfa.files import cache
     from sts_mfa.mfa.ledger import Ledger
+    from sts_mfa.session import cache as session_cache
     from sts_mfa.session import profiles
 
     profile = profiles.load(name)
     root = cache.ensure(cache.root())
     role = cache.read_entry(
-        cache.role_entry_path(root, name, profile.config_file, profile.credentials_file, requested_endpoint)
+        session_cache.role_entry_path(
+            root, name, profile.config_file, profile.credentials_file, requested_endpoint
+        )
     )
     endpoint = requested_endpoint or App.profile_endpoint(profile)
     mfa = _mfa_sessions(root, profile.mfa_serial, endpoint, now)

@@ -20,10 +20,10 @@ from typing import Any
 
 from sts_mfa import TOOL_NAME
 from sts_mfa.errors import StateError
-from sts_mfa.files.private import LATEST_TIME, SCHEMA_VERSION
-from sts_mfa.state.document import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, TotpRecord
 from sts_mfa.state.marks import IAM_PATH, PREFIX_PATTERN, Names, split_arn
+from sts_mfa.state.model import AccessKey, InlinePolicy, MfaDevice, Resource, Session, State, TotpRecord
 from sts_mfa.state.signature import FIELD
+from sts_mfa.state.version import LATEST_TIME, SCHEMA_VERSION
 
 
 class _Invalid(Exception):

@@ -21,7 +21,7 @@ from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
     from sts_mfa.console import SignIn
-    from sts_mfa.session.handoff import AnySession
+    from sts_mfa.state.model import AnySession
 
 
 @click.command(

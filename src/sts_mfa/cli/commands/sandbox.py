@@ -19,7 +19,7 @@ from sts_mfa.errors import AwsError
 
 if TYPE_CHECKING:
     from sts_mfa.sandbox import Faults, Sandbox
-    from sts_mfa.sandbox.examples import ExampleFiles
+    from sts_mfa.sandbox.fixtures.examples import ExampleFiles
 
 READY = "# sts-mfa sandbox ready"
 
@@ -197,7 +197,7 @@ def serve(
 
 def _how_to_try(examples: ExampleFiles | None) -> None:
     if examples is not None:
-        from sts_mfa.sandbox.examples import how_to_try
+        from sts_mfa.sandbox.fixtures.examples import how_to_try
 
         click.echo(how_to_try(examples), err=True)
 
@@ -219,7 +219,7 @@ def _check_files(
         credentials_file = str(Path(credentials_file).absolute())
         check_writable(credentials_file, merge_into=merge, what="--credentials-file")
     if example_profiles is not None:
-        from sts_mfa.sandbox.examples import ExampleFiles
+        from sts_mfa.sandbox.fixtures.examples import ExampleFiles
 
         examples = ExampleFiles.in_directory(example_profiles)
         examples.check(merge=merge)
@@ -267,7 +267,7 @@ def _write_files(
         _write_profiles(credentials_file, sb, merge=merge)
         exports["AWS_SHARED_CREDENTIALS_FILE"] = credentials_file
     if examples is not None:
-        from sts_mfa.sandbox.examples import create_identity, write_files
+        from sts_mfa.sandbox.fixtures.examples import create_identity, write_files
 
         identity = create_identity(sb)
         write_files(examples, identity, endpoint=sb.endpoint, region=sb.region, merge=merge)
@@ -278,7 +278,7 @@ def _write_files(
         exports["STS_MFA_SANDBOX_ROLE_ACCESS_KEY_ID"] = role.access_key_id
         exports["STS_MFA_SANDBOX_ROLE_SECRET_ACCESS_KEY"] = role.secret_access_key
         exports["STS_MFA_SANDBOX_ROLE_ACCOUNT"] = role.account_id
-    from sts_mfa.sandbox.federation import console_url, federation_url  # for `sts-mfa console`
+    from sts_mfa.sandbox.federation.endpoint import console_url, federation_url  # for `sts-mfa console`
 
     exports["STS_MFA_FEDERATION_URL"] = federation_url(sb.endpoint)
     exports["STS_MFA_CONSOLE_URL"] = console_url(sb.endpoint)

@@ -13,7 +13,8 @@ from sts_mfa.cli.options import json_option
 from sts_mfa.cli.params import ENDPOINT_URL, MFA_CODE, FilePath, FiniteFloatRange
 from sts_mfa.cli.terminal import stderr_is_terminal, stdin_is_terminal
 from sts_mfa.errors import UsageError, WouldOverwrite
-from sts_mfa.state.document import MfaMode, State, Transaction
+from sts_mfa.state.document import Transaction
+from sts_mfa.state.model import MfaMode, State
 
 SEED_ON_DISK_NOTICE = (
     "Software token: the MFA device's seed is kept in the state file {path} (mode 0600). "

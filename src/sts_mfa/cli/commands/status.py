@@ -14,7 +14,8 @@ from sts_mfa.cli.options import json_option
 from sts_mfa.errors import StsMfaError
 from sts_mfa.mfa.totp import step_start
 from sts_mfa.session.handoff import iso8601
-from sts_mfa.state.document import RESOURCE_KINDS, State, read
+from sts_mfa.state.document import read
+from sts_mfa.state.model import RESOURCE_KINDS, State
 
 if TYPE_CHECKING:
     from rich.console import Console

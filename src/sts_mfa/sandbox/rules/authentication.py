@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from moto.iam.models import AccessKey
 
-from sts_mfa.sandbox import awserrors, motoview
-from sts_mfa.sandbox.bookkeeping import EnforcerState
-from sts_mfa.sandbox.callers import Caller, SessionCaller, UserCaller, UserSession, UserSessionCaller
-from sts_mfa.sandbox.faults import Faults
-from sts_mfa.sandbox.signing import secrets_equal, signature_matches
-from sts_mfa.sandbox.wire import WireRequest
+from sts_mfa.sandbox.http import errors as awserrors
+from sts_mfa.sandbox.http.signing import secrets_equal, signature_matches
+from sts_mfa.sandbox.http.wire import WireRequest
+from sts_mfa.sandbox.rules.bookkeeping import EnforcerState
+from sts_mfa.sandbox.rules.callers import Caller, SessionCaller, UserCaller, UserSession, UserSessionCaller
+from sts_mfa.sandbox.rules.faults import Faults
+from sts_mfa.sandbox.seam import motoview
 
 
 def authenticate(request: WireRequest, now: float, state: EnforcerState, faults: Faults) -> Caller:

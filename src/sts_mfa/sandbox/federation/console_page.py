@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from html import escape
 
-from sts_mfa.sandbox.awserrors import HttpResponse
+from sts_mfa.sandbox.http.errors import HttpResponse
 
 HEADERS = [
     ("Content-Type", "text/html; charset=utf-8"),

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from sts_mfa.sandbox.awserrors import HttpResponse
-from sts_mfa.sandbox.callers import Caller, IssuedSession, UserSession
-from sts_mfa.sandbox.records import RequestRecord
-from sts_mfa.sandbox.wire import WireRequest
+from sts_mfa.sandbox.http.errors import HttpResponse
+from sts_mfa.sandbox.http.records import RequestRecord
+from sts_mfa.sandbox.http.wire import WireRequest
+from sts_mfa.sandbox.rules.callers import Caller, IssuedSession, UserSession
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import pyotp
 
-from sts_mfa.sandbox.signing import secrets_equal
+from sts_mfa.sandbox.http.signing import secrets_equal
 
 TOTP_STEP = 30  # seconds
 

@@ -41,10 +41,12 @@ from xml.sax.saxutils import escape
 
 from moto.iam.models import InstanceProfile, Role
 
-from sts_mfa.sandbox import awserrors, constraints, motoview
-from sts_mfa.sandbox.authorization import Call
-from sts_mfa.sandbox.awserrors import QUERY_NAMESPACES, AwsFault, HttpResponse
-from sts_mfa.sandbox.bookkeeping import AfterSuccess
+from sts_mfa.sandbox.http import errors as awserrors
+from sts_mfa.sandbox.http.errors import QUERY_NAMESPACES, AwsFault, HttpResponse
+from sts_mfa.sandbox.rules import constraints
+from sts_mfa.sandbox.rules.authorization import Call
+from sts_mfa.sandbox.rules.bookkeeping import AfterSuccess
+from sts_mfa.sandbox.seam import motoview
 
 DEFAULT_MAX_ITEMS = 100
 PARAMETERS: dict[str, constraints.Text | constraints.Integer] = {

@@ -16,7 +16,7 @@ from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from sts_mfa.sandbox.wire import WireRequest
+from sts_mfa.sandbox.http.wire import WireRequest
 
 
 def signature_matches(request: WireRequest, secret_access_key: str, token: str | None) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sts_mfa.sandbox import awserrors
+from sts_mfa.sandbox.http import errors as awserrors
 
 _DIGITS = re.compile(r"[0-9]*")
 

@@ -11,7 +11,7 @@ turning on its IAM checks:
   `policy_conditions.py`), which are where moto is looser than AWS; those stay
   switched off (moto's no-auth request count is forced to infinity while a
   sandbox runs).
-* It only *reads* moto's models (looked up through `sts_mfa.sandbox.motoview`), so moto stays
+* It only *reads* moto's models (looked up through `sts_mfa.sandbox.seam.motoview`), so moto stays
   the single source of truth for state: every change still happens in moto's own
   request handlers.
 
@@ -51,20 +51,24 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from sts_mfa.sandbox import awserrors, control, iam_rules, s3_rules, sts_rules
-from sts_mfa.sandbox.authentication import authenticate
-from sts_mfa.sandbox.authorization import Call, require_allowed_caller
-from sts_mfa.sandbox.awserrors import AwsFault, HttpResponse
-from sts_mfa.sandbox.bookkeeping import (
+from sts_mfa.sandbox.http import control
+from sts_mfa.sandbox.http import errors as awserrors
+from sts_mfa.sandbox.http.errors import AwsFault, HttpResponse
+from sts_mfa.sandbox.http.wire import WireRequest, parse
+from sts_mfa.sandbox.iam import rules as iam_rules
+from sts_mfa.sandbox.rules.authentication import authenticate
+from sts_mfa.sandbox.rules.authorization import Call, require_allowed_caller
+from sts_mfa.sandbox.rules.bookkeeping import (
     AfterSuccess,
     EnforcerState,
     log_record,
     moto_error_code,
     record_success,
 )
-from sts_mfa.sandbox.callers import Caller, UserSessionCaller
-from sts_mfa.sandbox.faults import Faults, FaultState
-from sts_mfa.sandbox.wire import WireRequest, parse
+from sts_mfa.sandbox.rules.callers import Caller, UserSessionCaller
+from sts_mfa.sandbox.rules.faults import Faults, FaultState
+from sts_mfa.sandbox.s3 import rules as s3_rules
+from sts_mfa.sandbox.sts import rules as sts_rules
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 TimeSource = Callable[[], float]  # the sandbox clock: seconds since the epoch

@@ -44,16 +44,17 @@ from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sts_mfa.sandbox import console_page, motoview
-from sts_mfa.sandbox.awserrors import HttpResponse
-from sts_mfa.sandbox.console_page import SignedIn
-from sts_mfa.sandbox.records import RequestRecord
-from sts_mfa.sandbox.signing import secrets_equal
+from sts_mfa.sandbox.federation import console_page
+from sts_mfa.sandbox.federation.console_page import SignedIn
+from sts_mfa.sandbox.http.errors import HttpResponse
+from sts_mfa.sandbox.http.records import RequestRecord
+from sts_mfa.sandbox.http.signing import secrets_equal
+from sts_mfa.sandbox.seam import motoview
 
 if TYPE_CHECKING:
-    from sts_mfa.sandbox.bookkeeping import EnforcerState
-    from sts_mfa.sandbox.callers import IssuedSession
-    from sts_mfa.sandbox.enforcer import Enforcer
+    from sts_mfa.sandbox.http.enforcer import Enforcer
+    from sts_mfa.sandbox.rules.bookkeeping import EnforcerState
+    from sts_mfa.sandbox.rules.callers import IssuedSession
 
 FEDERATION_PATH = "/_sandbox/federation"
 CONSOLE_PATH = "/_sandbox/console"

@@ -5,7 +5,7 @@ devices a user has, what a role's trust policy says) but never changes it: all
 writes go through moto's own request handling, so moto stays the single source of
 truth. Every lookup is a function here; the rule modules read the objects these
 return only through the attributes listed in `RELIED_ON`. That makes the
-dependency on moto's internals explicit and checkable: `sts_mfa.sandbox.selftest`
+dependency on moto's internals explicit and checkable: `sts_mfa.sandbox.seam.structure`
 verifies each one on real objects, and `Sandbox.start()` refuses to run if one has
 moved. What is read from moto 5.2.5 (pinned):
 

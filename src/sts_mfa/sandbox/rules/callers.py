@@ -24,10 +24,11 @@ from typing import ClassVar
 
 from moto.iam.models import User, VirtualMfaDevice
 
-from sts_mfa.sandbox import awserrors, motoview
-from sts_mfa.sandbox.awserrors import AwsFault
-from sts_mfa.sandbox.policy import Principal
-from sts_mfa.sandbox.wire import WireRequest
+from sts_mfa.sandbox.http import errors as awserrors
+from sts_mfa.sandbox.http.errors import AwsFault
+from sts_mfa.sandbox.http.wire import WireRequest
+from sts_mfa.sandbox.rules.policy import Principal
+from sts_mfa.sandbox.seam import motoview
 
 _KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # what AWS access key ids are made of
 # What a GetSessionToken session may call at STS (GetSessionToken itself is refused by

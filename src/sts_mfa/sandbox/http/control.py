@@ -12,16 +12,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
-from sts_mfa.sandbox.awserrors import HttpResponse
-from sts_mfa.sandbox.faults import Faults
-from sts_mfa.sandbox.wire import read_body
+from sts_mfa.sandbox.http.errors import HttpResponse
+from sts_mfa.sandbox.http.wire import read_body
+from sts_mfa.sandbox.rules.bookkeeping import EnforcerState
+from sts_mfa.sandbox.rules.faults import Faults, FaultState
 
-if TYPE_CHECKING:
-    from sts_mfa.sandbox.enforcer import Enforcer
 
-Endpoint = Callable[["Enforcer", dict[str, Any]], HttpResponse]
+class Enforcer(Protocol):
+    """What these endpoints need of the enforcer (which calls them: it is not imported here)."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any, Any]: ...
+
+    state: EnforcerState
+    fault_state: FaultState
+
+    def install_faults(self, faults: Faults) -> None: ...
+
+
+Endpoint = Callable[[Enforcer, dict[str, Any]], HttpResponse]
 
 
 def json_response(status: int, payload: object) -> HttpResponse:

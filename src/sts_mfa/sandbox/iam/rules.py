@@ -25,12 +25,14 @@ from typing import TypeVar
 
 from moto.iam.models import Group, ManagedPolicy, Role, User
 
-from sts_mfa.sandbox import authorization_details, awserrors, motoview
-from sts_mfa.sandbox.authorization import Call, require_identity
-from sts_mfa.sandbox.bookkeeping import NOTHING, AfterSuccess
-from sts_mfa.sandbox.constraints import validate_authentication_codes
-from sts_mfa.sandbox.policy import principal_values, statements
-from sts_mfa.sandbox.totpwindow import accepted_step
+from sts_mfa.sandbox.http import errors as awserrors
+from sts_mfa.sandbox.iam import authorization_details
+from sts_mfa.sandbox.rules.authorization import Call, require_identity
+from sts_mfa.sandbox.rules.bookkeeping import NOTHING, AfterSuccess
+from sts_mfa.sandbox.rules.constraints import validate_authentication_codes
+from sts_mfa.sandbox.rules.policy import principal_values, statements
+from sts_mfa.sandbox.seam import motoview
+from sts_mfa.sandbox.sts.totp_window import accepted_step
 
 # Actions that act on the calling user when UserName is omitted.
 SELF_USER_ACTIONS = frozenset(

@@ -24,12 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import singledispatch
 
-from sts_mfa.sandbox import awserrors
-from sts_mfa.sandbox.bookkeeping import EnforcerState, iso8601
-from sts_mfa.sandbox.callers import Caller, SessionCaller, UserCaller
-from sts_mfa.sandbox.faults import Faults
-from sts_mfa.sandbox.policy import Decision, Request, evaluate
-from sts_mfa.sandbox.wire import WireRequest
+from sts_mfa.sandbox.http import errors as awserrors
+from sts_mfa.sandbox.http.wire import WireRequest
+from sts_mfa.sandbox.rules.bookkeeping import EnforcerState, iso8601
+from sts_mfa.sandbox.rules.callers import Caller, SessionCaller, UserCaller
+from sts_mfa.sandbox.rules.faults import Faults
+from sts_mfa.sandbox.rules.policy import Decision, Request, evaluate
 
 
 @dataclass(frozen=True)

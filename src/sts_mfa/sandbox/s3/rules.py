@@ -8,10 +8,11 @@ allow it: that takes a bucket policy, and the sandbox evaluates none.
 
 from __future__ import annotations
 
-from sts_mfa.sandbox import awserrors, motoview
-from sts_mfa.sandbox.authorization import Call, require_identity
-from sts_mfa.sandbox.bookkeeping import NOTHING, AfterSuccess
-from sts_mfa.sandbox.wire import WireRequest
+from sts_mfa.sandbox.http import errors as awserrors
+from sts_mfa.sandbox.http.wire import WireRequest
+from sts_mfa.sandbox.rules.authorization import Call, require_identity
+from sts_mfa.sandbox.rules.bookkeeping import NOTHING, AfterSuccess
+from sts_mfa.sandbox.seam import motoview
 
 
 def authorize(call: Call) -> AfterSuccess:

@@ -44,13 +44,14 @@ from collections.abc import Callable
 
 from moto.iam.models import Role
 
-from sts_mfa.sandbox import awserrors, motoview
-from sts_mfa.sandbox.authorization import Call, request_context, require_identity
-from sts_mfa.sandbox.bookkeeping import NOTHING, AfterSuccess
-from sts_mfa.sandbox.callers import IssuedSession, UserCaller, UserSession, UserSessionCaller
-from sts_mfa.sandbox.constraints import ASSUME_ROLE, GET_SESSION_TOKEN, validate
-from sts_mfa.sandbox.policy import Decision, Request, TrustDecision, evaluate, evaluate_trust
-from sts_mfa.sandbox.totpwindow import accepted_step
+from sts_mfa.sandbox.http import errors as awserrors
+from sts_mfa.sandbox.rules.authorization import Call, request_context, require_identity
+from sts_mfa.sandbox.rules.bookkeeping import NOTHING, AfterSuccess
+from sts_mfa.sandbox.rules.callers import IssuedSession, UserCaller, UserSession, UserSessionCaller
+from sts_mfa.sandbox.rules.constraints import ASSUME_ROLE, GET_SESSION_TOKEN, validate
+from sts_mfa.sandbox.rules.policy import Decision, Request, TrustDecision, evaluate, evaluate_trust
+from sts_mfa.sandbox.seam import motoview
+from sts_mfa.sandbox.sts.totp_window import accepted_step
 
 DEFAULT_SESSION_SECONDS = 3600
 DEFAULT_USER_SESSION_SECONDS = 43200  # GetSessionToken's default

@@ -1,0 +1,1 @@
+"""federation: see the package's modules."""

@@ -1,0 +1,1 @@
+"""iam: see the package's modules."""

@@ -1,0 +1,1 @@
+"""s3: see the package's modules."""

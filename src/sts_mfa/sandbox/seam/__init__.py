@@ -1,0 +1,1 @@
+"""seam: see the package's modules."""

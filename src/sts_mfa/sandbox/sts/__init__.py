@@ -1,0 +1,1 @@
+"""sts: see the package's modules."""
