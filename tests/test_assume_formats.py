@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
-from sts_mfa.session.handoff import cached_session, render
-from sts_mfa.state.model import Resource, Session, State
+from sts_mfa.session.handoff import render
+from sts_mfa.state.model import Resource, Session, State, cached_session
 
 SESSION = Session("ASIAEXAMPLE", "secret/with+chars", "token'with quote", 1_800_003_600.0, "arn:role")
 

@@ -38,7 +38,7 @@ from sts_mfa.server.endpoint import PATH, CredentialServer, container_document, 
 from sts_mfa.server.keeper import RENEW_AHEAD_SECONDS, Keeper, Unavailable, margins
 from sts_mfa.server.serving import Running, _first_and_renew, running_endpoint
 from sts_mfa.session.handoff import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS
-from sts_mfa.session.state_file import Obtained, Settings
+from sts_mfa.session.model import Obtained, Settings
 from sts_mfa.state.cached import Cached
 from tests.support.cli import Cli
 from tests.support.clock import FakeClock

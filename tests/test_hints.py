@@ -25,7 +25,7 @@ from sts_mfa.sandbox import Faults, Sandbox
 from sts_mfa.sandbox.fixtures.examples import create_identity
 from sts_mfa.server.endpoint import PATH
 from sts_mfa.server.serving import running_endpoint
-from sts_mfa.session.state_file import Settings
+from sts_mfa.session.model import Settings
 from tests.support.cli import Cli, assert_one_error_line
 from tests.support.clock import FakeClock
 from tests.support.state import complete_state, signed, write_cached_state

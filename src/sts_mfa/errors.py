@@ -119,3 +119,8 @@ class CredentialsError(StsMfaError):
     """No credentials, expired or rejected credentials, or a session that cannot be renewed here."""
 
     exit_code = ExitCode.CREDENTIALS
+
+
+# The words of every loop refusal (a source_profile chain, a credential_process back to the
+# profile being served), also when a child sts-mfa says them and botocore passes them on.
+LOOP = "refusing to loop"

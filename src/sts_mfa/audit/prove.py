@@ -37,7 +37,7 @@ def prove(
     """The results with AWS's disagreements applied, and one Proof per role tried."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from sts_mfa.aws.clients import error_code, error_message
+    from sts_mfa.aws.errors import error_code, error_message
 
     wanted = [r for r in results if r.verdict == "requires-mfa"]
     proofs: dict[str, Proof] = {}

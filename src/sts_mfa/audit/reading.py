@@ -141,7 +141,7 @@ def _read_once(
 
 def _pages(iam: Any, page_size: int) -> Iterator[list[Any]]:
     """The RoleDetailList of each page, following Marker while IsTruncated."""
-    from sts_mfa.aws.clients import translate_errors
+    from sts_mfa.aws.errors import translate_errors
 
     marker: str | None = None
     markers: set[str] = set()

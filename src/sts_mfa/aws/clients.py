@@ -6,14 +6,8 @@ keys (the demo user's access key, the role session). Each client gets:
 
 - the profile, region and endpoint from the command line (boto3 reads
   `AWS_ENDPOINT_URL` itself when no `--endpoint-url` is given);
-- a retry policy assembled from botocore's own standard-mode parts
-  (`botocore.retries.standard`), choosing what is safe to retry:
-  throttling always (the request was refused before it took effect);
-  5xx, timeouts and dropped connections only for calls that do not spend an
-  MFA code. AssumeRole with a TokenCode and EnableMFADevice are retried only
-  when throttled: a second try after a lost answer would send a code AWS may
-  already have consumed. "Connection refused" is not retried at all: the
-  endpoint is down or wrong, and the user should hear it at once;
+- a retry policy assembled from botocore's own standard-mode parts, choosing what
+  is safe to retry (`sts_mfa.aws.retries`);
 - a request counter (a `before-send` event hook, shown with `-v`) and a read
   of each response's `Date` header, to warn when the local clock, which TOTP
   codes depend on, is far from the server's.
@@ -31,10 +25,8 @@ path never load boto3.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -42,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.exceptions as bx
 from botocore.config import Config
-from botocore.retries import quota, standard
 
-from sts_mfa.errors import AwsError, CredentialsError, StsMfaError, UsageError
-from sts_mfa.session.profiles import LOOP
+from sts_mfa.aws.errors import PROFILE_HINT, not_aws_problem, translate_errors
+from sts_mfa.aws.retries import install_retry_policy
+from sts_mfa.errors import AwsError, CredentialsError, UsageError
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -53,23 +45,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 DEFAULT_MAX_ATTEMPTS = 8
-PROFILE_HINT = "check the profile's name (--profile, AWS_PROFILE, --role-profile) and AWS_CONFIG_FILE"
-MAX_MESSAGE = 500  # an error message from an endpoint is quoted at most this long
 SKEW_WARNING_SECONDS = 20.0
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
-
-# Error codes that mean "these credentials are not (or no longer) valid".
-CREDENTIAL_ERROR_CODES = {
-    "InvalidClientTokenId",
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "UnrecognizedClientException",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "TokenRefreshRequired",
-    "InvalidToken",
-}
 
 
 @dataclass(frozen=True)
@@ -106,49 +84,6 @@ class AwsConfig:
     serve_profile: Callable[[str | None], ServedProfile | None] | None = None
 
 
-def _install_retry_policy(client: Any, max_attempts: int, *, spends_mfa_code: bool) -> None:
-    """Replace the client's standard retry checker with one that retries only what is safe.
-
-    Built from botocore's own standard-mode pieces (backoff with jitter, retry
-    quota, throttling detection); only the choice of retryable conditions is ours.
-    """
-    service = client.meta.service_model.service_id.hyphenize()
-    events = client.meta.events
-    events.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
-    checkers: list[standard.BaseRetryableChecker] = [standard.ThrottledRetryableChecker()]
-    status_checker = getattr(standard, "ThrottlingStatusCodeChecker", None)  # botocore >= 1.40
-    if status_checker is not None:
-        checkers.append(status_checker())
-    if not spends_mfa_code:
-        checkers += [
-            standard.TransientRetryableChecker(
-                transient_exception_cls=(
-                    bx.ConnectionClosedError,
-                    bx.ReadTimeoutError,
-                    bx.ConnectTimeoutError,
-                )
-            ),
-            standard.ModeledRetryableChecker(),
-        ]
-    adapter = standard.RetryEventAdapter()
-    detector = standard.ThrottlingErrorDetector(adapter)
-    retry_quota = standard.RetryQuotaChecker(quota.RetryQuota(), detector)
-    handler = standard.RetryHandler(
-        retry_policy=standard.RetryPolicy(
-            retry_checker=_AllOf(
-                standard.MaxAttemptsChecker(max_attempts), standard.OrRetryChecker(checkers)
-            ),
-            retry_backoff=standard.ExponentialBackoff(
-                max_backoff=5, service_name=service, throttling_detector=detector
-            ),
-        ),
-        retry_event_adapter=adapter,
-        retry_quota=retry_quota,  # type: ignore[arg-type]  # botocore passes the checker too
-        service_name=service,
-    )
-    events.register(f"needs-retry.{service}", handler.needs_retry, unique_id=f"sts-mfa-retry-{service}")
-
-
 def _refuse_botocore_prompts(session: boto3.Session) -> None:
     """botocore's AssumeRoleProvider asks for an MFA code with getpass: here it refuses instead.
 
@@ -172,14 +107,6 @@ def _no_prompt(prompt: str) -> str:
         "and sts-mfa gets codes only for a profile it serves itself",
         hint="name that profile directly (role_arn, source_profile, mfa_serial)",
     )
-
-
-class _AllOf(standard.BaseRetryableChecker):
-    def __init__(self, *checkers: standard.BaseRetryableChecker) -> None:
-        self._checkers = checkers
-
-    def is_retryable(self, context: Any) -> bool:
-        return all(c.is_retryable(context) for c in self._checkers)
 
 
 class Aws:
@@ -246,7 +173,7 @@ class Aws:
             )
         with translate_errors(f"creating the {service} client"):
             client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
-        _install_retry_policy(client, self.config.max_attempts, spends_mfa_code=spends_mfa_code)
+        install_retry_policy(client, self.config.max_attempts, spends_mfa_code=spends_mfa_code)
         if service == "iam":
             # Policy documents stay the text AWS sent: botocore's decoding (json.loads) would
             # keep only the last of duplicate keys, hiding what the trust analysis must see.
@@ -368,131 +295,3 @@ class Aws:
     @property
     def total_requests(self) -> int:
         return sum(self.requests.values())
-
-
-# ------------------------------------------------------------ not-AWS answers
-
-_FIRST_TAG = re.compile(
-    rb"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<![Dd][Oo][Cc][Tt][Yy][Pp][Ee][^>]*>\s*)*<([A-Za-z_][\w:.-]*)",
-    re.S,
-)
-
-
-def not_aws_problem(protocol: str, operation: str, body: bytes | None) -> str | None:
-    """What is wrong with a successful response body for `protocol`, or None if it looks like AWS's."""
-    if protocol not in ("query", "rest-xml"):
-        return None
-    body = body or b""
-    if not body.strip():
-        return None if protocol == "rest-xml" else "an empty body"
-    match = _FIRST_TAG.match(body[:4096])
-    if match is None:
-        return "a body that is not XML"
-    root = match.group(1).decode("ascii", "replace")
-    if root.lower() in ("html", "head", "body"):
-        return "an HTML page"
-    if protocol == "query" and root != f"{operation}Response":
-        return f"an XML document <{root}>, not <{operation}Response>"
-    return None
-
-
-# --------------------------------------------------------------- error mapping
-
-
-def error_code(e: BaseException) -> str | None:
-    if isinstance(e, bx.ClientError):
-        return str(e.response.get("Error", {}).get("Code", "")) or None
-    return None
-
-
-def error_message(e: BaseException) -> str:
-    if isinstance(e, bx.ClientError):
-        return str(e.response.get("Error", {}).get("Message", "")) or str(e)
-    return str(e)
-
-
-def translate(e: BaseException, doing: str) -> StsMfaError:
-    """Turn a botocore exception into one of ours, with a one-line message."""
-    if isinstance(e, StsMfaError):
-        return e
-    if isinstance(e, bx.ClientError):
-        status = str(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-        code = (error_code(e) or status or "Unknown")[:100]
-        msg = error_message(e) if error_code(e) else (_reason(status) or error_message(e))
-        msg = msg if len(msg) <= MAX_MESSAGE else f"{msg[:MAX_MESSAGE]}… ({len(msg)} characters)"
-        op = e.operation_name
-        if code.isdigit():  # botocore's generic error: an HTTP status with no AWS error in the body
-            return AwsError(
-                f"{doing}: the endpoint answered HTTP {code} ({msg}) without an AWS error; "
-                "it does not look like an AWS endpoint",
-                code=code,
-                operation=op,
-                hint="check --endpoint-url / AWS_ENDPOINT_URL",
-            )
-        if code in CREDENTIAL_ERROR_CODES:
-            return CredentialsError(f"{doing}: AWS rejected the credentials ({code}: {msg})")
-        return AwsError(f"{doing}: {code}: {msg}", code=code, operation=op)
-    if (problem := _credentials_problem(e, doing)) is not None:
-        return problem
-    if isinstance(e, bx.NoRegionError):
-        return AwsError(f"{doing}: no AWS region configured", hint="pass --region or set AWS_REGION")
-    if isinstance(e, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
-        url = getattr(e, "kwargs", {}).get("endpoint_url", "")
-        return AwsError(
-            f"{doing}: cannot reach the AWS endpoint {url}".rstrip(),
-            hint="check --endpoint-url / AWS_ENDPOINT_URL and the network",
-        )
-    if isinstance(e, bx.ParamValidationError):
-        return AwsError(f"{doing}: invalid request: {e}")
-    if isinstance(e, bx.BotoCoreError):
-        return AwsError(f"{doing}: {e}")
-    if _is_parser_error(e):
-        return AwsError(
-            f"{doing}: the endpoint's answer could not be read: it does not look like an AWS endpoint",
-            hint="check --endpoint-url / AWS_ENDPOINT_URL",
-        )
-    raise e
-
-
-def _credentials_problem(e: BaseException, doing: str) -> StsMfaError | None:
-    """botocore's failures to find credentials, as ours (None: not one of those)."""
-    if isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
-        return CredentialsError(
-            f"{doing}: no AWS credentials found",
-            hint="set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-        )
-    if isinstance(e, bx.ProfileNotFound):
-        return CredentialsError(f"{doing}: {e}", hint=PROFILE_HINT)
-    if isinstance(e, bx.InfiniteLoopConfigError):  # source_profiles in a loop: a profile we cannot serve
-        return UsageError(f"{doing}: {e}: {LOOP}")
-    if isinstance(e, bx.CredentialRetrievalError) and LOOP in str(e):
-        # A credential_process that is sts-mfa, refusing to serve the profile again: its line, exit 2.
-        return UsageError(f"{doing}: {str(e).split('sts-mfa: error: ', 1)[-1].strip()}")
-    if isinstance(e, (bx.CredentialRetrievalError, bx.TokenRetrievalError, bx.SSOError)):
-        return CredentialsError(f"{doing}: {e}")
-    return None
-
-
-def _reason(status: str) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(int(status)).phrase
-    except ValueError:
-        return ""
-
-
-def _is_parser_error(e: BaseException) -> bool:
-    from botocore.parsers import ResponseParserError
-
-    return isinstance(e, ResponseParserError)
-
-
-@contextmanager
-def translate_errors(doing: str) -> Iterator[None]:
-    from botocore.parsers import ResponseParserError
-
-    try:
-        yield
-    except (bx.BotoCoreError, bx.ClientError, ResponseParserError) as e:
-        raise translate(e, doing) from e

@@ -94,7 +94,7 @@ def guarded(run: Callable[[], T], *, doing: str) -> T:
         if cannot_write(e):
             output_gone(e)
         if type(e).__module__.startswith("botocore"):
-            from sts_mfa.aws.clients import translate
+            from sts_mfa.aws.errors import translate
 
             fail(translate(e, doing))
         click.echo(

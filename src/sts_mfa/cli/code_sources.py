@@ -1,11 +1,15 @@
-"""Where a command's MFA code comes from, chosen from its flags and the terminal.
+"""Where this run's MFA codes come from: its flags and its terminal (`sts_mfa.mfa.sources.Codes`).
 
-The session policy (cache, lock, AssumeRole, last resort) is `sts_mfa.session.state_file`'s;
-here a command only says which code sources it offers, and its warnings are said.
+`FlagCodes` is what the CLI hands the session source (`sts_mfa.session.source`): for the
+state file, a code given (`--code`, `--code -`, `STS_MFA_CODE`), then the software token,
+then a prompt on the terminal; for a profile, a code given, its `mfa_process`, a prompt.
+With none, the error says what to run instead, shell-quoted.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,31 +18,65 @@ import click
 from sts_mfa.cli.params import MFA_CODE, read_code_from_stdin
 from sts_mfa.cli.terminal import stderr_is_terminal, stdin_is_terminal
 from sts_mfa.errors import NoCode, StsMfaError
-from sts_mfa.session.state_file import Codes, Obtained, Want
+from sts_mfa.mfa.sources import Codes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sts_mfa.cli.app import App
-    from sts_mfa.state.model import State
+    from sts_mfa.session.profiles import Profile
 
 
-def from_flags(app: App, code: str | None) -> Codes:
-    """--code CODE, --code - (stdin), STS_MFA_CODE; the software token; a prompt on a terminal."""
-    given = given_code(code)
-    prompt = terminal_prompt("MFA code from your authenticator app")
+class FlagCodes:
+    """The code sources of one command: its `--code` (or STS_MFA_CODE), the terminal."""
 
-    def missing(state: State) -> StsMfaError:
-        import shlex
+    def __init__(self, state_path: str, code: str | None) -> None:
+        self.state_path = state_path
+        self.code = code
 
-        refresh = shlex.join(["sts-mfa", "--state", str(app.state_path), "assume", "--code", "CODE"])
-        return NoCode(
-            "no cached session with enough time left, no MFA code, and no terminal to ask for one: "
-            f"refresh it with `{refresh}` "
-            "(or pass --code -, or set STS_MFA_CODE)"
+    def for_state_file(self) -> Codes:
+        def missing() -> StsMfaError:
+            refresh = shlex.join(["sts-mfa", "--state", self.state_path, "assume", "--code", "CODE"])
+            return NoCode(
+                "no cached session with enough time left, no MFA code, and no terminal to ask for one: "
+                f"refresh it with `{refresh}` "
+                "(or pass --code -, or set STS_MFA_CODE)"
+            )
+
+        prompt = terminal_prompt("MFA code from your authenticator app")
+        return Codes(given=given_code(self.code), prompt=prompt, missing=missing)
+
+    def for_profile(self, profile: Profile, *, admin: bool = False) -> Codes:
+        """--code/-/STS_MFA_CODE, then the profile's mfa_process, then a prompt on the terminal.
+
+        `admin`: the profile gives another command its credentials (`--profile` and the like),
+        whose --code is not for it: STS_MFA_CODE is, checked as --code checks it, and the error
+        without a code says what to do instead."""
+        from sts_mfa.mfa import process as mfa_process
+
+        command = profile.mfa_process
+        timeout = mfa_process.timeout_from(os.environ)
+        process = (
+            (lambda: mfa_process.run(command, profile=profile.name, timeout=timeout)) if command else None
         )
+        assume = shlex.join(["sts-mfa", "assume", profile.name])
 
-    return Codes(given=given, prompt=prompt, missing=missing)
+        def missing() -> NoCode:
+            if admin:
+                return NoCode(
+                    f"profile {profile.name} assumes its role with MFA, and there is no cached session for "
+                    "it with enough time left, no MFA code and no terminal to ask for one: run "
+                    f"`{assume}` in a terminal first (this command then uses its session), "
+                    "or set STS_MFA_CODE, or give the profile an mfa_process"
+                )
+            return NoCode(
+                f"no cached session for profile {profile.name} with enough time left, no MFA code, and no "
+                f"terminal to ask for one: run `{assume}` in a terminal "
+                "(or pass --code, set STS_MFA_CODE, or give the profile an mfa_process)"
+            )
+
+        prompt = terminal_prompt(f"MFA code for {profile.mfa_serial} (profile {profile.name})")
+        given = given_code(code_from_environment()) if admin else given_code(self.code)
+        return Codes(given=given, process=process, prompt=prompt, missing=missing)
 
 
 def given_code(code: str | None) -> Callable[[], str] | None:
@@ -48,6 +86,20 @@ def given_code(code: str | None) -> Callable[[], str] | None:
     if code is not None:
         return lambda: code
     return None
+
+
+def code_from_environment() -> str | None:
+    """STS_MFA_CODE, checked as --code checks it (the admin side's commands have no --code)."""
+    from sts_mfa.errors import UsageError
+    from sts_mfa.mfa.codes import code_problem, normalize_code
+
+    value = os.environ.get("STS_MFA_CODE")
+    if value is None or value == "":
+        return None
+    problem = code_problem(value)
+    if problem is not None:
+        raise UsageError(f"STS_MFA_CODE: {problem}")
+    return normalize_code(value)
 
 
 def terminal_prompt(text: str) -> Callable[[], str] | None:
@@ -65,11 +117,3 @@ def terminal_prompt(text: str) -> Callable[[], str] | None:
 
         return prompt
     return prompt_on_terminal(text)
-
-
-def obtain(app: App, want: Want, codes: Codes) -> Obtained:
-    """The session from `sts_mfa.session.state_file`, its warnings said once, here."""
-    got = app.sessions().get(want, codes)
-    for warning in got.warnings:
-        app.warn(warning)
-    return got

@@ -7,8 +7,10 @@ from typing import Any, TypeVar
 
 import click
 
+from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.params import FiniteFloatRange
 from sts_mfa.session.handoff import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN
+from sts_mfa.session.model import NO_MFA_SESSION
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -106,3 +108,24 @@ def code_option(help_text: str) -> Callable[[F], F]:
 
     shown = f"{help_text.rstrip('.')} [env: STS_MFA_CODE]."
     return click.option("--code", type=MFA_CODE_OR_STDIN, envvar="STS_MFA_CODE", help=shown)
+
+
+def profile_argument(f: F) -> F:
+    return click.argument("profile", required=False, shell_complete=complete_profile)(f)
+
+
+def mfa_session_options(f: F) -> F:
+    """--no-mfa-session and --mfa-session-duration (profiles only)."""
+    f = click.option(
+        "--mfa-session-duration",
+        type=click.IntRange(900, 129600),
+        default=43200,
+        show_default=True,
+        envvar="STS_MFA_MFA_SESSION_DURATION",
+        help="How long one MFA code unlocks the profile's roles (GetSessionToken), in seconds.",
+    )(f)
+    return click.option(
+        "--no-mfa-session",
+        is_flag=True,
+        help=f"Assume each role directly with a code, no GetSessionToken [env: {NO_MFA_SESSION}].",
+    )(f)

@@ -16,14 +16,15 @@ from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import error_code, error_message, translate
+from sts_mfa.aws.errors import error_code, error_message, translate
 from sts_mfa.errors import AwsError, CodeRefused, CredentialsError, PropagationTimeout, UsageError
 from sts_mfa.mfa import totp
 from sts_mfa.mfa.refusals import Decision, Failure, Next, Refusal, decide
+from sts_mfa.mfa.spending import spend
 from sts_mfa.scenario.context import DEFAULT_DURATION, Context, require_setup, stale_key_error, user_keys
-from sts_mfa.session.handoff import DEFAULT_REFRESH_MARGIN, cached_session
+from sts_mfa.state.cached import DEFAULT_REFRESH_MARGIN
 from sts_mfa.state.document import Transaction
-from sts_mfa.state.model import Session, State, TotpRecord
+from sts_mfa.state.model import Session, State, TotpRecord, cached_session
 
 
 @dataclass
@@ -166,13 +167,8 @@ class _Run:
         assert serial is not None
         with self.ctx.device_ledger(serial) as shared:
             self.record.last_step = _later(self.record.last_step, shared.last_step)
-            if self.typed is not None:
-                totp.check_typed_code(self.typed, shared.last_code, shared.last_used_at, self.ctx.clock.now())
             attempt = self._plan()
-            if attempt.step is not None:
-                shared.note_step(attempt.step)
-            if self.typed is not None:
-                shared.note_typed(attempt.code, self.ctx.clock.now())
+            spend(shared, attempt.code, self.ctx.clock.now(), step=attempt.step, typed=self.typed is not None)
         return attempt
 
     def _plan(self) -> Attempt:

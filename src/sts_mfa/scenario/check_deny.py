@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import error_code, error_message, translate
+from sts_mfa.aws.errors import error_code, error_message, translate
 from sts_mfa.aws.waits import NotReady, poll
 from sts_mfa.errors import StateError
 from sts_mfa.mfa.refusals import PROPAGATING_KEY

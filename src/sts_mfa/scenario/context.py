@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import Aws, Keys, error_code
+from sts_mfa.aws.clients import Aws, Keys
+from sts_mfa.aws.errors import error_code
 from sts_mfa.aws.waits import DEFAULT_TIMEOUT
 from sts_mfa.clock import Clock, sleep_until
 from sts_mfa.errors import StateError

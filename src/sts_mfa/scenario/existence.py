@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import translate_errors
+from sts_mfa.aws.errors import translate_errors
 from sts_mfa.scenario.context import Context, check_account, gone
 from sts_mfa.state.model import State
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import error_code, error_message
+from sts_mfa.aws.errors import error_code, error_message
 from sts_mfa.errors import AwsError
 from sts_mfa.progress import Reporter
 from sts_mfa.scenario.context import gone

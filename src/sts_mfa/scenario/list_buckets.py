@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import CREDENTIAL_ERROR_CODES, error_code, error_message, translate
+from sts_mfa.aws.errors import CREDENTIAL_ERROR_CODES, error_code, error_message, translate
 from sts_mfa.aws.waits import NotReady, poll
 from sts_mfa.errors import CredentialsError
 from sts_mfa.scenario.context import Context, session_keys

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import error_code, error_message
+from sts_mfa.aws.errors import error_code, error_message
 from sts_mfa.errors import CodeRefused, StateError
 from sts_mfa.mfa import totp
 from sts_mfa.scenario.context import Context, mfa_serial, tags

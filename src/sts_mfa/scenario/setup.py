@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import error_code, error_message, translate_errors
+from sts_mfa.aws.errors import error_code, error_message, translate_errors
 from sts_mfa.aws.waits import NotReady, poll
 from sts_mfa.errors import StateError, UsageError
 from sts_mfa.scenario import policies

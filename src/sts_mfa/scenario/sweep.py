@@ -8,7 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import Aws, translate_errors
+from sts_mfa.aws.clients import Aws
+from sts_mfa.aws.errors import translate_errors
 from sts_mfa.scenario.context import Context, gone
 from sts_mfa.scenario.iam_delete import delete_policy, delete_role, delete_user_tree, delete_virtual_device
 from sts_mfa.state.marks import IAM_PATH, is_ours

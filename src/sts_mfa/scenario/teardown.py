@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import translate_errors
+from sts_mfa.aws.errors import translate_errors
 from sts_mfa.errors import StateError
 from sts_mfa.scenario.context import Context, check_account, gone, mfa_serial, policy_arn
 from sts_mfa.scenario.iam_delete import delete_policy, delete_role, delete_user_tree, delete_virtual_device

@@ -60,7 +60,7 @@ from sts_mfa.session.handoff import (
 )
 
 if TYPE_CHECKING:
-    from sts_mfa.session.state_file import Obtained
+    from sts_mfa.session.model import Obtained
     from sts_mfa.state.model import AnySession
 
 RENEW_AHEAD_SECONDS = SDK_ADVISORY_SECONDS + 60.0

@@ -1,34 +1,32 @@
 """Running a credentials endpoint for `serve` and `exec --server`: its sessions, its environment.
 
-The endpoint itself is `sts_mfa.server`'s. Here the CLI decides where its sessions come
-from: the first one as `assume` gets it (a code from the flags, the software token, the
-profile's mfa_process or a prompt on the terminal), every renewal from the same session
-machinery but with no prompt and no code given: a request must never wait for a person,
-and a code given once (`--code`, `STS_MFA_CODE`) cannot be sent twice. What a renewal
-cannot do without a person (a phone device, an MFA session gone) it says on stderr, with
-the command to run; the endpoint answers that message meanwhile.
+The command line hands in its `Caller`: the session source (`sts_mfa.session.source`),
+its code sources, and where lines go. The first session comes as `assume` gets it (a
+code from the flags, the software token, the profile's mfa_process or a prompt on the
+terminal), every renewal from the same session machinery but with no prompt and no code
+given: a request must never wait for a person, and a code given once (`--code`,
+`STS_MFA_CODE`) cannot be sent twice. What a renewal cannot do without a person (a phone
+device, an MFA session gone) it says on stderr, with the command to run; the endpoint
+answers that message meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import click
+from typing import TYPE_CHECKING, Protocol
 
 from sts_mfa.progress import NullReporter
-from sts_mfa.session.state_file import Want
+from sts_mfa.session.model import Want
 
 if TYPE_CHECKING:
-    from sts_mfa.cli.app import App
+    from sts_mfa.clock import Clock
     from sts_mfa.server.endpoint import CredentialServer
     from sts_mfa.server.keeper import Keeper
-    from sts_mfa.session.state_file import Obtained, Settings
+    from sts_mfa.session.model import Obtained, Settings
+    from sts_mfa.session.source import CodeSources, SessionSource
     from sts_mfa.state.model import AnySession
 
 DEFAULT_HOST = "127.0.0.1"
@@ -70,25 +68,37 @@ class LineReporter(NullReporter):
         self._log(f"warning: {message}")
 
 
-def _logger(app: App) -> tuple[Callable[[str], None], Callable[[str], None]]:
-    """(log, note): log always says its line on stderr; note only with -v. One line at a time."""
-    from sts_mfa.text import one_line
+class Caller(Protocol):
+    """What the command line hands the endpoint: its session source, code sources and output."""
 
-    lock = threading.Lock()
+    @property
+    def source(self) -> SessionSource: ...
 
-    def log(message: str) -> None:
-        with lock, contextlib.suppress(OSError, ValueError):
-            click.echo(f"sts-mfa: {one_line(message)}", err=True)
+    region: str | None
+    verbose: int
+    clock: Clock
+
+    def codes(self, code: str | None) -> CodeSources: ...
+
+    def log(self, message: str) -> None:
+        """One line on stderr, whatever the thread (a renewal runs in one)."""
+        ...
+
+    def warn(self, message: str) -> None: ...
+
+
+def _logger(app: Caller) -> tuple[Callable[[str], None], Callable[[str], None]]:
+    """(log, note): log always says its line; note only with -v."""
 
     def note(message: str) -> None:
         if app.verbose:
-            log(message)
+            app.log(message)
 
-    return log, note
+    return app.log, note
 
 
 def _first_and_renew(
-    app: App,
+    app: Caller,
     profile: str | None,
     code: str | None,
     margin: float,
@@ -96,27 +106,27 @@ def _first_and_renew(
     note: Callable[[str], None],
 ) -> tuple[Obtained, Callable[[float], Obtained]]:
     """The first session (as `assume` gets it) and how to renew it (no prompt, no code given)."""
-    from sts_mfa.cli.code_sources import from_flags
-    from sts_mfa.session.targets import obtain_for, obtain_from, profile_codes
-
-    # Renewals get no code given (from_flags/profile_codes with none) and no prompt.
+    source = app.source
+    codes = app.codes(code)
     if profile is None:
-        first = obtain_for(app, None, Want(margin=margin, for_sdk=True), code)
-        first.region = _state_region(app)  # the child may read no config file for one
-        quiet = app.derive(reporter=LineReporter(note))
-        codes = dataclasses.replace(from_flags(quiet, None), prompt=None)
-        return first, lambda left: quiet.sessions().get(Want(margin=left), codes)
-    sessions = app.profile_sessions(profile, options)  # once: it marks the profile as served
-    first = obtain_from(app, sessions, Want(margin=margin, for_sdk=True), code)
+        first = source.obtain(None, Want(margin=margin, for_sdk=True), codes)
+        first.region = _state_region(source)  # the child may read no config file for one
+        quiet = source.with_reporter(LineReporter(note))
+        renew_codes = codes.for_state_file().without_a_person()
+        return first, lambda left: quiet.state_sessions().get(Want(margin=left), renew_codes)
+    sessions = source.profile_sessions(profile, options)  # once: it marks the profile as served
+    first = source.obtain_with(
+        sessions, Want(margin=margin, for_sdk=True), codes.for_profile(sessions.profile)
+    )
     sessions.report = LineReporter(note)
-    renew_codes = dataclasses.replace(profile_codes(app, sessions.profile, None), prompt=None)
-    return first, lambda left: sessions.get(Want(margin=left), renew_codes)
+    renew = codes.for_profile(sessions.profile).without_a_person()
+    return first, lambda left: sessions.get(Want(margin=left), renew)
 
 
-def _state_region(app: App) -> str | None:
+def _state_region(source: SessionSource) -> str | None:
     from sts_mfa.state.document import load
 
-    state = load(app.state_path, key_dir=app.cache_root())
+    state = load(source.state_path, key_dir=source.cache_root())
     return state.region if state is not None else None
 
 
@@ -131,7 +141,7 @@ class Running:
 
 @contextlib.contextmanager
 def running_endpoint(
-    app: App,
+    app: Caller,
     profile: str | None,
     code: str | None,
     margin: float,
@@ -170,7 +180,7 @@ def running_endpoint(
             note(f"the endpoint served {server.served} requests and refused {server.refused}")
 
 
-def endpoint_environment(app: App, running: Running) -> dict[str, str]:
+def endpoint_environment(app: Caller, running: Running) -> dict[str, str]:
     """What a process needs besides the token to use the endpoint and nothing else: its URL, the
     shared files as /dev/null (SHARED_FILES), the session's endpoint and a region.
 
@@ -179,7 +189,7 @@ def endpoint_environment(app: App, running: Running) -> dict[str, str]:
     has in its environment stays, as plain `exec` leaves it."""
     env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": running.server.url}
     env.update(dict.fromkeys(SHARED_FILES, os.devnull))
-    endpoint = app.effective_endpoint() or running.first.endpoint
+    endpoint = app.source.effective_endpoint() or running.first.endpoint
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint  # the session is only valid where it was made
     region = app.region or running.first.region or _callers_region()
@@ -200,7 +210,7 @@ def _callers_region() -> str | None:
     return region if isinstance(region, str) and region else None
 
 
-def child_environment(app: App, running: Running) -> dict[str, str]:
+def child_environment(app: Caller, running: Running) -> dict[str, str]:
     """`exec --server`'s child: the caller's environment minus every credential source, plus the endpoint.
 
     As plain `exec` scrubs it, and more: the shared files are /dev/null, as for `serve`
@@ -216,7 +226,7 @@ def child_environment(app: App, running: Running) -> dict[str, str]:
 
 
 def run_with_endpoint(
-    app: App,
+    app: Caller,
     profile: str | None,
     code: str | None,
     margin: float,

@@ -22,13 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import Aws, Keys, error_code, error_message, translate
+from sts_mfa.aws.clients import Aws, Keys
+from sts_mfa.aws.errors import error_code, error_message, translate
 from sts_mfa.trust import analysis as trust
 from sts_mfa.trust.analysis import Analysis
 
 if TYPE_CHECKING:
+    from sts_mfa.mfa.sources import Codes
+    from sts_mfa.session.model import Want
     from sts_mfa.session.profile import ProfileSessions
-    from sts_mfa.session.state_file import ProfileCodes, Want
     from sts_mfa.state.model import AnySession
 
 
@@ -58,7 +60,7 @@ class ProfileCheck:
 
 
 def check_deny_profile(
-    sessions: ProfileSessions, want: Want, codes: ProfileCodes, policy_aws: Aws | None
+    sessions: ProfileSessions, want: Want, codes: Codes, policy_aws: Aws | None
 ) -> ProfileCheck:
     profile = sessions.profile
     keys = sessions.source_keys()

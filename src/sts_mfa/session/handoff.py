@@ -17,15 +17,16 @@ import json
 import math
 import time
 
+from sts_mfa.state.cached import DEFAULT_REFRESH_MARGIN, MAX_REFRESH_MARGIN
 from sts_mfa.state.version import LATEST_TIME
+
+__all__ = ["DEFAULT_REFRESH_MARGIN", "MAX_REFRESH_MARGIN"]  # the margins, where the formats are
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
-    from sts_mfa.state.model import AnySession, Session, State
+    from sts_mfa.state.model import AnySession
 
 FORMATS = ("text", "json", "env", "process")
-DEFAULT_REFRESH_MARGIN = 300.0  # seconds: a cached session with less left is renewed
-MAX_REFRESH_MARGIN = 3600.0
 # What an SDK does with credentials it refreshes itself (botocore's RefreshableCredentials,
 # for credential_process and the container endpoint): it fetches again when they have less
 # than SDK_ADVISORY_SECONDS left (calling the process on every API call meanwhile, keeping
@@ -214,11 +215,6 @@ def iso8601(epoch: float) -> str:
     """An epoch time as ISO 8601 (UTC); times outside what datetime can show are clamped to it."""
     clamped = min(max(epoch, 0.0), float(LATEST_TIME)) if not math.isnan(epoch) else 0.0
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clamped))  # datetime costs ~2 ms to import
-
-
-def cached_session(state: State | None, now: float, margin: float) -> Session | None:
-    """From a loaded State: the session if it belongs to the current role and has > `margin` s left."""
-    return None if state is None else state.usable_session(now, margin)
 
 
 def environment(session: AnySession) -> dict[str, str]:

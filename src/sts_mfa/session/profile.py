@@ -25,16 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from sts_mfa.aws.clients import Aws, Keys, error_code, error_message, translate, translate_errors
-from sts_mfa.clock import sleep_until
+from sts_mfa.aws.clients import Aws, Keys
+from sts_mfa.aws.errors import error_code, error_message, translate, translate_errors
 from sts_mfa.errors import AwsError, CodeRefused, CredentialsError, NoCode, StsMfaError
 from sts_mfa.files import cache
-from sts_mfa.mfa import totp
-from sts_mfa.mfa.ledger import Entry, Ledger
+from sts_mfa.mfa.ledger import Ledger
+from sts_mfa.mfa.refusals import Failure, Refusal, decide
+from sts_mfa.mfa.sources import Codes, NoneToBeHad
+from sts_mfa.mfa.spending import spend, wait_for_unspent_step
 from sts_mfa.progress import Reporter
 from sts_mfa.session import cache as session_cache
+from sts_mfa.session.model import Obtained, Settings, Want, session_doc
 from sts_mfa.session.profiles import Profile
-from sts_mfa.session.state_file import Obtained, ProfileCodes, Settings, Want, session_doc
 from sts_mfa.state.cached import Cached
 
 if TYPE_CHECKING:
@@ -86,7 +88,7 @@ class ProfileSessions:
         )
         return None if hit is None else (entry, hit)
 
-    def get(self, want: Want, codes: ProfileCodes) -> Obtained:
+    def get(self, want: Want, codes: Codes) -> Obtained:
         found = None if want.force else self.cached(want.margin)
         if found is not None and found[1].remaining(self.clock.now()) > want.renew_below(found[1]):
             entry, hit = found
@@ -102,6 +104,8 @@ class ProfileSessions:
             self._mfa_session_was_cached = None
             try:
                 doc = self._assume(want, codes)
+            except NoneToBeHad as e:
+                return self._last_resort(want, e.error)
             except NoCode as e:
                 return self._last_resort(want, e)
             self._store_role(doc)
@@ -116,7 +120,7 @@ class ProfileSessions:
             return "new role session from the cached MFA session (no new code)"
         return "new role session from a new MFA session (GetSessionToken with MFA)"
 
-    def _last_resort(self, want: Want, error: NoCode) -> Obtained:
+    def _last_resort(self, want: Want, error: StsMfaError) -> Obtained:
         """No code for an SDK's early renewal: the cached session while it is above the SDK's floor.
 
         Only for an SDK (`Want.for_sdk`): it would otherwise lose, in its advisory window, a
@@ -128,7 +132,7 @@ class ProfileSessions:
         warning = (
             f"the cached session of profile {self.profile.name} expires in "
             f"{int(hit.remaining(self.clock.now()))} s and there is no MFA code to renew it; "
-            f"run `sts-mfa assume {self.profile.name}` in a terminal"
+            f"run `{shlex.join(['sts-mfa', 'assume', self.profile.name])}` in a terminal"
         )
         return Obtained(hit, cached=True, warnings=[warning])
 
@@ -138,7 +142,7 @@ class ProfileSessions:
     def duration(self, want: Want) -> int:
         return want.duration or self.profile.duration_seconds or 3600
 
-    def _assume(self, want: Want, codes: ProfileCodes) -> dict[str, Any]:
+    def _assume(self, want: Want, codes: Codes) -> dict[str, Any]:
         duration = self.duration(want)
         if self.settings.use_mfa_session and duration <= CHAINED_LIMIT:
             return self._assume_with_mfa_session(duration, codes)
@@ -169,7 +173,7 @@ class ProfileSessions:
         name = re.sub(r"[^\w+=,.@-]", "-", f"sts-mfa-{self.profile.name}", flags=re.ASCII)[:50]
         return f"{name}-{int(self.clock.now())}"
 
-    def _assume_with_code(self, duration: int, codes: ProfileCodes) -> dict[str, Any]:
+    def _assume_with_code(self, duration: int, codes: Codes) -> dict[str, Any]:
         code = self.code(codes)
         sts = self.source.sts_with(self.source_keys(), spends_mfa_code=True)
         try:
@@ -181,7 +185,7 @@ class ProfileSessions:
         except Exception as e:
             raise translate(e, "AssumeRole with MFA") from e
 
-    def _assume_with_mfa_session(self, duration: int, codes: ProfileCodes) -> dict[str, Any]:
+    def _assume_with_mfa_session(self, duration: int, codes: Codes) -> dict[str, Any]:
         for attempt in (1, 2):
             keys, mfa_path = self.mfa_session(codes)
             sts = self.source.sts_with(keys)
@@ -199,10 +203,13 @@ class ProfileSessions:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _refused(self, e: ClientError, doing: str) -> StsMfaError:
+        """What a refusal means, from the refusal table both modes share (`sts_mfa.mfa.refusals`):
+        a code is never sent twice here, and nothing was just created, so there is nothing to wait for."""
         code, message = error_code(e), error_message(e)
-        if code == "AccessDenied" and "multifactorauthentication" in message.lower():
+        decision = decide(Refusal(code, message, typed=True, can_wait=False, denials=0))
+        if decision.failure is Failure.CODE_REFUSED:
             return CodeRefused(f"AWS refused the MFA code for {self.profile.mfa_serial}: {message}")
-        if code == "AccessDenied":
+        if decision.failure is Failure.DENIED:
             return AwsError(
                 f"{doing}: {self.profile.role_arn} was refused: {message}",
                 code=code,
@@ -255,7 +262,7 @@ class ProfileSessions:
         key = cache.entry_name("mfa", keys.access_key_id, self.profile.mfa_serial, self.endpoint or "aws")
         return f"{self.root}/{key}"
 
-    def mfa_session(self, codes: ProfileCodes) -> tuple[Keys, str]:
+    def mfa_session(self, codes: Codes) -> tuple[Keys, str]:
         """The MFA session for this source identity and device: cached, or one new code's worth."""
         keys = self.source_keys()
         path = self.mfa_path(keys)
@@ -317,32 +324,17 @@ class ProfileSessions:
 
     # -- codes -----------------------------------------------------------------------------
 
-    def code(self, codes: ProfileCodes) -> str:
+    def code(self, codes: Codes) -> str:
         """A code for the device, its time-step reserved in the shared ledger first."""
         kind, get = codes.source()
+        assert get is not None  # a profile has no software token
+        if kind == "none":
+            get()  # raises: no source can give a code (before the ledger is even opened)
         ledger = Ledger(self.root, self.endpoint, self.profile.mfa_serial)
         with ledger.held() as shared:
-            if kind != "given":
-                self._wait_for_fresh_step(shared)
+            if kind in ("process", "prompt"):  # the current window's code: it must be unspent
+                wait_for_unspent_step(shared, self.clock, self.report)
             code = get()
-            totp.check_typed_code(code, shared.last_code, shared.last_used_at, self.clock.now())
-            shared.note_typed(code, self.clock.now())
+            spend(shared, code, self.clock.now(), step=None, typed=True)
         self.notes.append(f"a code from {'the profile mfa_process' if kind == 'process' else kind}")
         return code
-
-    def _wait_for_fresh_step(self, shared: Entry) -> None:
-        """A command or a person gives the current window's code: that step must be unspent."""
-        last, future = totp.sane_last_step(shared.last_step, self.clock.now())
-        if future and shared.last_step is not None:
-            self.report.warn(totp.future_step_warning(shared.last_step, self.clock.now()))
-            shared.last_step = last
-        wait = totp.seconds_until_usable(last, self.clock.now())
-        if wait > 0:
-            self.report.info(
-                f"TOTP codes are single-use: this device's current code was already sent, "
-                f"so sts-mfa waits for the next one ({wait:.0f} s)"
-            )
-            sleep_until(
-                self.clock, self.clock.now() + wait, lambda r: self.report.countdown("the next code", r)
-            )
-            self.report.done_waiting()

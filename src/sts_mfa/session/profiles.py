@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sts_mfa.errors import CredentialsError, StateError, UsageError
+from sts_mfa.errors import LOOP, CredentialsError, StateError, UsageError
 
 KEYS = (
     "role_arn",
@@ -52,7 +52,6 @@ ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", re.ASCII)
 SERIAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|[\w+=/:,.@-]{9,256}", re.ASCII)
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 SERVING = "STS_MFA_SERVING"  # profiles this process (and its parents) are serving: no loops
-LOOP = "refusing to loop"  # the words of every loop refusal, also when a child sts-mfa says it
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from sts_mfa.session.handoff import iso8601
 
 
 def describe(name: str, now: float, requested_endpoint: str | None) -> dict[str, Any]:
-    from sts_mfa.cli.app import App
     from sts_mfa.files import cache
     from sts_mfa.mfa.ledger import Ledger
     from sts_mfa.session import cache as session_cache
     from sts_mfa.session import profiles
+    from sts_mfa.session.source import SessionSource
 
     profile = profiles.load(name)
     root = cache.ensure(cache.root())
@@ -24,7 +24,7 @@ def describe(name: str, now: float, requested_endpoint: str | None) -> dict[str,
             root, name, profile.config_file, profile.credentials_file, requested_endpoint
         )
     )
-    endpoint = requested_endpoint or App.profile_endpoint(profile)
+    endpoint = requested_endpoint or SessionSource.profile_endpoint(profile)
     mfa = _mfa_sessions(root, profile.mfa_serial, endpoint, now)
     ledger = Ledger(root, endpoint, profile.mfa_serial).read()
     current = role is not None and role.get("fingerprint") == profile.fingerprint()

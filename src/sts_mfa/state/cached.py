@@ -14,6 +14,9 @@ from sts_mfa.files.private import read_json_object
 from sts_mfa.state.signature import is_signed
 from sts_mfa.state.version import LATEST_TIME, SCHEMA_VERSION
 
+DEFAULT_REFRESH_MARGIN = 300.0  # seconds: a cached session with less left is renewed
+MAX_REFRESH_MARGIN = 3600.0
+
 TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every start (mypy reads it as True)
 if TYPE_CHECKING:
     from typing import Any

@@ -184,3 +184,8 @@ class State:
 
 # A session as any path holds it: the model's, or one the light path read straight from a file.
 AnySession: TypeAlias = Session | Cached
+
+
+def cached_session(state: State | None, now: float, margin: float) -> Session | None:
+    """From a loaded State: the session if it belongs to the current role and has > `margin` s left."""
+    return None if state is None else state.usable_session(now, margin)

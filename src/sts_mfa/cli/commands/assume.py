@@ -6,10 +6,9 @@ import click
 
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.options import code_option, margin_option
+from sts_mfa.cli.options import code_option, margin_option, mfa_session_options, profile_argument
 from sts_mfa.session.handoff import FORMATS, render
-from sts_mfa.session.state_file import Want
-from sts_mfa.session.targets import mfa_session_options, obtain_for, profile_argument, settings
+from sts_mfa.session.model import Settings, Want
 
 
 @click.command(
@@ -74,7 +73,7 @@ def assume(
     fmt = "json" if (json_flag or (app.json and fmt is None)) else (fmt or "text")
     # credential_process: an SDK that refreshes the session on its own clock (see sts_mfa.session.state_file)
     want = Want(margin=refresh_margin, duration=duration, force=force, for_sdk=fmt == "process")
-    got = obtain_for(app, profile, want, code, settings(no_mfa_session, mfa_session_duration))
+    got = app.obtain(profile, want, code, Settings.of(no_mfa_session, mfa_session_duration))
     if app.verbose:
         source = "the cached session" if got.cached else "a new session"
         click.echo(f"sts-mfa: using {source} ({got.session.remaining(app.clock.now()):.0f} s left)", err=True)

@@ -113,7 +113,7 @@ def audit(
         report_.info(f"read page {pages}: {count} roles so far")
 
     prover = _prover(app, prove_with) if prove_with is not None else None  # before any reading
-    report = run_audit(app.aws().iam(), filters, page_size=page_size, progress=progress)
+    report = run_audit(app.source.aws().iam(), filters, page_size=page_size, progress=progress)
     _refuse_missing(filters, report)
     for arn in sorted(filters.ignore - {r.arn for r in report.results}):
         scope = " among the roles read" if filters.roles or filters.path_prefix != "/" else ""
@@ -165,10 +165,10 @@ def _prover(app: App, profile: str) -> Any:
     An MFA session (GetSessionToken, or a role profile with mfa_serial) gets into every
     role that requires MFA: each would come out "open", AWS said to let it in WITHOUT MFA.
     """
-    from sts_mfa.aws.clients import translate_errors
+    from sts_mfa.aws.errors import translate_errors
     from sts_mfa.errors import CredentialsError, UsageError
 
-    aws = app.policy_reader(profile)
+    aws = app.source.policy_reader(profile)
     with translate_errors(f"--prove-with {profile}: its credentials"):
         config = aws.session._session.get_scoped_config()
         setting = next((k for k in _SESSION_SETTINGS if config.get(k)), None)
@@ -195,7 +195,7 @@ def _prover(app: App, profile: str) -> Any:
 
 def _prove(app: App, report: Report, profile: str, sts: Any) -> None:
     from sts_mfa.audit.prove import prove
-    from sts_mfa.aws.clients import translate_errors
+    from sts_mfa.aws.errors import translate_errors
 
     with translate_errors(f"--prove-with {profile}: GetCallerIdentity"):
         who = str(sts.get_caller_identity().get("Arn", profile))

@@ -9,9 +9,9 @@ import click
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.options import code_option, json_option, margin_option
+from sts_mfa.cli.options import code_option, json_option, margin_option, mfa_session_options, profile_argument
 from sts_mfa.errors import RoleExposed
-from sts_mfa.session.targets import mfa_session_options, profile_argument, settings
+from sts_mfa.session.model import Settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -69,7 +69,7 @@ def check_deny(
     understand is "undecided", never proven.
     """
     if profile is not None:
-        options = settings(no_mfa_session, mfa_session_duration)
+        options = Settings.of(no_mfa_session, mfa_session_duration)
         _check_profile(app, profile, policy_profile, code, refresh_margin, options)
         return
     if policy_profile is not None:
@@ -80,8 +80,8 @@ def check_deny(
 def _check_state(app: App) -> None:
     from sts_mfa import scenario
 
-    state = app.load_state()
-    result = scenario.check_deny(app.context_for(state), state)
+    state = app.source.load_state()
+    result = scenario.check_deny(app.source.context_for(state), state)
     if app.json:
         app.echo_json(
             {
@@ -107,13 +107,13 @@ def _check_state(app: App) -> None:
 def _check_profile(
     app: App, profile: str, policy_profile: str | None, code: str | None, margin: float, options: Any
 ) -> None:
+    from sts_mfa.cli.code_sources import FlagCodes
     from sts_mfa.session.check_deny import check_deny_profile
-    from sts_mfa.session.state_file import Want
-    from sts_mfa.session.targets import profile_codes
+    from sts_mfa.session.model import Want
 
-    sessions = app.profile_sessions(profile, options)
-    policy_aws = app.policy_reader(policy_profile) if policy_profile else None
-    codes = profile_codes(app, sessions.profile, code)
+    sessions = app.source.profile_sessions(profile, options)
+    policy_aws = app.source.policy_reader(policy_profile) if policy_profile else None
+    codes = FlagCodes(app.state_file, code).for_profile(sessions.profile)
     result = check_deny_profile(sessions, Want(margin=margin), codes, policy_aws)
     for warning in result.warnings:
         app.warn(warning)

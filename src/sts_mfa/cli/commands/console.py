@@ -12,11 +12,10 @@ import click
 
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.options import code_option, json_option, margin_option
+from sts_mfa.cli.options import code_option, json_option, margin_option, mfa_session_options, profile_argument
 from sts_mfa.errors import AwsError
 from sts_mfa.session.handoff import iso8601
-from sts_mfa.session.state_file import Want
-from sts_mfa.session.targets import mfa_session_options, obtain_for, profile_argument, settings
+from sts_mfa.session.model import Settings, Want
 from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
@@ -92,10 +91,10 @@ def console(
     where = places.places(os.environ, region)  # all input checked before a code is spent
     page = places.destination(where, region, destination)
     places.check_session_endpoint(where, _endpoint(app, profile))
-    options = settings(no_mfa_session, mfa_session_duration)
+    options = Settings.of(no_mfa_session, mfa_session_duration)
     chained = profile is not None and options.use_mfa_session  # assumed with the MFA session's keys
     duration = core.session_duration(session_duration, chained=chained, what=f"profile {profile}'s role")
-    got = obtain_for(app, profile, Want(margin=refresh_margin, force=force), code, options)
+    got = app.obtain(profile, Want(margin=refresh_margin, force=force), code, options)
     session = got.session
     if app.verbose:
         source = "the cached role session" if got.cached else "a new role session"
@@ -128,15 +127,15 @@ def _region(app: App, profile: str | None) -> str:
     if app.region:
         return app.region
     if profile is not None:
-        return app.config_profile(profile).region or DEFAULT_REGION
-    return app.load_state().region or DEFAULT_REGION
+        return app.source.config_profile(profile).region or DEFAULT_REGION
+    return app.source.load_state().region or DEFAULT_REGION
 
 
 def _endpoint(app: App, profile: str | None) -> str | None:
     """Where the role session comes from (None: AWS): the flag or variable, else the profile's."""
-    endpoint = app.effective_endpoint()
+    endpoint = app.source.effective_endpoint()
     if endpoint is None and profile is not None:
-        endpoint = app.profile_endpoint(app.config_profile(profile))
+        endpoint = app.source.profile_endpoint(app.source.config_profile(profile))
     return endpoint
 
 

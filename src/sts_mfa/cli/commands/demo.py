@@ -200,7 +200,7 @@ class _Story:
 
     def __init__(self, app: App, console: Any, run: DemoRun) -> None:
         self.app, self.console, self.run = app, console, run
-        self.ctx = app.context()
+        self.ctx = app.source.context()
         self.summary: dict[str, Any] = {}
 
     def chapter(self, title: str) -> None:
@@ -212,8 +212,8 @@ class _Story:
         from sts_mfa import scenario
 
         self.chapter("1. setup: a user with no permissions, an MFA device, an MFA-only role")
-        with self.run.step("setup", self.ctx) as t, self.app.transaction(must_exist=False) as txn:
-            endpoint = self.app.effective_endpoint()
+        with self.run.step("setup", self.ctx) as t, self.app.source.transaction(must_exist=False) as txn:
+            endpoint = self.app.source.effective_endpoint()
             result = scenario.setup(self.ctx, txn, mode="software", phone=None, endpoint=endpoint)
             t.outcome = f"{len(result.created)} resources"
         state = result.state
@@ -251,7 +251,7 @@ class _Story:
         from sts_mfa.cli.output import safe as escape
 
         self.chapter("3. assume: the same call with an MFA code from the software token")
-        with self.run.step("assume", self.ctx) as t, self.app.transaction(must_exist=False) as txn:
+        with self.run.step("assume", self.ctx) as t, self.app.source.transaction(must_exist=False) as txn:
             assumed = scenario.assume(self.ctx, txn, ask_code=None)
             t.waited = assumed.waited
             self.console.print(
@@ -278,7 +278,7 @@ class _Story:
         from sts_mfa import scenario
 
         self.chapter("5. teardown: everything, in the order AWS requires")
-        with self.run.step("teardown", self.ctx) as t, self.app.transaction(must_exist=False) as txn:
+        with self.run.step("teardown", self.ctx) as t, self.app.source.transaction(must_exist=False) as txn:
             try:
                 removed = scenario.teardown(self.ctx, txn)
                 t.outcome = f"{len(removed.deleted)} deleted"

@@ -12,11 +12,10 @@ import click
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.completion import complete_profile
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.options import code_option, margin_option
+from sts_mfa.cli.options import code_option, margin_option, mfa_session_options
 from sts_mfa.errors import CommandFailed
 from sts_mfa.session.handoff import CHILD_SETTINGS, environment, scrubbed
-from sts_mfa.session.state_file import Obtained, Want
-from sts_mfa.session.targets import mfa_session_options, obtain_for, settings
+from sts_mfa.session.model import Obtained, Settings, Want
 
 
 def child_environment(app: App, got: Obtained) -> dict[str, str]:
@@ -24,7 +23,7 @@ def child_environment(app: App, got: Obtained) -> dict[str, str]:
     env = scrubbed(dict(os.environ))
     env.update(CHILD_SETTINGS)
     env.update(environment(got.session))
-    endpoint = app.effective_endpoint() or got.endpoint
+    endpoint = app.source.effective_endpoint() or got.endpoint
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint  # the session is only valid where it was made
     region = app.region or got.region  # a profile's region: its config file is not the child's
@@ -124,14 +123,14 @@ def exec_(
     """
     if not command[0]:
         raise click.BadParameter("the command to run is empty", param_hint="'COMMAND'")
-    options = settings(no_mfa_session, mfa_session_duration)
+    options = Settings.of(no_mfa_session, mfa_session_duration)
     if server:
         from sts_mfa.server.serving import run_with_endpoint
 
         click.get_current_context().exit(
             run_with_endpoint(app, profile, code, refresh_margin, options, command)
         )
-    got = obtain_for(app, profile, Want(margin=refresh_margin), code, options)
+    got = app.obtain(profile, Want(margin=refresh_margin), code, options)
     env = child_environment(app, got)
     for stream in (sys.stdout, sys.stderr):  # either may be closed (`>&-`, `2>&-`)
         with contextlib.suppress(AttributeError, ValueError, OSError):

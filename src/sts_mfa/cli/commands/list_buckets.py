@@ -5,16 +5,16 @@ from __future__ import annotations
 import click
 
 from sts_mfa.cli.app import App, pass_app
-from sts_mfa.cli.code_sources import given_code, obtain
+from sts_mfa.cli.code_sources import given_code
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.options import code_option, json_option, margin_option
+from sts_mfa.cli.options import code_option, json_option, margin_option, mfa_session_options, profile_argument
 from sts_mfa.errors import CredentialsError, StsMfaError
+from sts_mfa.mfa.sources import Codes
 from sts_mfa.session.handoff import iso8601
-from sts_mfa.session.state_file import Codes, Want
-from sts_mfa.session.targets import mfa_session_options, obtain_for, profile_argument, settings
+from sts_mfa.session.model import Settings, Want
 
 
-def no_session(_state: object) -> StsMfaError:
+def no_session() -> StsMfaError:
     """The state file's role: no prompt, so a phone setup with no code given says what to run."""
     return CredentialsError(
         "no valid role session is cached", hint="pass --code, or run `sts-mfa assume --code CODE` first"
@@ -57,16 +57,16 @@ def list_buckets(
     from sts_mfa import scenario
 
     if profile is not None:
-        options = settings(no_mfa_session, mfa_session_duration)
-        session = obtain_for(app, profile, Want(margin=refresh_margin), code, options).session
-        ctx = app.context_for_profile(profile)
+        options = Settings.of(no_mfa_session, mfa_session_duration)
+        session = app.obtain(profile, Want(margin=refresh_margin), code, options).session
+        ctx = app.source.context_for_profile(profile)
         buckets = scenario.list_buckets(ctx, None, session)
     else:
-        state = app.load_state()
+        state = app.source.load_state()
         scenario.require_setup(state)
         codes = Codes(given=given_code(code), missing=no_session)
-        session = obtain(app, Want(margin=refresh_margin), codes).session
-        ctx = app.context_for(state)
+        session = app.source.obtain_state(Want(margin=refresh_margin), codes).session
+        ctx = app.source.context_for(state)
         buckets = scenario.list_buckets(ctx, state, session)
     if app.json:
         app.echo_json(

@@ -18,9 +18,9 @@ import click
 
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.lazy import short_help
-from sts_mfa.cli.options import code_option, margin_option
+from sts_mfa.cli.options import code_option, margin_option, mfa_session_options, profile_argument
 from sts_mfa.server.serving import DEFAULT_HOST, OUTRANKING, Running, endpoint_environment, running_endpoint
-from sts_mfa.session.targets import mfa_session_options, profile_argument, settings
+from sts_mfa.session.model import Settings
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -98,7 +98,7 @@ def serve(
     """
     from sts_mfa.server import tokenfile
 
-    options = settings(no_mfa_session, mfa_session_duration)
+    options = Settings.of(no_mfa_session, mfa_session_duration)
     with running_endpoint(app, profile, code, refresh_margin, options, host=host, port=port) as running:
         held = tokenfile.create(running.token, app.cache_root())  # and stale token files swept
         try:

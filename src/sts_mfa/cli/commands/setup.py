@@ -170,8 +170,8 @@ def setup(
     mode: MfaMode = "software" if software_token else "phone"
     from sts_mfa import scenario
 
-    ctx = app.context(wait_timeout, role_profile=role_profile, role_endpoint=role_endpoint_url)
-    with app.transaction(must_exist=False) as txn:
+    ctx = app.source.context(wait_timeout, role_profile=role_profile, role_endpoint=role_endpoint_url)
+    with app.source.transaction(must_exist=False) as txn:
         if codes and (
             txn.state is None or txn.state.mfa_device is None or txn.state.mfa_device.serial is None
         ):
@@ -188,7 +188,7 @@ def setup(
             txn,
             mode=mode,
             phone=None if software_token else TerminalPhone(app, txn, codes, qr_png),
-            endpoint=app.effective_endpoint(),
+            endpoint=app.source.effective_endpoint(),
             max_session_duration=max_session_duration,
             role_profile=role_profile,
             role_endpoint=role_endpoint_url,

@@ -96,7 +96,7 @@ def status(app: App, profile: str | None, offline: bool) -> None:
     if profile is not None:
         from sts_mfa.session import status as profile_status
 
-        data = profile_status.describe(profile, app.clock.now(), app.effective_endpoint())
+        data = profile_status.describe(profile, app.clock.now(), app.source.effective_endpoint())
         if app.json:
             app.echo_json(data)
         else:
@@ -118,10 +118,10 @@ def status(app: App, profile: str | None, offline: bool) -> None:
     problem = None
     if not offline and state.has_resources():
         try:
-            app.check_matches(state)
+            app.source.check_matches(state)
             from sts_mfa import scenario
 
-            exists = scenario.which_exist(app.context_for(state), state)
+            exists = scenario.which_exist(app.source.context_for(state), state)
         except StsMfaError as e:
             problem = str(e)
     data = {

@@ -50,16 +50,16 @@ def teardown(app: App, sweep: bool, dry_run: bool, role_profile: str | None) -> 
 
     data: dict[str, Any] = {"dry_run": dry_run, "deleted": [], "found": [], "nothing_to_do": False}
     ctx = None
-    with app.transaction(must_exist=False) as txn:
+    with app.source.transaction(must_exist=False) as txn:
         state = txn.state
         if state is not None:
-            ctx = app.context_for(state)
+            ctx = app.source.context_for(state)
             if dry_run:
                 data["found"] += _recorded(state)
             else:
                 data["deleted"] += scenario.teardown(ctx, txn).deleted
         if sweep:
-            ctx = ctx or app.context(role_profile=role_profile)
+            ctx = ctx or app.source.context(role_profile=role_profile)
             sides = [ctx.aws] + ([ctx.role_aws] if ctx.role_aws is not None else [])
             for aws in sides:
                 swept = scenario.sweep(ctx, aws, dry_run=dry_run)
