@@ -119,7 +119,7 @@ def test_checking_a_signature_loads_no_openssl(tmp_path: Path) -> None:
     signed = {**doc, signature.FIELD: signature.sign(doc, signature.key_for_writing(str(root)))}
     probe = (
         "import json, sys\n"
-        "from sts_mfa import signature\n"
+        "from sts_mfa.state import signature\n"
         f"assert signature.is_signed(json.loads({__import__('json').dumps(signed)!r}), {str(root)!r})\n"
         "print(sorted(m for m in ('hashlib', 'hmac', '_hashlib', 'secrets') if m in sys.modules))\n"
     )
