@@ -5,7 +5,7 @@
 
 Each script is what the installed console script prints for
 `_STS_MFA_COMPLETE={bash,zsh,fish}_source sts-mfa`; nothing is edited by hand,
-so `tests/test_completions.py` can regenerate them and compare.
+so `tests/cli/test_completions.py` can regenerate them and compare.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The adversarial trust-policy corpus, counted for the reliability report: no false proof.
 
-`tests/test_trust_analysis.py` checks each document's verdict in detail; here every
+`tests/trust/test_trust_analysis.py` checks each document's verdict in detail; here every
 document is counted, and a "requires-mfa" verdict for a document that is not expected
 to require MFA is the one finding that matters most: a false proof.
 """

@@ -1,4 +1,4 @@
-"""The adversarial trust-policy corpus (tests/trust_corpus/*.json) and its placeholders.
+"""The adversarial trust-policy corpus (tests/trust/corpus/*.json) and its placeholders.
 
 Each document names `{USER_ARN}`, `{ACCOUNT}` and `{OTHER_ACCOUNT}`; `substitute` fills
 them in (by default with alice in 111111111111, the other account 222222222222).
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-CORPUS = Path(__file__).resolve().parents[1] / "trust_corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "trust" / "corpus"
 ACCOUNT = "111111111111"
 OTHER_ACCOUNT = "222222222222"
 USER = f"arn:aws:iam::{ACCOUNT}:user/sts-mfa/alice"

@@ -5,7 +5,7 @@ refused attempt is never simply retried. `decide` says, from the error and what
 is known about the run, whether to send the same code again (AWS refused before
 reading it: a key not yet propagated), move to the next TOTP window (the code may
 be spent, the software token can make a new one), or give up, and why.
-`tests/test_assume_refusals.py` checks it with a table of cases.
+`tests/session/test_assume_refusals.py` checks it with a table of cases.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from tests.support.sandbox import admin
 
 pytestmark = pytest.mark.sandbox
 
-SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
 VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 ALICE = "arn:aws:iam::111111111111:user/alice"
 

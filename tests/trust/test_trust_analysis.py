@@ -1,6 +1,6 @@
 """The trust-policy analysis (sts_mfa.trust.analysis): the corpus, the rules one by one, and properties.
 
-The corpus in tests/trust_corpus/ holds one adversarial trust policy per file with the
+The corpus in tests/trust/corpus/ holds one adversarial trust policy per file with the
 verdict it must get; the tables below pin each rule of docs/trust-analysis.md; the
 hypothesis tests check that no input makes the analysis raise, that adding an
 unconditional Allow never produces "requires-mfa", and that whatever it proves the
