@@ -34,10 +34,10 @@ from sts_mfa.cli.commands.serve import _print_exports
 from sts_mfa.errors import AwsError, NoCode, UsageError
 from sts_mfa.sandbox import Sandbox
 from sts_mfa.server import child, endpoint, tokenfile
-from sts_mfa.server.endpoint import PATH, CredentialServer, container_document, loopback, new_token
+from sts_mfa.server.endpoint import PATH, CredentialServer, loopback, new_token
 from sts_mfa.server.keeper import RENEW_AHEAD_SECONDS, Keeper, Unavailable, margins
 from sts_mfa.server.serving import Running, _first_and_renew, running_endpoint
-from sts_mfa.session.handoff import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS
+from sts_mfa.session.handoff import SDK_ADVISORY_SECONDS, SDK_FLOOR_SECONDS, container_document
 from sts_mfa.session.model import Obtained, Settings
 from sts_mfa.state.cached import Cached
 from tests.support.cli import Cli

@@ -1,6 +1,6 @@
 """The HTTP side of the credentials endpoint: loopback only, one path, GET only, a token.
 
-What it answers is what botocore's container provider reads (`ContainerMetadataFetcher`
+What it answers (`sts_mfa.session.handoff.container_document`) is what botocore's container provider reads (`ContainerMetadataFetcher`
 and `ContainerProvider` in botocore; the AWS SDKs and Tools reference guide, "Container
 credential provider"): a JSON object with `AccessKeyId`, `SecretAccessKey`, `Token` and
 `Expiration` (ISO 8601). botocore sends `Accept: application/json` and the token,
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from sts_mfa.errors import AwsError, UsageError
 from sts_mfa.server.keeper import Unavailable
-from sts_mfa.session.handoff import account_id, iso8601
+from sts_mfa.session.handoff import container_document
 from sts_mfa.text import one_line
 
 if TYPE_CHECKING:
@@ -74,18 +74,6 @@ def loopback(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
             "listens only on 127.0.0.1 (or another 127.x address, or ::1), never where others can reach it"
         )
     return address
-
-
-def container_document(session: AnySession) -> dict[str, str]:
-    """The session as the container credentials provider reads it (AccountId too, when known)."""
-    document = {
-        "AccessKeyId": session.access_key_id,
-        "SecretAccessKey": session.secret_access_key,
-        "Token": session.session_token,
-        "Expiration": iso8601(session.expiration),
-    }
-    account = account_id(session)
-    return {**document, "AccountId": account} if account else document
 
 
 def _hosts(host: str, port: int) -> frozenset[str]:

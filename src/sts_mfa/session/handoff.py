@@ -9,6 +9,10 @@ replaced atomically, so a lock-free read is never torn), not even the state
 model; but never from a file whose signature does not check, as the full path
 would not (`sts_mfa.state.signature`). Anything unexpected sends the caller down the
 full path, which validates the file and says what is wrong.
+
+Every shape a session is handed over in lives here: the `--format`s (process, env, json,
+text), the environment `exec` gives its child, and the container-credentials document
+the credentials endpoint answers with (`container_document`).
 """
 
 from __future__ import annotations
@@ -224,6 +228,18 @@ def environment(session: AnySession) -> dict[str, str]:
         "AWS_SESSION_TOKEN": session.session_token,
         "AWS_CREDENTIAL_EXPIRATION": iso8601(session.expiration),
     }
+
+
+def container_document(session: AnySession) -> dict[str, str]:
+    """The session as the container credentials provider reads it (AccountId too, when known)."""
+    document = {
+        "AccessKeyId": session.access_key_id,
+        "SecretAccessKey": session.secret_access_key,
+        "Token": session.session_token,
+        "Expiration": iso8601(session.expiration),
+    }
+    account = account_id(session)
+    return {**document, "AccountId": account} if account else document
 
 
 def render(session: AnySession, fmt: str, *, now: float, cached: bool, source: str | None = None) -> str:
