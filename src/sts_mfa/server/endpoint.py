@@ -1,10 +1,11 @@
 """The HTTP side of the credentials endpoint: loopback only, one path, GET only, a token.
 
-What it answers (`sts_mfa.session.handoff.container_document`) is what botocore's container provider reads (`ContainerMetadataFetcher`
-and `ContainerProvider` in botocore; the AWS SDKs and Tools reference guide, "Container
-credential provider"): a JSON object with `AccessKeyId`, `SecretAccessKey`, `Token` and
-`Expiration` (ISO 8601). botocore sends `Accept: application/json` and the token,
-verbatim, as the `Authorization` header, and only over http to a loopback address.
+What it answers (`sts_mfa.session.handoff.container_document`) is what botocore's
+container provider reads (`ContainerMetadataFetcher` and `ContainerProvider` in botocore;
+the AWS SDKs and Tools reference guide, "Container credential provider"): a JSON object
+with `AccessKeyId`, `SecretAccessKey`, `Token` and `Expiration` (ISO 8601). botocore
+sends `Accept: application/json` and the token, verbatim, as the `Authorization` header,
+and only over http to a loopback address.
 
 Every request is hostile input. In order, a request is refused:
 

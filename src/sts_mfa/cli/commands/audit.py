@@ -14,7 +14,6 @@ from sts_mfa.cli.options import json_option
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from sts_mfa.audit import Filters
     from sts_mfa.audit.report import Report
 
 FORMATS = ("table", "json", "sarif")
@@ -114,49 +113,14 @@ def audit(
 
     prover = _prover(app, prove_with) if prove_with is not None else None  # before any reading
     report = run_audit(app.source.aws().iam(), filters, page_size=page_size, progress=progress)
-    _refuse_missing(filters, report)
+    report.refuse_missing(filters)
     for arn in sorted(filters.ignore - {r.arn for r in report.results}):
         scope = " among the roles read" if filters.roles or filters.path_prefix != "/" else ""
         app.warn(f"--ignore {arn}: no such role{scope}; nothing is ignored for it")
     if prove_with is not None and prover is not None:
         _prove(app, report, prove_with, prover)
     _print(app, report, output_format, bool(roles))
-    _verdict(report, allow_undecided)
-
-
-def _refuse_missing(filters: Filters, report: Report) -> None:
-    from sts_mfa.errors import StsMfaError
-
-    missing = filters.missing(report.results)
-    if missing:
-        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise StsMfaError(f"no such role in the account (--role): {shown}", hint=_where(filters))
-    if not report.results and filters.path_prefix != "/":  # a typo must not pass as "all is well"
-        raise StsMfaError(
-            f"no role in the account is under --path-prefix {filters.path_prefix} (paths are case-sensitive)",
-            hint="nothing was audited",
-        )
-
-
-def _where(filters: Filters) -> str | None:
-    if filters.path_prefix == "/":
-        return None
-    return f"only roles under --path-prefix {filters.path_prefix} were read"
-
-
-# Where botocore found credentials that are strings in a file or the environment: these
-# can be long-term keys. Anything else (assume-role, sso, credential_process, instance or
-# container roles, web identity) is a session, and may carry MFA context.
-_STATIC = frozenset({"explicit", "env", "shared-credentials-file", "config-file", "boto-config"})
-# Profile settings that make botocore get a session (and would run a process or prompt for
-# an MFA code just to find the credentials): refused before any is looked at.
-_SESSION_SETTINGS = (
-    "role_arn",
-    "credential_process",
-    "web_identity_token_file",
-    "sso_session",
-    "sso_start_url",
-)
+    report.raise_if_failing(allow_undecided)
 
 
 def _prover(app: App, profile: str) -> Any:
@@ -165,32 +129,9 @@ def _prover(app: App, profile: str) -> Any:
     An MFA session (GetSessionToken, or a role profile with mfa_serial) gets into every
     role that requires MFA: each would come out "open", AWS said to let it in WITHOUT MFA.
     """
-    from sts_mfa.aws.errors import translate_errors
-    from sts_mfa.errors import CredentialsError, UsageError
+    from sts_mfa.aws.long_term import long_term_sts
 
-    aws = app.source.policy_reader(profile)
-    with translate_errors(f"--prove-with {profile}: its credentials"):
-        config = aws.session._session.get_scoped_config()
-        setting = next((k for k in _SESSION_SETTINGS if config.get(k)), None)
-        found = aws.session.get_credentials() if setting is None else None
-        method = getattr(found, "method", None) if setting is None else setting
-        token = found.get_frozen_credentials().token if found is not None and method in _STATIC else None
-    if found is None and setting is None:
-        raise CredentialsError(f"--prove-with {profile}: no credentials found for this profile")
-    if method not in _STATIC or token:
-        how = (
-            "a session token"
-            if token
-            else f"the profile sets {setting}"
-            if setting
-            else f"{method} credentials"
-        )
-        raise UsageError(
-            f"--prove-with {profile}: its credentials are temporary ({how}), not long-term access keys: "
-            "a session obtained with MFA would get into the roles that require it, so its answers prove "
-            "nothing; use a profile with an IAM user's long-term access keys"
-        )
-    return aws.admin_sts()
+    return long_term_sts(app.source.policy_reader(profile), f"--prove-with {profile}")
 
 
 def _prove(app: App, report: Report, profile: str, sts: Any) -> None:
@@ -268,18 +209,3 @@ def _summary(out: Console, report: Report) -> None:
     for proof in report.proofs:
         if proof.outcome == "DISAGREES":
             out.print(f"[bold red]AWS disagrees:[/] {safe(proof.arn)}: {safe(proof.detail)}")
-
-
-def _verdict(report: Report, allow_undecided: bool) -> None:
-    from sts_mfa.errors import RoleExposed
-
-    failing = report.failing(allow_undecided)
-    if not failing:
-        return
-    opened = sum(1 for r in failing if r.verdict == "open")
-    first = failing[0]
-    reason = str(first.findings[0]) if first.findings else first.verdict
-    raise RoleExposed(
-        f"{opened} role(s) open without MFA, {len(failing) - opened} undecided; "
-        f"first: {first.arn} ({first.verdict}: {reason})"
-    )
