@@ -6,14 +6,14 @@ way into the role requires MFA (see docs/trust-analysis.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from sts_mfa.aws.errors import error_code, error_message, translate
 from sts_mfa.aws.waits import NotReady, poll
-from sts_mfa.errors import StateError
+from sts_mfa.errors import RoleExposed, StateError
 from sts_mfa.mfa.refusals import PROPAGATING_KEY
 from sts_mfa.scenario.context import Context, gone, require_setup, stale_key_error, user_keys
 from sts_mfa.state.model import State
@@ -23,23 +23,85 @@ from sts_mfa.trust.analysis import Analysis
 
 @dataclass
 class CheckDenyResult:
+    """What check-deny found, for the state file's role or a profile's (one type, one renderer).
+
+    `caller_arn` is who tried without MFA: the state file's user, or the profile's source.
+    For a profile, `profile` is its name and `assumed_role_arn` the session AWS gave WITH MFA;
+    `analysis` is None when no credentials could read the trust policy (`unread_because`).
+    """
+
     role_arn: str
-    user_arn: str
+    caller_arn: str | None
     denied: bool
     error_code: str | None
     message: str
-    analysis: Analysis
-    trust_policy: Any
+    analysis: Analysis | None
+    trust_policy: Any  # the document as read (None: unreadable)
+    profile: str | None = None
+    assumed_role_arn: str | None = None
+    read_with: str | None = None  # which credentials could read the trust policy
+    unread_because: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what getting the MFA session found
 
     @property
     def findings(self) -> list[str]:
         """Every way in without MFA, and everything the analysis could not decide, one line each."""
-        return [str(f) for f in self.analysis.findings]
+        return [str(f) for f in self.analysis.findings] if self.analysis is not None else []
 
     @property
     def proven(self) -> bool:
-        """The denial is proof only if the trust policy requires MFA on every way in."""
-        return self.denied and self.analysis.requires_mfa
+        """Refused without MFA, and a trust policy read that requires MFA on every way in
+        (for a profile, also accepted with MFA: `check_deny_profile` raises otherwise)."""
+        return self.denied and self.analysis is not None and self.analysis.requires_mfa
+
+    def to_json(self) -> dict[str, Any]:
+        analysis = self.analysis
+        verdict: dict[str, Any] = {
+            "trust_policy_requires_mfa": analysis.requires_mfa if analysis else None,
+            "trust_policy_verdict": analysis.verdict if analysis else None,
+            "findings": self.findings,
+            "ways_in": analysis.to_json()["ways_in"] if analysis else [],
+            "proven": self.proven,
+        }
+        tried = {"denied": self.denied, "error_code": self.error_code, "message": self.message}
+        if self.profile is None:
+            return {"role_arn": self.role_arn, "user_arn": self.caller_arn, **tried, **verdict}
+        return {
+            "profile": self.profile,
+            "role_arn": self.role_arn,
+            "source_arn": self.caller_arn,
+            **tried,
+            "accepted_with_mfa": self.assumed_role_arn is not None,
+            "assumed_role_arn": self.assumed_role_arn,
+            "trust_policy": "read" if analysis is not None else "unreadable",
+            "trust_policy_read_with": self.read_with,
+            **verdict,
+        }
+
+    def raise_unless_proven(self) -> None:
+        """Exit 3 (RoleExposed) unless proven, saying why: exposed, unread, undecided, or open."""
+        role_arn, analysis = self.role_arn, self.analysis
+        if not self.denied:
+            who = self.caller_arn or self.profile
+            raise RoleExposed(f"EXPOSED: {role_arn} can be assumed WITHOUT MFA by {who}")
+        if analysis is None:
+            readers = f"a profile of account {role_arn.split(':')[4]} allowed iam:GetRole"
+            raise RoleExposed(
+                f"not proven: the trust policy of {role_arn} could not be read "
+                f"({'; '.join(self.unread_because)}), so other ways in were not checked",
+                hint=f"read it with --policy-profile NAME, {readers}",
+            )
+        if analysis.verdict == "undecided":
+            raise RoleExposed(
+                f"not proven: the analysis cannot decide whether every way into {role_arn} "
+                f"requires MFA ({analysis.findings[0]})"
+            )
+        if not analysis.requires_mfa:
+            first = str(analysis.findings[0])
+            raise RoleExposed(
+                f"the refusal is not proof: the trust policy of {role_arn} lets principals in "
+                f"without MFA ({len(analysis.findings)} finding(s); first: {first})"
+            )
 
 
 def check_deny(ctx: Context, state: State) -> CheckDenyResult:
@@ -99,7 +161,7 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
         document = role.get("AssumeRolePolicyDocument", {})
     return CheckDenyResult(
         role_arn=role_arn,
-        user_arn=state.user.arn,
+        caller_arn=state.user.arn,
         denied=denied,
         error_code=code,
         message=message,

@@ -17,15 +17,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from sts_mfa.aws.clients import Aws, Keys
 from sts_mfa.aws.errors import error_code, error_message, translate
+from sts_mfa.scenario.check_deny import CheckDenyResult
 from sts_mfa.trust import analysis as trust
-from sts_mfa.trust.analysis import Analysis
 
 if TYPE_CHECKING:
     from sts_mfa.mfa.sources import Codes
@@ -34,42 +33,19 @@ if TYPE_CHECKING:
     from sts_mfa.state.model import AnySession
 
 
-@dataclass
-class ProfileCheck:
-    profile: str
-    role_arn: str
-    source_arn: str | None
-    denied: bool
-    error_code: str | None
-    message: str
-    assumed_role_arn: str | None = None
-    analysis: Analysis | None = None
-    document: Any = None  # the trust policy as read (None: unreadable)
-    read_with: str | None = None  # which credentials could read the trust policy
-    unread_because: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # what getting the MFA session found
-
-    @property
-    def trust_policy(self) -> str:
-        return "read" if self.analysis is not None else "unreadable"
-
-    @property
-    def proven(self) -> bool:
-        """Refused without MFA, accepted with it, and the trust policy read and requiring MFA."""
-        return self.denied and self.analysis is not None and self.analysis.requires_mfa
-
-
 def check_deny_profile(
     sessions: ProfileSessions, want: Want, codes: Codes, policy_aws: Aws | None
-) -> ProfileCheck:
+) -> CheckDenyResult:
     profile = sessions.profile
     keys = sessions.source_keys()
     source_sts = sessions.source.sts_with(keys)
-    result = ProfileCheck(
-        profile=profile.name,
+    result = CheckDenyResult(
         role_arn=profile.role_arn,
-        source_arn=_caller(source_sts),
+        caller_arn=_caller(source_sts),
         **_without_mfa(source_sts, sessions),
+        analysis=None,
+        trust_policy=None,
+        profile=profile.name,
     )
     got = sessions.get(want, codes)  # with MFA: raises (exit 1/5/6) if AWS refuses that too
     result.assumed_role_arn = got.session.assumed_role_arn
@@ -105,7 +81,11 @@ def _without_mfa(sts: Any, sessions: ProfileSessions) -> dict[str, Any]:
 
 
 def _read_trust(
-    result: ProfileCheck, sessions: ProfileSessions, keys: Keys, session: AnySession, policy_aws: Aws | None
+    result: CheckDenyResult,
+    sessions: ProfileSessions,
+    keys: Keys,
+    session: AnySession,
+    policy_aws: Aws | None,
 ) -> None:
     """Read the role's trust policy with the first credentials that may; analyse it."""
     role_arn = sessions.profile.role_arn
@@ -126,7 +106,7 @@ def _read_trust(
         if role.get("Arn") != role_arn:  # another account's (or path's) role of the same name
             result.unread_because.append(f"{label}: answered with {role.get('Arn')}, not {role_arn}")
             continue
-        result.document = role.get("AssumeRolePolicyDocument")
-        result.analysis = trust.analyse(result.document)
+        result.trust_policy = role.get("AssumeRolePolicyDocument")
+        result.analysis = trust.analyse(result.trust_policy)
         result.read_with = label
         return
