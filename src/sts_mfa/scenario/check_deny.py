@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sts_mfa.aws.errors import error_code, error_message, translate
-from sts_mfa.aws.waits import NotReady, poll
+from sts_mfa.aws.waits import NotReady
 from sts_mfa.errors import RoleExposed, StateError
 from sts_mfa.mfa.refusals import PROPAGATING_KEY
 from sts_mfa.scenario.context import Context, gone, require_setup, stale_key_error, user_keys
@@ -129,14 +129,7 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
         # Credentials came back: drop them on the floor, unused.
         return False, None, "AssumeRole without MFA returned credentials"
 
-    outcome = poll(
-        attempt,
-        what="the new access key to work at STS",
-        clock=ctx.clock,
-        timeout=ctx.wait_timeout,
-        on_wait=ctx.report.waiting,
-    )
-    ctx.report.done_waiting()
+    outcome = ctx.poll(attempt, "the new access key to work at STS")
     denied, code, message = outcome.value
     try:
         role = ctx.role_side.iam().get_role(RoleName=state.role.name)["Role"]

@@ -10,19 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import ClientError
 
 from sts_mfa.aws.clients import Aws, Keys
 from sts_mfa.aws.errors import error_code
-from sts_mfa.aws.waits import DEFAULT_TIMEOUT
+from sts_mfa.aws.waits import DEFAULT_TIMEOUT, Outcome, poll
 from sts_mfa.clock import Clock, sleep_until
 from sts_mfa.errors import StateError
 from sts_mfa.mfa.ledger import Entry
 from sts_mfa.progress import Reporter
 from sts_mfa.state.marks import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
 from sts_mfa.state.model import State
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import TagTypeDef
@@ -68,6 +70,15 @@ class Context:
             return
         with self.ledger(serial) as entry:
             yield entry
+
+    def poll(self, probe: Callable[[], T], what: str) -> Outcome[T]:
+        """`probe` until AWS is ready (`sts_mfa.aws.waits.poll`), the wait shown, then cleared."""
+        try:
+            return poll(
+                probe, what=what, clock=self.clock, timeout=self.wait_timeout, on_wait=self.report.waiting
+            )
+        finally:
+            self.report.done_waiting()
 
     def sleep_with_countdown(self, seconds: float, what: str) -> None:
         sleep_until(

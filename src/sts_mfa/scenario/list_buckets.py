@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from sts_mfa.aws.errors import CREDENTIAL_ERROR_CODES, error_code, error_message, translate
-from sts_mfa.aws.waits import NotReady, poll
+from sts_mfa.aws.waits import NotReady
 from sts_mfa.errors import CredentialsError
 from sts_mfa.scenario.context import Context, session_keys
 from sts_mfa.state.model import State
@@ -53,12 +53,5 @@ def list_buckets(ctx: Context, state: State | None, session: AnySession) -> list
             for b in response.get("Buckets", [])
         ]
 
-    outcome = poll(
-        call,
-        what="the role's policy to allow s3:ListAllMyBuckets",
-        clock=ctx.clock,
-        timeout=ctx.wait_timeout,
-        on_wait=ctx.report.waiting,
-    )
-    ctx.report.done_waiting()
+    outcome = ctx.poll(call, "the role's policy to allow s3:ListAllMyBuckets")
     return outcome.value

@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sts_mfa.aws.errors import error_code, error_message, translate_errors
-from sts_mfa.aws.waits import NotReady, poll
+from sts_mfa.aws.waits import NotReady
 from sts_mfa.errors import StateError, UsageError
 from sts_mfa.scenario import policies
 from sts_mfa.scenario.context import (
@@ -243,14 +243,7 @@ def _ensure_role(ctx: Context, txn: Transaction, state: State, names: Names, res
                 return existing
             raise
 
-    outcome = poll(
-        create,
-        what=f"IAM to accept the new user {user_arn} as a trust-policy principal",
-        clock=ctx.clock,
-        timeout=ctx.wait_timeout,
-        on_wait=ctx.report.waiting,
-    )
-    ctx.report.done_waiting()
+    outcome = ctx.poll(create, f"IAM to accept the new user {user_arn} as a trust-policy principal")
     role = outcome.value
     state.role.arn = role["Arn"]
     state.role.created_at = ctx.clock.now()
@@ -302,14 +295,7 @@ def _wait_for_key(ctx: Context, state: State) -> str:
                 raise NotReady(error_message(e)) from None
             raise
 
-    outcome = poll(
-        probe,
-        what="the new access key to work at STS",
-        clock=ctx.clock,
-        timeout=ctx.wait_timeout,
-        on_wait=ctx.report.waiting,
-    )
-    ctx.report.done_waiting()
+    outcome = ctx.poll(probe, "the new access key to work at STS")
     waited = f" (after {outcome.waited:.1f} s)" if outcome.attempts > 1 else ""
     ctx.report.step(f"The access key works: STS sees {outcome.value}{waited}")
     return outcome.value
