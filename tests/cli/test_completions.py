@@ -77,9 +77,12 @@ def test_a_subcommand_prefix_completes_to_the_subcommands() -> None:
 
 
 def test_option_choices_complete() -> None:
-    """`sts-mfa assume --format <TAB>` offers the four formats, in the order of the help."""
-    assert values(complete("sts-mfa assume --format ", 3)) == ["text", "json", "env", "process"]
-    assert values(complete("sts-mfa assume --format p", 3)) == ["process"]
+    """`sts-mfa assume --format <TAB>` offers the formats, in the order of the help."""
+    assert values(complete("sts-mfa assume --format ", 3)) == [
+        *("text", "json", "env", "process"),
+        *("env-no-export", "fish", "powershell", "windows-cmd"),
+    ]
+    assert values(complete("sts-mfa assume --format p", 3)) == ["process", "powershell"]
 
 
 def test_profile_values_come_from_the_aws_config_and_credentials_files(aws_files: dict[str, str]) -> None:

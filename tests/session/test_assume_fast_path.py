@@ -34,7 +34,9 @@ def env() -> dict[str, str]:
     return {"STS_MFA_CACHE_DIR": os.environ["STS_MFA_CACHE_DIR"]}
 
 
-@pytest.mark.parametrize("fmt", ["process", "json", "env"])
+@pytest.mark.parametrize(
+    "fmt", ["process", "json", "env", "env-no-export", "fish", "powershell", "windows-cmd"]
+)
 def test_the_answer_is_what_click_prints(cached: Path, env: dict[str, str], fmt: str, run: Cli) -> None:
     fast = cached_answer(["--state", str(cached), "assume", "--format", fmt], env)
     run.state = cached

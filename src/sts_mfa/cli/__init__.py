@@ -1,8 +1,8 @@
 """The `sts-mfa` entry point.
 
 Every command goes through Click (`sts_mfa.cli.group`), except one answer: the
-cached session for `assume --format process|json|env`. That call is what the
-AWS CLI makes on every use of a `credential_process` profile (it caches
+cached session for `assume --format F` (process, json, and the shells' formats). That call is
+what the AWS CLI makes on every use of a `credential_process` profile (it caches
 nothing), so when the state file holds a valid session it is answered here,
 before Click is imported, from the same reader and renderer the Click path
 uses. Anything else, any doubt, any error: Click handles it, and says what is
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["cli", "main"]
 
-FAST_FORMATS = ("process", "json", "env")
+FAST_FORMATS = ("process", "json", "env", "env-no-export", "fish", "powershell", "windows-cmd")
 
 
 def cached_answer(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> str | None:

@@ -119,8 +119,8 @@ def mfa_session_options(f: F) -> F:
     f = click.option(
         "--mfa-session-duration",
         type=click.IntRange(900, 129600),
-        default=43200,
-        show_default=True,
+        default=None,
+        show_default="43200, or a user profile's duration_seconds",
         envvar="STS_MFA_MFA_SESSION_DURATION",
         help="How long one MFA code unlocks the profile's roles (GetSessionToken), in seconds.",
     )(f)

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from sts_mfa.aws.clients import Aws, Keys
 from sts_mfa.aws.errors import error_code, error_message, translate
+from sts_mfa.errors import UsageError
 from sts_mfa.scenario.check_deny import CheckDenyResult
 from sts_mfa.trust import analysis as trust
 
@@ -37,6 +38,11 @@ def check_deny_profile(
     sessions: ProfileSessions, want: Want, codes: Codes, policy_aws: Aws | None
 ) -> CheckDenyResult:
     profile = sessions.profile
+    if profile.is_user:
+        raise UsageError(
+            f"profile {profile.name} is a user profile (no role_arn): check-deny proves that a role needs "
+            "MFA; name a role profile"
+        )
     keys = sessions.source_keys()
     source_sts = sessions.source.sts_with(keys)
     result = CheckDenyResult(

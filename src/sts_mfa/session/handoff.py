@@ -10,8 +10,9 @@ model; but never from a file whose signature does not check, as the full path
 would not (`sts_mfa.state.signature`). Anything unexpected sends the caller down the
 full path, which validates the file and says what is wrong.
 
-Every shape a session is handed over in lives here: the `--format`s (process, env, json,
-text), the environment `exec` gives its child, and the container-credentials document
+Every shape a session is handed over in lives here: the `--format`s (process, json, text, and
+the shells' lines of `sts_mfa.session.shells`: env, env-no-export, fish, powershell,
+windows-cmd), the environment `exec` gives its child, and the container-credentials document
 the credentials endpoint answers with (`container_document`).
 """
 
@@ -30,7 +31,7 @@ TYPE_CHECKING = False  # not typing's: importing typing costs ~10 ms of every st
 if TYPE_CHECKING:
     from sts_mfa.state.model import AnySession
 
-FORMATS = ("text", "json", "env", "process")
+FORMATS = ("text", "json", "env", "process", "env-no-export", "fish", "powershell", "windows-cmd")
 # What an SDK does with credentials it refreshes itself (botocore's RefreshableCredentials,
 # for credential_process and the container endpoint): it fetches again when they have less
 # than SDK_ADVISORY_SECONDS left (calling the process on every API call meanwhile, keeping
@@ -255,10 +256,10 @@ def render(session: AnySession, fmt: str, *, now: float, cached: bool, source: s
             account = account_id(session)
             return json.dumps({"Version": 1, **credentials, **({"AccountId": account} if account else {})})
         return json.dumps(credentials, indent=2)
-    if fmt == "env":
-        import shlex
+    if fmt != "text":
+        from sts_mfa.session.shells import lines
 
-        return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in environment(session).items())
+        return lines(environment(session), fmt)
     from sts_mfa.text import one_line  # the text format only: not on the fast paths
 
     remaining = max(0, int(session.remaining(now)))

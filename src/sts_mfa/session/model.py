@@ -56,15 +56,18 @@ class Settings:
 
     use_mfa_session: bool = True
     mfa_session_duration: int = DEFAULT_MFA_SESSION_SECONDS
+    duration_given: bool = False  # --mfa-session-duration was given: it wins over a profile's own
 
     @classmethod
-    def of(cls, no_mfa_session: bool, mfa_session_duration: int, environ: Any = None) -> Settings:
+    def of(cls, no_mfa_session: bool, mfa_session_duration: int | None, environ: Any = None) -> Settings:
         """From the flags, and STS_MFA_NO_MFA_SESSION (set and not "0": no MFA session)."""
         import os
 
         value = (os.environ if environ is None else environ).get(NO_MFA_SESSION, "")
         off = no_mfa_session or value.strip() not in ("", "0")
-        return cls(use_mfa_session=not off, mfa_session_duration=mfa_session_duration)
+        given = mfa_session_duration is not None
+        duration = mfa_session_duration if mfa_session_duration is not None else DEFAULT_MFA_SESSION_SECONDS
+        return cls(use_mfa_session=not off, mfa_session_duration=duration, duration_given=given)
 
 
 def session_doc(creds: Any, role_arn: str, assumed: str | None, now: float) -> dict[str, Any]:

@@ -10,7 +10,9 @@
 4. by default an MFA session: `GetSessionToken` with one code, cached per source
    identity and device, then `AssumeRole` with it and no code (AWS carries the MFA
    context, and caps such a role session at one hour). A profile asking for more than
-   3600 s, or `--no-mfa-session`, assumes the role directly with a code;
+   3600 s, or `--no-mfa-session`, assumes the role directly with a code. A user profile
+   (keys and an mfa_serial, no role) is served the MFA session itself, with the ARN it
+   acts as (GetCallerIdentity): the same session its role profiles use;
 5. a code, when one is needed, from: a code given (`--code`, `STS_MFA_CODE`), the
    profile's `mfa_process`, a prompt on the terminal, else the caller's "no code"
    error. Every code's time-step is reserved in the device's ledger first, so no two
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from sts_mfa.clock import Clock
 
 CHAINED_LIMIT = 3600  # AWS caps a role assumed with session credentials at one hour
+MFA_MARGIN = 60.0  # an MFA session with less left is not used: the call made with it must fit
+STALE = ("ExpiredToken", "InvalidClientTokenId")  # AWS no longer takes a cached MFA session
 CODE_SENT_TO = "AssumeRole"
 
 
@@ -116,6 +120,12 @@ class ProfileSessions:
         """For the text format: a new role session from the MFA session (no code, or its one code)."""
         if self._mfa_session_was_cached is None:
             return None  # assumed directly with a code: the plain "new session" says it
+        if self.profile.is_user:
+            return (
+                "the cached MFA session (no new code)"
+                if self._mfa_session_was_cached
+                else ("a new MFA session (GetSessionToken with MFA)")
+            )
         if self._mfa_session_was_cached:
             return "new role session from the cached MFA session (no new code)"
         return "new role session from a new MFA session (GetSessionToken with MFA)"
@@ -143,6 +153,8 @@ class ProfileSessions:
         return want.duration or self.profile.duration_seconds or 3600
 
     def _assume(self, want: Want, codes: Codes) -> dict[str, Any]:
+        if self.profile.is_user:
+            return self._user_session(want, codes)
         duration = self.duration(want)
         if self.settings.use_mfa_session and duration <= CHAINED_LIMIT:
             return self._assume_with_mfa_session(duration, codes)
@@ -187,12 +199,12 @@ class ProfileSessions:
 
     def _assume_with_mfa_session(self, duration: int, codes: Codes) -> dict[str, Any]:
         for attempt in (1, 2):
-            keys, mfa_path = self.mfa_session(codes)
-            sts = self.source.sts_with(keys)
+            mfa, mfa_path = self.mfa_session(codes)
+            sts = self.source.sts_with(_keys(mfa))
             try:
                 doc = self._assume_role(sts, duration)
             except ClientError as e:
-                if attempt == 1 and error_code(e) in ("ExpiredToken", "InvalidClientTokenId"):
+                if attempt == 1 and error_code(e) in STALE:
                     cache.remove_entry(mfa_path)  # AWS no longer takes it: one new MFA session
                     continue
                 raise self._refused(e, "AssumeRole with the MFA session") from None
@@ -200,6 +212,31 @@ class ProfileSessions:
                 raise translate(e, "AssumeRole with the MFA session") from e
             self._note_served(mfa_path)
             return doc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _user_session(self, want: Want, codes: Codes) -> dict[str, Any]:
+        """A user profile's session: its MFA session (the one its role profiles share), with the
+        user's ARN, which GetCallerIdentity (allowed to an MFA session) tells."""
+        for attempt in (1, 2):
+            mfa, mfa_path = self.mfa_session(codes, want)
+            try:
+                arn = str(self.source.sts_with(_keys(mfa)).get_caller_identity()["Arn"])
+            except ClientError as e:
+                if attempt == 1 and error_code(e) in STALE:
+                    cache.remove_entry(mfa_path)
+                    continue
+                raise self._refused(e, "GetCallerIdentity with the MFA session") from None
+            except Exception as e:
+                raise translate(e, "GetCallerIdentity with the MFA session") from e
+            return {
+                "access_key_id": mfa.access_key_id,
+                "secret_access_key": mfa.secret_access_key,
+                "session_token": mfa.session_token,
+                "expiration": mfa.expiration,
+                "role_arn": "",
+                "assumed_role_arn": arn,
+                "obtained_at": mfa.obtained_at,
+            }
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _refused(self, e: ClientError, doing: str) -> StsMfaError:
@@ -211,7 +248,7 @@ class ProfileSessions:
             return CodeRefused(f"AWS refused the MFA code for {self.profile.mfa_serial}: {message}")
         if decision.failure is Failure.DENIED:
             return AwsError(
-                f"{doing}: {self.profile.role_arn} was refused: {message}",
+                f"{doing}: {self.profile.role_arn or 'profile ' + self.profile.name} was refused: {message}",
                 code=code,
                 hint=f"check the role's trust policy and the source identity's permissions "
                 f"(`{shlex.join(['sts-mfa', 'check-deny', self.profile.name])}` tells more)",
@@ -252,9 +289,12 @@ class ProfileSessions:
             found = self.source.session.get_credentials()
             frozen = found.get_frozen_credentials() if found is not None else None
         if frozen is None or not frozen.access_key or not frozen.secret_key:
+            whose = (
+                "no access key" if self.profile.is_user else f"no credentials for its source_profile {source}"
+            )
             raise CredentialsError(
-                f"profile {name}: no credentials for its source_profile {source}",
-                hint="check the credentials file (AWS_SHARED_CREDENTIALS_FILE)",
+                f"profile {name}: {whose}",
+                hint="check the credentials file (AWS_SHARED_CREDENTIALS_FILE), or `sts-mfa keys list`",
             )
         return Keys(frozen.access_key, frozen.secret_key, frozen.token)
 
@@ -262,19 +302,20 @@ class ProfileSessions:
         key = cache.entry_name("mfa", keys.access_key_id, self.profile.mfa_serial, self.endpoint or "aws")
         return f"{self.root}/{key}"
 
-    def mfa_session(self, codes: Codes) -> tuple[Keys, str]:
-        """The MFA session for this source identity and device: cached, or one new code's worth."""
+    def mfa_session(self, codes: Codes, want: Want | None = None) -> tuple[Cached, str]:
+        """The MFA session for this source identity and device: cached, or one new code's worth.
+
+        `want`: a user profile's, whose session this is (its margin, `--force`, its duration)."""
         keys = self.source_keys()
         path = self.mfa_path(keys)
-        margin = 60.0  # enough left for the AssumeRole that uses it
-        if (doc := self._usable_mfa(path, margin)) is not None:
-            return doc, path
+        if (found := self._usable_mfa(path, want)) is not None:
+            return found, path
         with cache.locked(path, f"the MFA session for {self.profile.mfa_serial}", self._waiting):
-            if (doc := self._usable_mfa(path, margin)) is not None:
-                return doc, path  # another caller got it while we waited: one code served both
+            if (found := self._usable_mfa(path, want)) is not None:
+                return found, path  # another caller got it while we waited: one code served both
             code = self.code(codes)
             sts = self.source.sts_with(keys, spends_mfa_code=True)
-            duration = self.settings.mfa_session_duration
+            duration = self.mfa_session_duration(want)
             try:
                 answer = sts.get_session_token(
                     SerialNumber=self.profile.mfa_serial, TokenCode=code, DurationSeconds=duration
@@ -283,8 +324,7 @@ class ProfileSessions:
                 raise self._refused(e, "GetSessionToken with MFA") from None
             except Exception as e:
                 raise translate(e, "GetSessionToken with MFA") from e
-            creds = answer["Credentials"]
-            session = session_doc(creds, "", None, self.clock.now())
+            session = session_doc(answer["Credentials"], "", None, self.clock.now())
             cache.write_entry(
                 path,
                 {
@@ -297,18 +337,32 @@ class ProfileSessions:
             )
             self._mfa_session_was_cached = False
             self.notes.append(f"a new MFA session for {self.profile.mfa_serial}, good for {duration} s")
-            return Keys(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]), path
+            return Cached(session), path
 
-    def _usable_mfa(self, path: str, margin: float) -> Keys | None:
+    def mfa_session_duration(self, want: Want | None) -> int:
+        """GetSessionToken's DurationSeconds: --mfa-session-duration; for a user profile, whose
+        session it is: --duration, else that flag if given, else its duration_seconds."""
+        settings = self.settings
+        if not self.profile.is_user:
+            return settings.mfa_session_duration
+        if want is not None and want.duration:
+            return want.duration
+        if settings.duration_given:
+            return settings.mfa_session_duration
+        return self.profile.duration_seconds or settings.mfa_session_duration
+
+    def _usable_mfa(self, path: str, want: Want | None) -> Cached | None:
+        """The cached MFA session, if it has enough left (for a user profile: what `want` asks)."""
+        if want is not None and want.force:
+            return None
         entry = cache.read_entry(path)
-        session = session_cache.usable_session(
-            entry.get("session") if entry else None, "", self.clock.now(), margin
-        )
-        if session is None:
+        now = self.clock.now()
+        session = session_cache.usable_session(entry.get("session") if entry else None, "", now, MFA_MARGIN)
+        if session is None or (want is not None and session.remaining(now) <= want.renew_below(session)):
             return None
         self._mfa_session_was_cached = True
         self.notes.append(f"the cached MFA session for {self.profile.mfa_serial} (no new code)")
-        return Keys(session.access_key_id, session.secret_access_key, session.session_token)
+        return session
 
     def _note_served(self, path: str) -> None:
         """Record which roles the MFA session serves (for `status`)."""
@@ -338,3 +392,7 @@ class ProfileSessions:
             spend(shared, code, self.clock.now(), step=None, typed=True)
         self.notes.append(f"a code from {'the profile mfa_process' if kind == 'process' else kind}")
         return code
+
+
+def _keys(session: Cached) -> Keys:
+    return Keys(session.access_key_id, session.secret_access_key, session.session_token)

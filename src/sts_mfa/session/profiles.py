@@ -11,12 +11,24 @@ A profile sts-mfa serves names a role, a source of credentials and an MFA device
     # a command printing a code (a `# comment` after a value would be part of it)
     mfa_process = ykman oath accounts code -s alice
 
+A *user profile* has an IAM user's long-term keys (in the credentials file, or in the
+OS keyring after `sts-mfa keys add`) and an `mfa_serial`, but no `role_arn`:
+
+    [profile alice]
+    mfa_serial = arn:aws:iam::111111111111:mfa/alice
+    # optional: how long its session lasts (GetSessionToken: 900 to 129600 s)
+    duration_seconds = 43200
+
+Its session is the MFA session itself (GetSessionToken with a code), the very one the
+role profiles whose `source_profile` it is use (`Profile.is_user`: `role_arn` is "" and
+it is its own source).
+
 It is read with botocore's own loader (so `AWS_CONFIG_FILE`,
 `AWS_SHARED_CREDENTIALS_FILE` and the files' syntax mean what they mean to the AWS
-CLI), and refused, naming the key, when it lacks `role_arn` or `mfa_serial` or is
-one sts-mfa cannot serve (SSO, web identity, a credential_process of its own), and
-refused too when its source_profiles go round in a loop or pass through another
-profile's MFA role (botocore would prompt for that code itself).
+CLI), and refused, naming the key, when it lacks `mfa_serial`, or `role_arn` while it
+names a `source_profile`, or is one sts-mfa cannot serve (SSO, web identity, a
+credential_process of its own), and refused too when its source_profiles go round in a
+loop or pass through another profile's MFA role (botocore would prompt for that code itself).
 """
 
 from __future__ import annotations
@@ -54,10 +66,14 @@ SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 SERVING = "STS_MFA_SERVING"  # profiles this process (and its parents) are serving: no loops
 
 
+USER_DURATION = (900, 129600)  # GetSessionToken's range for an IAM user
+ROLE_DURATION = (900, 43200)  # AssumeRole's
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
-    role_arn: str
+    role_arn: str  # "" for a user profile: its session is the MFA session (see `is_user`)
     source_profile: str
     mfa_serial: str
     duration_seconds: int | None
@@ -68,6 +84,11 @@ class Profile:
     endpoint_url: str | None  # the profile's own, else its source profile's (as botocore reads them)
     config_file: str
     credentials_file: str
+
+    @property
+    def is_user(self) -> bool:
+        """A user profile: keys and an mfa_serial, no role; its own source of credentials."""
+        return not self.role_arn
 
     @property
     def role_account(self) -> str:
@@ -126,11 +147,13 @@ def load(name: str, environ: Mapping[str, str] = os.environ) -> Profile:
         )
     raw = profiles[name]
     _refuse_foreign(name, raw)
+    if not str(raw.get("role_arn") or "").strip() and not str(raw.get("source_profile") or "").strip():
+        return _user_profile(name, raw, environ)
     for key in ("role_arn", "mfa_serial", "source_profile"):
         if not str(raw.get(key) or "").strip():
             raise UsageError(
                 f"profile {name} has no {key}: sts-mfa serves profiles that assume a role with MFA "
-                "(role_arn, source_profile, mfa_serial)"
+                "(role_arn, source_profile, mfa_serial) and user profiles (keys and mfa_serial)"
             )
     config, creds = files(environ)
     profile = Profile(
@@ -138,7 +161,7 @@ def load(name: str, environ: Mapping[str, str] = os.environ) -> Profile:
         role_arn=_matching(name, raw, "role_arn", ROLE_ARN),
         source_profile=str(raw["source_profile"]).strip(),
         mfa_serial=_matching(name, raw, "mfa_serial", SERIAL),
-        duration_seconds=_duration(name, raw.get("duration_seconds")),
+        duration_seconds=_duration(name, raw.get("duration_seconds"), ROLE_DURATION),
         external_id=_optional(raw, "external_id"),
         role_session_name=_optional_matching(name, raw, "role_session_name", SESSION_NAME),
         region=_optional(raw, "region"),
@@ -158,6 +181,31 @@ def load(name: str, environ: Mapping[str, str] = os.environ) -> Profile:
     if mfa is not None:
         raise UsageError(chained_mfa(name, mfa))
     return profile
+
+
+def _user_profile(name: str, raw: Mapping[str, Any], environ: Mapping[str, str]) -> Profile:
+    """A profile with an IAM user's own keys and an mfa_serial: its session is GetSessionToken's."""
+    if not str(raw.get("mfa_serial") or "").strip():
+        raise UsageError(
+            f"profile {name} has no mfa_serial and no role_arn: sts-mfa serves profiles that assume a "
+            "role with MFA (role_arn, source_profile, mfa_serial) and user profiles with keys and an "
+            "mfa_serial"
+        )
+    config, creds = files(environ)
+    return Profile(
+        name=name,
+        role_arn="",
+        source_profile=name,
+        mfa_serial=_matching(name, raw, "mfa_serial", SERIAL),
+        duration_seconds=_duration(name, raw.get("duration_seconds"), USER_DURATION),
+        external_id=None,
+        role_session_name=None,
+        region=_optional(raw, "region"),
+        mfa_process=_optional(raw, "mfa_process"),
+        endpoint_url=_optional(raw, "endpoint_url"),
+        config_file=config,
+        credentials_file=creds,
+    )
 
 
 def _assumes_role(raw: Mapping[str, Any]) -> bool:
@@ -242,12 +290,13 @@ def _optional_matching(name: str, raw: Mapping[str, Any], key: str, pattern: re.
     return None if _optional(raw, key) is None else _matching(name, raw, key, pattern)
 
 
-def _duration(name: str, value: Any) -> int | None:
+def _duration(name: str, value: Any, limits: tuple[int, int]) -> int | None:
     if value is None or str(value).strip() == "":
         return None
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or not 900 <= int(text) <= 43200:
-        raise UsageError(f"profile {name}: duration_seconds must be 900 to 43200, not {text[:20]!r}")
+    low, high = limits
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise UsageError(f"profile {name}: duration_seconds must be {low} to {high}, not {text[:20]!r}")
     return int(text)
 
 

@@ -18,9 +18,11 @@ Examples:
   sts-mfa assume                          # software token, or prompts for a code
   sts-mfa assume --code 123456 --format env
   eval "$(sts-mfa assume --format env)"
+  sts-mfa assume alice --format fish | source   # fish; powershell: | Invoke-Expression
   echo 123456 | sts-mfa assume --code - --format json
   sts-mfa assume --format process         # for credential_process in ~/.aws/config
   sts-mfa assume prod --format process    # a profile of ~/.aws/config (role_arn, mfa_serial)
+  sts-mfa assume alice                    # a user profile (keys, mfa_serial): its MFA session
 \b
 The session is cached (in the state file, or for a profile in the private
 cache) and reused while more than --refresh-margin seconds remain; --force
@@ -40,7 +42,9 @@ roles (--no-mfa-session turns it off).
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="text (no secrets), json (STS credentials), env (export lines), process (credential_process).",
+    help="text (no secrets), json (STS credentials), process (credential_process), or a shell's lines "
+    "as `aws configure export-credentials` prints them: env (export), env-no-export, fish, powershell, "
+    "windows-cmd.",
 )
 @click.option("--force", is_flag=True, help="Get a new session even if a cached one is valid.")
 @margin_option
@@ -57,7 +61,7 @@ def assume(
     refresh_margin: float,
     json_flag: bool,
     no_mfa_session: bool,
-    mfa_session_duration: int,
+    mfa_session_duration: int | None,
 ) -> None:
     """Assume the role (the state file's, or PROFILE's) with MFA; print or cache the credentials.
 

@@ -57,7 +57,7 @@ def check_deny(
     code: str | None,
     refresh_margin: float,
     no_mfa_session: bool,
-    mfa_session_duration: int,
+    mfa_session_duration: int | None,
 ) -> None:
     """Call AssumeRole with NO MFA (the state file's user, or PROFILE's source); succeed only if refused.
 

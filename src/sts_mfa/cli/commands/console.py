@@ -13,7 +13,7 @@ import click
 from sts_mfa.cli.app import App, pass_app
 from sts_mfa.cli.lazy import short_help
 from sts_mfa.cli.options import code_option, json_option, margin_option, mfa_session_options, profile_argument
-from sts_mfa.errors import AwsError
+from sts_mfa.errors import AwsError, UsageError
 from sts_mfa.session.handoff import iso8601
 from sts_mfa.session.model import Settings, Want
 from sts_mfa.text import one_line
@@ -75,7 +75,7 @@ def console(
     force: bool,
     refresh_margin: float,
     no_mfa_session: bool,
-    mfa_session_duration: int,
+    mfa_session_duration: int | None,
 ) -> None:
     """Open the AWS console signed in as the role (the state file's, or PROFILE's).
 
@@ -87,6 +87,11 @@ def console(
     from sts_mfa import console as core
     from sts_mfa.console import places
 
+    if profile is not None and app.source.config_profile(profile).is_user:
+        raise UsageError(
+            f"profile {profile} is a user profile: the console signs in only a role session, never an "
+            "MFA session from GetSessionToken; name a role profile whose source_profile it is"
+        )
     region = places.check_region(_region(app, profile))
     where = places.places(os.environ, region)  # all input checked before a code is spent
     page = places.destination(where, region, destination)

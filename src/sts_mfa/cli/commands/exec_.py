@@ -110,7 +110,7 @@ def exec_(
     code: str | None,
     refresh_margin: float,
     no_mfa_session: bool,
-    mfa_session_duration: int,
+    mfa_session_duration: int | None,
     server: bool,
     profile: str | None,
     command: tuple[str, ...],

@@ -44,7 +44,7 @@ def list_buckets(
     code: str | None,
     refresh_margin: float,
     no_mfa_session: bool,
-    mfa_session_duration: int,
+    mfa_session_duration: int | None,
 ) -> None:
     """List S3 buckets with the role session (never with the user's own key), or PROFILE's.
 

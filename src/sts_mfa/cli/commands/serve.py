@@ -83,7 +83,7 @@ def serve(
     code: str | None,
     refresh_margin: float,
     no_mfa_session: bool,
-    mfa_session_duration: int,
+    mfa_session_duration: int | None,
     host: str,
     port: int,
     show_token: bool,

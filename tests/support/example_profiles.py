@@ -1,0 +1,116 @@
+"""alice, the identity `sandbox serve --example-profiles` makes, as the real AWS CLI meets her.
+
+`make_alice(sandbox, tmp_path)` creates the identity (user alice, her key, an enabled MFA
+device, roles Admin and ReadOnly that need MFA) in a running `Sandbox` on the real clock,
+writes its AWS config and credentials files with the same code `sandbox serve` uses, puts a
+logging stand-in phone in place of the `mfa_process` (so the number of codes is counted by
+the "phone", not by sts-mfa), adds `credential_process` profiles `cp-NAME` for the AWS CLI,
+and gives an environment for child processes (a private HOME and cache; `sts-mfa` on PATH).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sts_mfa.sandbox import Sandbox
+from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
+from tests.support.env import subprocess_env
+from tests.support.processes import BIN, STS_MFA, run
+from tests.support.sandbox import logging_phone
+
+AWS = shutil.which("aws") or str(Path(sys.executable).parent / "aws")
+TYPED = "sandbox-typed"  # a role profile with no mfa_process: a person types the code
+
+
+@dataclass
+class Alice:
+    sb: Sandbox
+    identity: ExampleIdentity
+    files: ExampleFiles
+    env: dict[str, str]
+    phone_log: Path
+    phone: Path
+
+    def codes_given(self) -> int:
+        return len(self.phone_log.read_text().splitlines()) if self.phone_log.exists() else 0
+
+    def aws(
+        self, profile: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return run([AWS, "--profile", profile, *args, "--output", "json"], env or self.env, timeout=120)
+
+    def caller_arn(self, profile: str, env: dict[str, str] | None = None) -> str:
+        """The ARN the AWS CLI acts as with `profile`, asserting success."""
+        done = self.aws(profile, "sts", "get-caller-identity", env=env)
+        assert done.returncode == 0, done.stderr
+        return str(json.loads(done.stdout)["Arn"])
+
+    def caller(self, profile: str, env: dict[str, str] | None = None) -> str:
+        """The role the AWS CLI acts as with `profile` (its name), asserting success."""
+        return self.caller_arn(profile, env).split("/")[1]
+
+    def popen_aws(self, profile: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [AWS, "--profile", profile, "sts", "get-caller-identity", "--output", "json"],
+            env=env or self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def add_config(self, text: str) -> None:
+        self.files.config.write_text(self.files.config.read_text() + text)
+
+    @property
+    def where(self) -> str:
+        """The lines that put a profile on the sandbox."""
+        return f"region = {self.sb.region}\nendpoint_url = {self.sb.endpoint}\n"
+
+
+def make_alice(running: Sandbox, tmp_path: Path) -> Alice:
+    """The example identity, its files, credential_process profiles for the AWS CLI."""
+    running.reset()
+    identity = create_identity(running)
+    files = ExampleFiles.in_directory(tmp_path / "aws")
+    write_files(files, identity, endpoint=running.endpoint, region=running.region, merge=False)
+    phone, log = logging_phone(tmp_path, files.seed)
+    text = files.config.read_text().replace(
+        f"mfa_process = {sys.executable} -m sts_mfa.sandbox.totp_code {files.seed}", f"mfa_process = {phone}"
+    )
+    assert text.count(f"mfa_process = {phone}") == 2, text
+    where = f"region = {running.region}\nendpoint_url = {running.endpoint}\n"
+    text += (
+        f"\n[profile {TYPED}]\nrole_arn = {identity.role_arns['sandbox-admin']}\n"
+        f"source_profile = sandbox-alice\nmfa_serial = {identity.serial}\n{where}"
+    )
+    for name in ("sandbox-admin", "sandbox-readonly", TYPED):
+        text += (
+            f"\n[profile cp-{name}]\ncredential_process = {STS_MFA} assume {name} --format process\n{where}"
+        )
+    files.config.write_text(text)
+    env = subprocess_env(
+        tmp_path,
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        AWS_CONFIG_FILE=str(files.config),
+        AWS_SHARED_CREDENTIALS_FILE=str(files.credentials),
+    )
+    running.reset_log()
+    return Alice(running, identity, files, env, log, phone)
+
+
+def secrets_of(alice: Alice) -> list[str]:
+    """alice's key and seed, then every session secret in the private cache."""
+    cache = Path(alice.env["STS_MFA_CACHE_DIR"])
+    found = [alice.identity.secret_access_key, alice.identity.seed]
+    for path in cache.glob("*.json"):
+        session = json.loads(path.read_text()).get("session")
+        if session:
+            found += [session["secret_access_key"], session["session_token"]]
+    return found
