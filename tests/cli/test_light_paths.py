@@ -84,7 +84,7 @@ def test_credential_process_from_the_cache_loads_no_aws_library(tmp_path: Path) 
     document = json.loads(result.stdout)
     assert document["Version"] == 1
     assert document["AccessKeyId"] == session.access_key_id
-    assert not set(loaded) & {"boto3", "botocore", "moto"}, loaded
+    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring"}, loaded
 
 
 def test_env_format_from_the_cache_loads_no_aws_library(tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_env_format_from_the_cache_loads_no_aws_library(tmp_path: Path) -> None:
     result, loaded = run_probe(tmp_path, ["--state", str(state), "assume", "--format", "env"])
     assert result.returncode == 0, result.stderr
     assert "export AWS_ACCESS_KEY_ID=ASIALIGHTPATHCACHED" in result.stdout
-    assert not set(loaded) & {"boto3", "botocore", "moto"}, loaded
+    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring"}, loaded
 
 
 def test_exec_from_the_cache_loads_no_aws_library(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_exec_from_the_cache_loads_no_aws_library(tmp_path: Path) -> None:
     cached_state(state)
     result, loaded = run_probe(tmp_path, ["--state", str(state), "exec", "--", "true"])
     assert result.returncode == 0, result.stderr
-    assert not set(loaded) & {"boto3", "botocore", "moto"}, loaded
+    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring"}, loaded
 
 
 def test_the_probe_would_notice_boto3(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from sts_mfa.sandbox import Sandbox
-from tests.support.example_profiles import AWS, Alice, make_alice, secrets_of
+from tests.support.example_profiles import AWS, Alice, make_alice, secrets_of, with_user_profiles
 from tests.support.processes import STS_MFA, run
 from tests.support.sandbox import admin
 
@@ -50,20 +50,7 @@ def running() -> Iterator[Sandbox]:
 @pytest.fixture
 def alice(running: Sandbox, tmp_path: Path) -> Alice:
     """The example identity plus a user profile `alice` and a role profile `prod` on top of it."""
-    made = make_alice(running, tmp_path)
-    serial, where = made.identity.serial, made.where
-    made.add_config(
-        f"\n[profile alice]\nmfa_serial = {serial}\nmfa_process = {made.phone}\n{where}"
-        f"\n[profile prod]\nrole_arn = {made.identity.role_arns['sandbox-admin']}\nsource_profile = alice\n"
-        f"mfa_serial = {serial}\nmfa_process = {made.phone}\n{where}"
-        f"\n[profile cp-alice]\ncredential_process = {STS_MFA} assume alice --format process\n{where}"
-        f"\n[profile cp-prod]\ncredential_process = {STS_MFA} assume prod --format process\n{where}"
-    )
-    with made.files.credentials.open("a") as f:
-        f.write(
-            f"\n[alice]\naws_access_key_id = {made.identity.access_key_id}\n"
-            f"aws_secret_access_key = {made.identity.secret_access_key}\n"
-        )
+    made = with_user_profiles(make_alice(running, tmp_path))
     admin(running, "iam").put_user_policy(
         UserName="alice", PolicyName="list-with-mfa", PolicyDocument=json.dumps(MFA_ONLY_LISTING)
     )

@@ -6,6 +6,7 @@ writes its AWS config and credentials files with the same code `sandbox serve` u
 logging stand-in phone in place of the `mfa_process` (so the number of codes is counted by
 the "phone", not by sts-mfa), adds `credential_process` profiles `cp-NAME` for the AWS CLI,
 and gives an environment for child processes (a private HOME and cache; `sts-mfa` on PATH).
+`with_user_profiles` adds a user profile `alice` and a role profile `prod` whose source it is.
 """
 
 from __future__ import annotations
@@ -103,6 +104,25 @@ def make_alice(running: Sandbox, tmp_path: Path) -> Alice:
     )
     running.reset_log()
     return Alice(running, identity, files, env, log, phone)
+
+
+def with_user_profiles(made: Alice) -> Alice:
+    """Also a user profile `alice` (her keys, her device) and a role profile `prod` (Admin) whose
+    source it is, each with the logging phone, and `cp-alice`, `cp-prod` for the AWS CLI."""
+    serial, where = made.identity.serial, made.where
+    made.add_config(
+        f"\n[profile alice]\nmfa_serial = {serial}\nmfa_process = {made.phone}\n{where}"
+        f"\n[profile prod]\nrole_arn = {made.identity.role_arns['sandbox-admin']}\nsource_profile = alice\n"
+        f"mfa_serial = {serial}\nmfa_process = {made.phone}\n{where}"
+        f"\n[profile cp-alice]\ncredential_process = {STS_MFA} assume alice --format process\n{where}"
+        f"\n[profile cp-prod]\ncredential_process = {STS_MFA} assume prod --format process\n{where}"
+    )
+    with made.files.credentials.open("a") as f:
+        f.write(
+            f"\n[alice]\naws_access_key_id = {made.identity.access_key_id}\n"
+            f"aws_secret_access_key = {made.identity.secret_access_key}\n"
+        )
+    return made
 
 
 def secrets_of(alice: Alice) -> list[str]:

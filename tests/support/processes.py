@@ -83,7 +83,7 @@ cli.main(sys.argv[1:], prog_name="sts-mfa", obj=App(clock=NoWaitClock()))
 """
 
 # The libraries a light path (help, completion, a cached answer) must never load.
-WATCHED = ("boto3", "botocore", "moto", "rich")
+WATCHED = ("boto3", "botocore", "moto", "rich", "keyring")
 
 # Runs the console script's entry point; writes the watched modules that were
 # loaded to $PROBE_OUT at exit, or just before `exec` replaces the process.

@@ -12,6 +12,9 @@ keys (the demo user's access key, the role session). Each client gets:
   of each response's `Date` header, to warn when the local clock, which TOTP
   codes depend on, is far from the server's.
 
+A profile whose long-term key sts-mfa keeps in the OS keyring (`keys add`) gets it from
+`AwsConfig.stored_keys`: botocore would find nothing in the files.
+
 A profile that assumes a role with MFA is never left to botocore, whose own
 prompt (getpass) would spend a code outside sts-mfa's ledger, or die on an
 EOFError without a terminal: the admin side's keys then come from
@@ -82,6 +85,9 @@ class AwsConfig:
     # Asked once, when the admin side's credentials are first needed, with `profile`: the
     # session sts-mfa obtained for it if it assumes a role with MFA, else None (botocore's chain).
     serve_profile: Callable[[str | None], ServedProfile | None] | None = None
+    # Asked once, when the session is made, with `profile`: its long-term key if sts-mfa keeps it
+    # (the OS keyring, after `keys add`), else None (botocore finds the credentials).
+    stored_keys: Callable[[str | None], Keys | None] | None = None
 
 
 def _refuse_botocore_prompts(session: boto3.Session) -> None:
@@ -129,8 +135,10 @@ class Aws:
     @property
     def session(self) -> boto3.Session:
         if self._session is None:
+            keys = self.config.admin_keys
+            if keys is None and self.config.stored_keys is not None:
+                keys = self.config.stored_keys(self.config.profile)
             try:
-                keys = self.config.admin_keys
                 self._session = boto3.Session(
                     profile_name=self.config.profile,
                     region_name=self.config.region,
@@ -140,7 +148,7 @@ class Aws:
                 )
             except bx.ProfileNotFound as e:
                 raise CredentialsError(str(e), hint=PROFILE_HINT) from None
-            if self.config.admin_keys is None:
+            if keys is None:
                 _refuse_botocore_prompts(self._session)
         return self._session
 

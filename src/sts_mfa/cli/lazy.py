@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "The whole story in one go (embedded sandbox by default)."),
     "status": ("status", "What the state file holds and what exists, or a PROFILE's sessions."),
     "adopt": ("adopt", "Sign a state file sts-mfa did not write, so it is used again."),
+    "keys": ("keys", "A profile's long-term key in the OS keyring; rotated (add|list|remove|rotate)."),
     "sandbox": ("sandbox", "A local strict AWS endpoint (moto + MFA enforcement)."),
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import configparser
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sts_mfa.errors import StateError, WouldOverwrite
 from sts_mfa.files.private import PathLike, check_path, read_text, write_atomic
@@ -23,7 +24,18 @@ from sts_mfa.files.private import PathLike, check_path, read_text, write_atomic
 # splits them (\n, \r\n or \r, never a form feed or U+2028), and its section header rule.
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _SECTION = re.compile(r"\[(?P<header>.+)\]")  # configparser.RawConfigParser.SECTCRE
+_OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>[=:])\s*(?P<value>.*)$")  # configparser's OPTCRE
 _COMMENT_PREFIXES = ("#", ";")
+
+
+def lines(text: str) -> list[str]:
+    """`text` split as configparser reads it, each line with its own ending (joined, it is `text`)."""
+    return _LINES.findall(text)
+
+
+def parsed(text: str, what: str) -> dict[str, dict[str, str]]:
+    """Every section's options as botocore reads them; a file it cannot read is refused (exit 2)."""
+    return _parsed(text, what)
 
 
 def section(name: str, values: Mapping[str, str]) -> str:
@@ -32,35 +44,56 @@ def section(name: str, values: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Line:
+    """One line as configparser reads it: the section it opens (`header`), and the option it is
+    part of (`option`, lower-cased as botocore's parser names it: its first line or a continuation)."""
+
+    header: str | None = None
+    option: str | None = None
+
+
 def headers(lines: list[str]) -> list[str | None]:
-    """For each line, the section it opens as configparser reads it (None: not a header).
+    """For each line, the section it opens as configparser reads it (None: not a header)."""
+    return [line.header for line in read_lines(lines)]
+
+
+def read_lines(lines: list[str]) -> list[Line]:
+    """Each line's part, as configparser reads it.
 
     Mirrors RawConfigParser._read: blank and comment lines change nothing; a line
     indented deeper than the option before it continues that option's value (even if
     it looks like `[name]`); otherwise a `[...]` line opens the section between the
-    first `[` and the last `]`, spaces included.
+    first `[` and the last `]`, spaces included, and any other line starts an option
+    (its name: what comes before the first `=` or `:`, stripped).
     """
-    found: list[str | None] = []
-    in_option, in_section, indent_level = False, False, 0
+    found: list[Line] = []
+    option: str | None = None
+    in_section, indent_level = False, 0
     for line in lines:
         body = line.rstrip("\r\n")
         stripped = body.strip()
         if not stripped or stripped.startswith(_COMMENT_PREFIXES):
-            found.append(None)
+            found.append(Line())
             continue
         indent = len(body) - len(body.lstrip())
-        if in_section and in_option and indent > indent_level:
-            found.append(None)  # a continuation line
+        if in_section and option is not None and indent > indent_level:
+            found.append(Line(option=option))  # a continuation line
             continue
         indent_level = indent
         match = _SECTION.match(stripped)
         if match is not None:
-            found.append(match.group("header"))
-            in_section, in_option = True, False
+            found.append(Line(header=match.group("header")))
+            in_section, option = True, None
         else:
-            found.append(None)
-            in_option = True
+            option = _option_name(stripped)
+            found.append(Line(option=option))
     return found
+
+
+def _option_name(stripped: str) -> str:
+    match = _OPTION.match(stripped)
+    return (match.group("option") if match else stripped).rstrip().lower()
 
 
 def merge(text: str, sections: Mapping[str, str]) -> str:

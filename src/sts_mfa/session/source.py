@@ -155,6 +155,7 @@ class SessionSource:
             admin_keys=keys,
             fallback_region=fallback_region,
             serve_profile=self._serve_admin,
+            stored_keys=self._stored_keys,
         )
         return Aws(config, now=self.clock.now)
 
@@ -168,8 +169,24 @@ class SessionSource:
             region=region,
             endpoint_url=endpoint or self.effective_endpoint(),
             serve_profile=self._serve_admin if serve else None,
+            stored_keys=self._stored_keys,
         )
         return Aws(config, now=self.clock.now)
+
+    def clients_in(self, region: str, endpoint: str | None) -> Aws:
+        """Clients for explicit keys only (`sts_with`, `iam_with`), in this region and at this endpoint."""
+        aws = self._make_aws_in(None, region, endpoint, serve=False)
+        self._helpers.append(aws)  # -v counts its requests
+        return aws
+
+    def _stored_keys(self, name: str | None) -> Keys | None:
+        """A profile's key from the OS keyring, if sts-mfa keeps it there (`sts-mfa keys add`)."""
+        name = name or _implicit_profile()
+        if name is None:
+            return None
+        from sts_mfa.session.keys import stored_keys
+
+        return stored_keys(name, self.cache_root())
 
     def context(
         self,

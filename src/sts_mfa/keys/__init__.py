@@ -1,0 +1,1 @@
+"""Long-term access keys: in the OS keyring, in the AWS files, and rotated."""
