@@ -99,6 +99,19 @@ DOCUMENTED_SECTIONS: dict[str, dict[str, str]] = {
         "mfa_process": "ykman oath accounts code -s alice",
     },
     "profile prod-cli": {"credential_process": "sts-mfa assume prod --format process"},
+    # a user profile (keys and mfa_serial, no role) and a role profile on top of it
+    "profile alice": {
+        "mfa_serial": "arn:aws:iam::111111111111:mfa/alice",
+        "duration_seconds": "43200",
+        "mfa_process": "ykman oath accounts code -s alice",
+    },
+    "profile alice-admin": {
+        "role_arn": "arn:aws:iam::222222222222:role/Admin",
+        "source_profile": "alice",
+        "mfa_serial": "arn:aws:iam::111111111111:mfa/alice",
+    },
+    "profile alice-mfa": {"credential_process": "sts-mfa assume alice --format process"},
+    "profile alice-admin-cli": {"credential_process": "sts-mfa assume alice-admin --format process"},
 }
 
 
@@ -157,3 +170,5 @@ def test_every_role_profile_in_an_example_is_one_sts_mfa_serves(
             assert (profile.role_arn, profile.mfa_serial) == (values["role_arn"], values["mfa_serial"])
             duration = values.get("duration_seconds")
             assert profile.duration_seconds == (int(duration) if duration else None)
+        elif "mfa_serial" in values:  # a user profile: its MFA session
+            assert profiles.load(section.removeprefix("profile ")).is_user
