@@ -24,6 +24,10 @@ import pytest
 # _STS_MFA_COMPLETE is Click's completion switch: left set, it turns any run into a completion.
 SCRUBBED_PREFIXES = ("AWS_", "STS_MFA_", "_STS_MFA_")
 
+# Never the desktop or the keyring of the machine the tests run on: a test that wants a display
+# (`tests.support.desktop`) or a Secret Service (`tests.support.secret_service`) brings its own.
+NOT_THIS_MACHINES = ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND")
+
 # No colour, no terminal tricks, lines wide enough not to wrap a message a test looks for.
 PLAIN_OUTPUT = {"NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb"}
 
@@ -75,9 +79,13 @@ def subprocess_env(home: Path | None = None, **extra: str) -> dict[str, str]:
     """This machine's environment minus every AWS/sts-mfa setting, with plain output, for a subprocess.
 
     With `home`, no real AWS config or credentials file, and no instance metadata, can be
-    read either. `extra` is set last.
+    read either. Nor a display or a session bus (a desktop dialog, the keyring). `extra` is set last.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED_PREFIXES)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(SCRUBBED_PREFIXES) and k not in NOT_THIS_MACHINES
+    }
     env.update(PLAIN_OUTPUT)
     if home is not None:
         env.update(

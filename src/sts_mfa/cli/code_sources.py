@@ -23,6 +23,8 @@ from sts_mfa.mfa.sources import Codes
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    Asker = Callable[[], str]
+
     from sts_mfa.session.profiles import Profile
 
 
@@ -42,8 +44,10 @@ class FlagCodes:
                 "(or pass --code -, or set STS_MFA_CODE)"
             )
 
-        prompt = terminal_prompt("MFA code from your authenticator app")
-        return Codes(given=given_code(self.code), prompt=prompt, missing=missing)
+        prompt, dialog = person_prompts(
+            "MFA code from your authenticator app", None, f"MFA code for the state file {self.state_path}"
+        )
+        return Codes(given=given_code(self.code), prompt=prompt, dialog=dialog, missing=missing)
 
     def for_profile(self, profile: Profile, *, admin: bool = False) -> Codes:
         """--code/-/STS_MFA_CODE, then the profile's mfa_process, then a prompt on the terminal.
@@ -74,9 +78,11 @@ class FlagCodes:
                 "(or pass --code, set STS_MFA_CODE, or give the profile an mfa_process)"
             )
 
-        prompt = terminal_prompt(f"MFA code for {profile.mfa_serial} (profile {profile.name})")
+        prompt, dialog = person_prompts(
+            f"MFA code for {profile.mfa_serial} (profile {profile.name})", profile.mfa_prompt
+        )
         given = given_code(code_from_environment()) if admin else given_code(self.code)
-        return Codes(given=given, process=process, prompt=prompt, missing=missing)
+        return Codes(given=given, process=process, prompt=prompt, dialog=dialog, missing=missing)
 
 
 def given_code(code: str | None) -> Callable[[], str] | None:
@@ -100,6 +106,29 @@ def code_from_environment() -> str | None:
     if problem is not None:
         raise UsageError(f"STS_MFA_CODE: {problem}")
     return normalize_code(value)
+
+
+def person_prompts(
+    text: str, profile_setting: str | None, in_a_window: str | None = None
+) -> tuple[Asker | None, Asker | None]:
+    """(a prompt on the terminal, a desktop dialog): at most one of them, as STS_MFA_PROMPT (else the
+    profile's mfa_prompt) says: `terminal`, a dialog by name (even with a terminal there), `none`;
+    unsaid, the terminal, else the dialog the desktop offers (`sts_mfa.mfa.dialog`). A window says
+    `in_a_window` if given (what a terminal's context makes clear, a window must say)."""
+    from sts_mfa.cli.tty import prompts_allowed
+    from sts_mfa.mfa import dialog
+
+    chosen = dialog.choice(profile_setting, os.environ)
+    if chosen == "none" or not prompts_allowed():
+        return None, None
+    window = in_a_window or text
+    if chosen in dialog.DIALOGS:
+        return None, dialog.asker(chosen, window, dialog.timeout_from(os.environ))
+    on_terminal = terminal_prompt(text)
+    if on_terminal is not None or chosen == "terminal":
+        return on_terminal, None
+    offered = dialog.offered(os.environ)
+    return None, (dialog.asker(offered, window, dialog.timeout_from(os.environ)) if offered else None)
 
 
 def terminal_prompt(text: str) -> Callable[[], str] | None:

@@ -58,7 +58,7 @@ def run(command: str, *, profile: str, timeout: float = DEFAULT_TIMEOUT) -> str:
     if not argv:
         raise UsageError(f"profile {profile}: mfa_process is empty")
     where = f"profile {profile}: mfa_process {_as_run(argv)}"
-    returncode, output = _output_of(argv, timeout, where)
+    returncode, output = output_of(argv, timeout, where)
     if returncode != 0:
         raise CredentialsError(f"{where} failed (exit {returncode})")
     text = output.decode("utf-8", "replace").strip()
@@ -81,15 +81,16 @@ def _shape(text: str) -> str:
     return f"one line of 6 digits expected, it printed {lines} line(s) of {len(text)} characters"
 
 
-def _output_of(argv: list[str], timeout: float, where: str) -> tuple[int, bytes]:
+def output_of(argv: list[str], timeout: float, where: str, *, stderr: int | None = None) -> tuple[int, bytes]:
     """Run `argv` in a session of its own; its exit status and (at most MAX_OUTPUT bytes of) its output.
 
     A session of its own makes it a process group, so a timeout or an endless output
     kills everything it started (a grandchild holding the pipe open too), not only it.
+    Its stderr is ours unless `stderr` says otherwise (subprocess.DEVNULL).
     """
     try:
         child = subprocess.Popen(  # noqa: S603 - the user's own configured command, no shell
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=None, start_new_session=True
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True
         )
     except FileNotFoundError:
         raise CredentialsError(f"{where}: command not found") from None

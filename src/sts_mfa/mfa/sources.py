@@ -2,8 +2,9 @@
 
 In the order they are tried: a code *given* (`--code`, a line of stdin for `--code -`,
 `STS_MFA_CODE`), the state file's software token (which makes its own codes), a
-profile's `mfa_process`, a *prompt* (set only where a person can answer it); else
-`missing()`, the error that says what to run instead. The CLI fills the sources in
+profile's `mfa_process`, a *prompt* on the terminal (set only where a person can answer
+it), a desktop *dialog* (`sts_mfa.mfa.dialog`: with no terminal, or when named by
+STS_MFA_PROMPT); else `missing()`, the error that says what to run instead. The CLI fills the sources in
 (`sts_mfa.cli.code_sources`); the session machinery asks them only when a code is needed.
 """
 
@@ -15,7 +16,8 @@ from typing import Literal
 
 from sts_mfa.errors import NoCode, StsMfaError
 
-Kind = Literal["given", "software", "process", "prompt", "none"]
+Kind = Literal["given", "software", "process", "prompt", "dialog", "none"]
+PEOPLE: tuple[Kind, ...] = ("prompt", "dialog")  # the kinds that ask a person
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Codes:
     given: Callable[[], str] | None = None
     process: Callable[[], str] | None = None
     prompt: Callable[[], str] | None = None
+    dialog: Callable[[], str] | None = None
     missing: Callable[[], StsMfaError] | None = None
 
     def source(self, *, software: bool = False) -> tuple[Kind, Callable[[], str] | None]:
@@ -39,6 +42,8 @@ class Codes:
             return "process", self.process
         if self.prompt is not None:
             return "prompt", self.prompt
+        if self.dialog is not None:
+            return "dialog", self.dialog
         missing = self.missing or _no_code
 
         def none_to_be_had() -> str:
@@ -49,7 +54,7 @@ class Codes:
     def without_a_person(self) -> Codes:
         """The same sources, but none that waits for a person or spends a code given once
         (a credentials endpoint renewing a session on its own)."""
-        return replace(self, given=None, prompt=None)
+        return replace(self, given=None, prompt=None, dialog=None)
 
 
 class NoneToBeHad(StsMfaError):

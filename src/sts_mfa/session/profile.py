@@ -386,11 +386,11 @@ class ProfileSessions:
             get()  # raises: no source can give a code (before the ledger is even opened)
         ledger = Ledger(self.root, self.endpoint, self.profile.mfa_serial)
         with ledger.held() as shared:
-            if kind in ("process", "prompt"):  # the current window's code: it must be unspent
+            if kind in ("process", "prompt", "dialog"):  # the current window's code: it must be unspent
                 wait_for_unspent_step(shared, self.clock, self.report)
             code = get()
             spend(shared, code, self.clock.now(), step=None, typed=True)
-        self.notes.append(f"a code from {'the profile mfa_process' if kind == 'process' else kind}")
+        self.notes.append(f"a code from {'the profile mfa_process' if kind == 'process' else 'the ' + kind}")
         return code
 
 

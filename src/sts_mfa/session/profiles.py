@@ -52,6 +52,7 @@ KEYS = (
     "region",
     "mfa_process",
     "endpoint_url",
+    "mfa_prompt",
 )
 # Keys that mean another kind of profile: sts-mfa does not serve these.
 FOREIGN = {
@@ -84,6 +85,7 @@ class Profile:
     endpoint_url: str | None  # the profile's own, else its source profile's (as botocore reads them)
     config_file: str
     credentials_file: str
+    mfa_prompt: str | None = None  # how to ask a person for a code (`sts_mfa.mfa.dialog`)
 
     @property
     def is_user(self) -> bool:
@@ -170,6 +172,7 @@ def load(name: str, environ: Mapping[str, str] = os.environ) -> Profile:
         or _optional(profiles.get(str(raw["source_profile"]).strip()) or {}, "endpoint_url"),
         config_file=config,
         credentials_file=creds,
+        mfa_prompt=_prompt(name, raw),
     )
     if profile.source_profile not in profiles:
         raise CredentialsError(
@@ -205,7 +208,19 @@ def _user_profile(name: str, raw: Mapping[str, Any], environ: Mapping[str, str])
         endpoint_url=_optional(raw, "endpoint_url"),
         config_file=config,
         credentials_file=creds,
+        mfa_prompt=_prompt(name, raw),
     )
+
+
+def _prompt(name: str, raw: Mapping[str, Any]) -> str | None:
+    """The profile's mfa_prompt, if it is one sts-mfa knows (terminal, zenity, kdialog, osascript, none)."""
+    from sts_mfa.mfa import dialog
+
+    value = _optional(raw, dialog.PROFILE_KEY)
+    try:
+        return dialog.choice(value, {})
+    except UsageError as e:
+        raise UsageError(f"profile {name}: {e}") from None
 
 
 def _assumes_role(raw: Mapping[str, Any]) -> bool:
