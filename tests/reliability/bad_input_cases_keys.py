@@ -26,17 +26,20 @@ KEYS = f"[alice]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}
 MARKED = "[alice]\nsts_mfa_keys = keyring\n"
 
 
-def files(credentials: str = KEYS, backend: str = "FileKeyring", entry: str | None = None) -> Prepare:
-    """alice's config, this credentials file, the test keyring `backend` (holding `entry` for alice)."""
+def files(
+    credentials: str = KEYS, backend: str = "FileKeyring", entry: str | None = None, config: str = ""
+) -> Prepare:
+    """alice's config (`config` more lines), this credentials file, the test keyring `backend`
+    (holding `entry` for alice)."""
 
     def prepare(b: Bench) -> None:
-        config, creds, keyring = b.path("config"), b.path("credentials"), b.path("keyring.json")
-        config.write_text(f"[profile alice]\nmfa_serial = {SERIAL}\nregion = us-east-1\n")
+        path, creds, keyring = b.path("config"), b.path("credentials"), b.path("keyring.json")
+        path.write_text(f"[profile alice]\nmfa_serial = {SERIAL}\nregion = us-east-1\n{config}")
         creds.write_text(credentials)
         keyring.write_text(json.dumps({"sts-mfa/alice": entry} if entry is not None else {}))
-        b.env.update({"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(creds)})
+        b.env.update({"AWS_CONFIG_FILE": str(path), "AWS_SHARED_CREDENTIALS_FILE": str(creds)})
         b.env.update(environment(backend, **{FILE_VARIABLE: str(keyring)}))
-        b.saved["before"] = {p.name: p.read_bytes() for p in (config, creds, keyring)}
+        b.saved["before"] = {p.name: p.read_bytes() for p in (path, creds, keyring)}
 
     return prepare
 
@@ -287,6 +290,34 @@ CASES = [
         env(STS_MFA_KEYRING_TIMEOUT="soon"),
     ),
     *rotate_cases(),
+    # --- the desktop prompt (`docs/bad-inputs.md`, "The desktop prompt") ---
+    keyring_case(
+        "prompt-unknown",
+        "STS_MFA_PROMPT naming no way of asking, `assume PROFILE`",
+        "assume alice",
+        2,
+        r"STS_MFA_PROMPT must be one of terminal, zenity, kdialog, osascript, none, not 'gui'",
+        files(),
+        env(STS_MFA_PROMPT="gui"),
+    ),
+    keyring_case(
+        "prompt-profile-unknown",
+        "a profile's `mfa_prompt` naming no way of asking, `assume PROFILE`",
+        "assume alice",
+        2,
+        r"profile alice: mfa_prompt must be one of terminal, zenity, kdialog, osascript, none, not 'popup'",
+        files(config="mfa_prompt = popup\n"),
+    ),
+    keyring_case(
+        "prompt-timeout-malformed",
+        "STS_MFA_PROMPT_TIMEOUT that is not a number of seconds, with a dialog named",
+        "assume alice",
+        2,
+        r"STS_MFA_PROMPT_TIMEOUT must be a number of seconds above 0 and at most 3600",
+        files(),
+        env(STS_MFA_PROMPT="zenity", STS_MFA_PROMPT_TIMEOUT="-1"),
+        lambda b: b.env.update({"STS_MFA_NO_PROMPT": None}),  # a person is there: the dialog would open
+    ),
 ]
 
 

@@ -13,13 +13,13 @@ fails under CI_REQUIRE_SYSTEM_TOOLS (`tests.support.system_tools`).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.processes import stop_group
 from tests.support.system_tools import tool
 
 
@@ -63,9 +63,8 @@ class Desktop:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_group(self.proc)
 
     def env(self) -> dict[str, str]:
         return {"DISPLAY": self.display}

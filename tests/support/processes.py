@@ -10,7 +10,9 @@ interpreter and says which of the heavy libraries (`WATCHED`) it loaded.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +130,15 @@ def parse_exports(lines: list[str]) -> dict[str, str]:
         name, _, value = line[len("export ") :].partition("=")
         env[name] = value.strip("'")
     return env
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """End a helper started with `start_new_session=True` (a daemon, a display): its whole group."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

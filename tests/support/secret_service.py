@@ -14,15 +14,14 @@ skipped, or fails under CI_REQUIRE_SYSTEM_TOOLS (`tests.support.system_tools`).
 
 from __future__ import annotations
 
-import os
 import shlex
-import signal
 import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
 
 from tests.support.env import subprocess_env
+from tests.support.processes import stop_group
 from tests.support.system_tools import tool
 
 PASSWORD = "test-keyring-password"
@@ -67,13 +66,8 @@ class SecretService:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        if self.proc is not None:
+            stop_group(self.proc)
 
     def _base_env(self) -> dict[str, str]:
         env = subprocess_env(self.home)

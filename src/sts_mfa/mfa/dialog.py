@@ -21,7 +21,6 @@ its own, its output bounded, and `STS_MFA_PROMPT_TIMEOUT` seconds (default 120) 
 from __future__ import annotations
 
 import html
-import math
 import shutil
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from collections.abc import Callable, Mapping
 
 from sts_mfa.errors import UsageError
 from sts_mfa.mfa.codes import code_problem, normalize_code
-from sts_mfa.mfa.process import output_of
+from sts_mfa.mfa.process import output_of, seconds_from
 
 VARIABLE = "STS_MFA_PROMPT"
 PROFILE_KEY = "mfa_prompt"
@@ -67,16 +66,8 @@ def offered(environ: Mapping[str, str], platform: str = sys.platform) -> str | N
 
 
 def timeout_from(environ: Mapping[str, str]) -> float:
-    text = (environ.get(TIMEOUT_VARIABLE) or "").strip()
-    if not text:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or not 0 < seconds <= 3600:
-        raise UsageError(f"{TIMEOUT_VARIABLE} must be a number of seconds above 0 and at most 3600")
-    return seconds
+    """STS_MFA_PROMPT_TIMEOUT (seconds, more than 0, at most 3600), else 120."""
+    return seconds_from(environ, TIMEOUT_VARIABLE, DEFAULT_TIMEOUT, 3600)
 
 
 def asker(tool: str, text: str, timeout: float) -> Callable[[], str]:

@@ -33,15 +33,20 @@ SHOWN_COMMAND = 200  # characters of the command line an error shows
 
 def timeout_from(environ: Mapping[str, str]) -> float:
     """STS_MFA_MFA_PROCESS_TIMEOUT (seconds, more than 0, at most 600), else 60."""
-    text = environ.get(TIMEOUT_VARIABLE, "").strip()
+    return seconds_from(environ, TIMEOUT_VARIABLE, DEFAULT_TIMEOUT, 600)
+
+
+def seconds_from(environ: Mapping[str, str], variable: str, default: float, most: float) -> float:
+    """A number of seconds from `variable` (more than 0, at most `most`), else `default`."""
+    text = (environ.get(variable) or "").strip()
     if not text:
-        return DEFAULT_TIMEOUT
+        return default
     try:
         seconds = float(text)
     except ValueError:
         seconds = math.nan
-    if not math.isfinite(seconds) or not 0 < seconds <= 600:
-        raise UsageError(f"{TIMEOUT_VARIABLE} must be a number of seconds above 0 and at most 600")
+    if not math.isfinite(seconds) or not 0 < seconds <= most:
+        raise UsageError(f"{variable} must be a number of seconds above 0 and at most {most:g}")
     return seconds
 
 
