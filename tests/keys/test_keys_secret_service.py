@@ -204,3 +204,22 @@ def test_the_cached_answer_for_a_keyring_profile_loads_no_keyring(moved: Alice, 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Version"] == 1
     assert not set(loaded) & {"keyring", "boto3", "botocore"}, loaded
+
+
+def test_keys_remove_deletes_the_entry_and_says_the_profile_has_no_key_now(
+    moved: Alice, keyring: SecretService
+) -> None:
+    done = sts_mfa(moved, "keys", "remove", "alice")
+
+    assert done.returncode == 0, done.stderr
+    key_id = moved.identity.access_key_id
+    assert done.stdout.strip() == (
+        f"profile alice's key {key_id} was deleted from the OS keyring; it has no key now"
+    )
+    assert f"the access key {key_id} itself still exists in AWS" in done.stderr
+    assert keyring.lookup("alice") is None and keyring.lookup("sandbox-alice") is not None
+    assert moved.files.credentials.read_text().endswith("\n[alice]\n")  # its sts_mfa_keys line gone too
+    again = sts_mfa(moved, "keys", "remove", "alice")
+    assert again.returncode == 6 and "profile alice has no key in the OS keyring" in again.stderr
+    listed = json.loads(sts_mfa(moved, "keys", "list", "--json").stdout)["profiles"]
+    assert [row["profile"] for row in listed] == ["sandbox-alice"]

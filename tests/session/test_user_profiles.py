@@ -140,6 +140,9 @@ def test_every_format_hands_over_the_mfa_session(alice: Alice, fmt: str) -> None
     elif fmt == "text":
         for secret in secrets_of(alice):
             assert secret not in done.stdout + done.stderr
+        assert "Role:          - (a user's MFA session, GetSessionToken)" in done.stdout
+        status = sts_mfa(alice, "status", "alice")
+        assert status.stdout.startswith("Profile alice: a user profile: its session is the MFA session")
     else:
         assert session["session_token"] in done.stdout
 

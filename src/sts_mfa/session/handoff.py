@@ -267,6 +267,8 @@ def render(session: AnySession, fmt: str, *, now: float, cached: bool, source: s
     shown = {
         k: one_line(getattr(session, k) or "-") for k in ("role_arn", "assumed_role_arn", "access_key_id")
     }
+    if not session.role_arn:  # a user profile's session: the MFA session, no role
+        shown["role_arn"] = "- (a user's MFA session, GetSessionToken)"
     return "\n".join(
         [
             f"Role:          {shown['role_arn']}",

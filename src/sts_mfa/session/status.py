@@ -78,7 +78,7 @@ def _mfa_sessions(root: str, serial: str, endpoint: str | None, now: float) -> l
 
 def render(data: dict[str, Any]) -> list[str]:
     lines = [
-        f"Profile {data['profile']}: {data['role_arn']}",
+        f"Profile {data['profile']}: {data['role_arn'] or 'a user profile: its session is the MFA session'}",
         f"  source profile {data['source_profile']}, MFA device {data['mfa_serial']}"
         + (", codes from its mfa_process" if data["mfa_process"] else ""),
     ]
