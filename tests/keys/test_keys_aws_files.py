@@ -122,3 +122,15 @@ def test_an_unsafe_credentials_file_is_refused_and_left_as_it_is(tmp_path: Path,
         edit(section(path), MOVE, str(tmp_path / "cache"))
     assert real.read_text() == PERSONAL
     assert kind != "symlink" or path.is_symlink()
+
+
+def test_a_symlinked_file_is_read_as_botocore_reads_it_only_an_edit_refuses_it(tmp_path: Path) -> None:
+    """Dotfile managers link ~/.aws/credentials: finding a key there must work, changing it must not."""
+    from sts_mfa.keys.aws_files import read_options
+
+    real, link = tmp_path / "real", tmp_path / "credentials"
+    real.write_text(PERSONAL)
+    link.symlink_to(real)
+    assert (read_options(section(link)) or {})["aws_access_key_id"] == "AKIAOLDOLDOLDOLDOLD1"
+    with pytest.raises(StateError, match="symbolic link"):
+        check_edit(section(link), MOVE)

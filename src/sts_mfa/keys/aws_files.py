@@ -6,8 +6,8 @@ its value replaced, the line's own indentation and line ending kept), every othe
 it was; then the result is read back with configparser, as botocore reads it, and must be
 exactly the old file with just those options changed, or nothing is written.
 
-The file is read without following a symlink (editing through one would replace the link
-with a file: a dotfile manager's link lost), refused if it is a FIFO, a device, someone
+A file to edit is read without following a symlink (editing through one would replace the
+link with a file: a dotfile manager's link lost), refused if it is a FIFO, a device, someone
 else's or over 1 MiB (`sts_mfa.files.private.read_text`), and written atomically (a new
 file in the same directory, fsynced, renamed over it: mode 0600), under a lock in the
 private cache directory (never a `.lock` beside the user's file), after checking it did
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from sts_mfa.errors import StateError, WouldOverwrite
 from sts_mfa.files import cache, ini
-from sts_mfa.files.private import read_text, write_atomic
+from sts_mfa.files.private import read_config_text, read_text, write_atomic
 
 MARKER = "sts_mfa_keys"
 IN_KEYRING = "keyring"
@@ -57,8 +57,10 @@ def sections_of(profile: str, config: str, credentials: str) -> list[Section]:
 
 
 def read_options(section: Section) -> dict[str, str] | None:
-    """The section's options as botocore reads them (None: no such section, or no such file)."""
-    text = read_text(section.path, section.what, private=False)
+    """The section's options as botocore reads them (None: no such section, or no such file).
+
+    Read as botocore reads the file, through a symlink too (only an edit refuses one)."""
+    text = read_config_text(section.path)
     if text is None:
         return None
     return ini.parsed(text, f"{section.what} {section.path}").get(section.name)
