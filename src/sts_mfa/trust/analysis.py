@@ -19,29 +19,23 @@ timeout. The rules, and the paper this follows, are in docs/trust-analysis.md.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
-from typing import Any
 
 from sts_mfa.trust import keys as K
 from sts_mfa.trust import principals as P
 from sts_mfa.trust.document import ASSUME_ACTIONS, Clause, Document, Principal, Statement, load, parse
 from sts_mfa.trust.operators import NotEncodable, encode
+from sts_mfa.trust.readback import read_witness
 from sts_mfa.trust.request import (
     ACTION_OF,
-    KIND_NAMES,
     LONG_TERM,
     MFA,
-    ROLE_SESSION,
-    ROOT,
     USER,
     Request,
-    Value,
 )
 from sts_mfa.trust.solver import new_solver, smt
 from sts_mfa.trust.verdicts import Analysis, Finding, Kind, Status, WayIn, conclude
@@ -180,7 +174,7 @@ class _Session:
             return way("undecided", allow_unknowns[0])
         strict = self._ask(statement, entry, action, kinds, strict=True, witness=True)
         if strict.result == smt.sat and strict.model is not None:
-            witness = self._witness(action, strict.model)
+            witness = read_witness(self.request, self.doc, action, strict.model)
             return way("open", self._open_reason(statement, entry, witness), witness)
         if strict.result == smt.unknown:
             return way("undecided", f"the solver did not decide within {TIMEOUT_MS / 1000:.0f} s")
@@ -356,21 +350,6 @@ class _Session:
             request.caller == smt.StringVal("ec2.amazonaws.com"),
         ]
 
-    def _witness(self, action: str, model: smt.ModelRef) -> Witness:
-        request = self.request
-        kind = KIND_NAMES[model.eval(request.kind, model_completion=True).as_long()]
-        spelled = _spellings(self.doc)
-        context: dict[str, Any] = {}
-        for key, value in request.values.items():
-            if smt.is_true(model.eval(value.present, model_completion=True)):
-                context[spelled.get(key, key)] = _value_of(value, model)
-        if kind == "temporary" and K.MFA_PRESENT not in request.values:
-            context["aws:MultiFactorAuthPresent"] = "false"
-        principal_type = {"web-identity": "Federated", "saml": "Federated", "service": "Service"}.get(
-            kind, "AWS"
-        )
-        return Witness(principal_type, _caller(request, model, kind), action, kind, context)  # type: ignore[arg-type]
-
     # -- reasons --------------------------------------------------------------------------------
 
     def _open_reason(self, statement: Statement, entry: _Entry, witness: Witness) -> str:
@@ -426,27 +405,6 @@ def _core(base: list[smt.BoolRef], parts: list[tuple[str, smt.BoolRef]]) -> list
     return [label for label, _ in kept]
 
 
-def _caller(request: Request, model: smt.ModelRef, kind: str) -> str:
-    """The caller as AWS names it: the user's, root's, session's or federated user's ARN."""
-
-    def text(expr: smt.SeqRef) -> str:
-        return str(model.eval(expr, model_completion=True).as_string())
-
-    if kind not in ("long-term", "temporary", "mfa"):
-        return text(request.caller)
-    principal_type = model.eval(request.principal_type, model_completion=True).as_long()
-    partition, account, path, name = (
-        text(getattr(request, n)) for n in ("partition", "account", "path", "name")
-    )
-    if principal_type == USER:
-        return f"arn:{partition}:iam::{account}:user{path}{name}"
-    if principal_type == ROOT:
-        return f"arn:{partition}:iam::{account}:root"
-    if principal_type == ROLE_SESSION:  # a session of this role
-        return f"arn:{partition}:iam::{account}:role{path}{name}"
-    return f"arn:{partition}:sts::{account}:federated-user/{name}"
-
-
 def _named(cores: list[str]) -> str:
     seen: list[str] = []
     for label in cores:
@@ -473,43 +431,3 @@ def _catalog(doc: Document) -> tuple[dict[str, str | None], dict[str, int]]:
             if clause.qualifier is not None:
                 set_atoms[key] += 1
     return {k: K.key_type(k, f) for k, f in families.items()}, dict(set_atoms)
-
-
-def _spellings(doc: Document) -> dict[str, str]:
-    spelled: dict[str, str] = {}
-    for statement in doc.statements:
-        for clause in statement.clauses:
-            spelled.setdefault(clause.key.lower(), clause.key)
-    spelled.setdefault(K.MFA_PRESENT, "aws:MultiFactorAuthPresent")
-    spelled.setdefault(K.MFA_AGE, "aws:MultiFactorAuthAge")
-    return spelled
-
-
-def _value_of(value: Value, model: smt.ModelRef) -> Any:
-    for case, expr in value.branches:  # a key of the caller: its value in the caller's case
-        if smt.is_true(model.eval(case, model_completion=True)):
-            return model.eval(expr, model_completion=True).as_string()
-    if value.members and value.members[0][1] is not value.value:  # several values: the members present
-        return [
-            model.eval(item, model_completion=True).as_string()
-            for member, item in value.members
-            if smt.is_true(model.eval(member, model_completion=True))
-        ]
-    got = model.eval(value.value, model_completion=True)
-    if value.type == "ip":
-        assert value.is_ip6 is not None and value.ip6 is not None
-        if smt.is_true(model.eval(value.is_ip6, model_completion=True)):
-            return str(ipaddress.IPv6Address(model.eval(value.ip6, model_completion=True).as_long()))
-        return str(ipaddress.IPv4Address(got.as_long()))
-    if value.type == "date":
-        from datetime import datetime, timezone
-
-        return datetime.fromtimestamp(got.as_long(), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if value.type == "number":
-        if smt.is_int_value(got):
-            return got.as_long()
-        fraction = Fraction(got.as_fraction())
-        return float(fraction) if fraction.denominator != 1 else int(fraction)
-    if isinstance(got, smt.SeqRef):
-        return got.as_string()
-    return str(got)
