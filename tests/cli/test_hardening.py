@@ -84,7 +84,7 @@ def test_another_way_in_without_mfa_is_never_proven(software: Cli, sb: Sandbox, 
     # credentials): a refusal alone would have looked like proof.
     assert verdict["denied"] is (way != "bool-if-exists")
     assert verdict["proven"] is False and verdict["trust_policy_verdict"] == "open"
-    assert any(f.startswith("statement 2") for f in verdict["findings"]), verdict["findings"]
+    assert any(f["message"].startswith("statement 2") for f in verdict["findings"]), verdict["findings"]
     if verdict["denied"]:
         assert "statement 2" in result.stderr.splitlines()[-1]
 

@@ -41,10 +41,12 @@ class RoleResult:
     findings: tuple[Finding, ...]
     note: str | None = None  # why the audit changed or qualified the analysis' verdict
     digest: str = NO_DOCUMENT
+    file: str | None = None  # `--policy-file`: the file the role was read from (it has no ARN yet)
 
     def to_json(self) -> dict[str, object]:
         return {
-            "arn": self.arn,
+            "arn": self.arn or None,
+            **({"file": self.file} if self.file is not None else {}),
             "name": self.name,
             "path": self.path,
             "verdict": self.verdict,
@@ -70,7 +72,8 @@ def _one(
         return _verdict(role, "undecided", (finding,), None, ignore)
     analysis = analyses.get(role.digest)
     if analysis is None:
-        analysis = analyses[role.digest] = analyse(account.documents[role.digest])
+        home = role.arn.split(":")[4] if role.arn.count(":") >= 5 else None  # a witness from the account
+        analysis = analyses[role.digest] = analyse(account.documents[role.digest], home_account=home)
     verdict: str = analysis.verdict
     note = None
     if role.path.startswith(SERVICE_LINKED_PATH) and verdict in ("service", "requires-mfa"):
@@ -89,13 +92,13 @@ def _changed(role: RoleSeen, ignore: frozenset[str]) -> RoleResult:
 def _verdict(
     role: RoleSeen, verdict: str, findings: tuple[Finding, ...], note: str | None, ignore: frozenset[str]
 ) -> RoleResult:
-    shown: Verdict = "ignored" if role.arn in ignore else _checked(verdict)
+    shown: Verdict = "ignored" if role.arn in ignore else checked(verdict)
     if shown == "ignored":
         note = "ignored (--ignore): an accepted exception" + (f"; {note}" if note else "")
     return RoleResult(role.arn, role.name, role.path, shown, verdict, findings, note, role.digest)
 
 
-def _checked(verdict: str) -> Verdict:
+def checked(verdict: str) -> Verdict:
     for known in VERDICTS:
         if verdict == known:
             return known

@@ -42,12 +42,16 @@ Examples:
   sts-mfa audit --role deploy --role admin   # these roles, with their trust policies marked
   sts-mfa audit --path-prefix /teams/ --ignore arn:aws:iam::111111111111:role/teams/legacy
   sts-mfa audit --prove-with alice           # and ask AWS: AssumeRole without MFA as alice
+  sts-mfa audit --policy-file template.yaml  # before deploying: a template, a plan, a policy
+  terraform show -json plan.out | sts-mfa audit --policy-file - --format sarif
 \b
 Exit 0: every role requires MFA on every way in (or is a service role, or ignored).
 Exit 3: a role can be assumed without MFA, or (unless --allow-undecided) the
         analysis cannot decide for a role, or AWS disagrees with the analysis.
 Exit 1: the roles could not be read (the caller needs
         iam:GetAccountAuthorizationDetails), or a --role is not in the account.
+Exit 2: a --policy-file that is not a trust policy, a CloudFormation template
+        (JSON or YAML) or `terraform show -json` output, or describes no role.
 """,
 )
 @click.option(
@@ -79,6 +83,15 @@ Exit 1: the roles could not be read (the caller needs
     show_default=True,
     help="Roles per GetAccountAuthorizationDetails request (IAM allows 1000).",
 )
+@click.option(
+    "--policy-file",
+    "policy_files",
+    multiple=True,
+    metavar="PATH",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Audit the roles in this file instead of the account: a trust policy, a CloudFormation "
+    "template or `terraform show -json` output (repeatable; - for stdin; no AWS credentials).",
+)
 @json_option
 @pass_app
 def audit(
@@ -90,6 +103,7 @@ def audit(
     output_format: str,
     prove_with: str | None,
     page_size: int,
+    policy_files: tuple[str, ...],
 ) -> None:
     """Read every role's trust policy and report which can be assumed without MFA.
 
@@ -105,6 +119,9 @@ def audit(
 
     if app.json:
         output_format = "json"
+    if policy_files:
+        _audit_files(app, policy_files, output_format, allow_undecided, roles, ignore, prove_with)
+        return
     filters = Filters.of(path_prefix, roles, ignore)
     report_ = app.reporter()
 
@@ -120,6 +137,27 @@ def audit(
     if prove_with is not None and prover is not None:
         _prove(app, report, prove_with, prover)
     _print(app, report, output_format, bool(roles))
+    report.raise_if_failing(allow_undecided)
+
+
+def _audit_files(
+    app: App,
+    paths: tuple[str, ...],
+    output_format: str,
+    allow_undecided: bool,
+    *account_only: object,
+) -> None:
+    """`--policy-file`: the roles the files describe, judged before they exist; no AWS call."""
+    from sts_mfa.audit.from_files import audit_files
+    from sts_mfa.audit.policy_files import read_policy_files
+
+    if any(account_only) or click.get_current_context().params["path_prefix"] != "/":
+        raise click.UsageError(
+            "--policy-file audits files: --role, --ignore, --path-prefix and --prove-with "
+            "are for the roles of an account"
+        )
+    report = audit_files(read_policy_files(paths))
+    _print(app, report, output_format, named=False)
     report.raise_if_failing(allow_undecided)
 
 
@@ -195,9 +233,8 @@ def _summary(out: Console, report: Report) -> None:
 
     counts = report.count()
     parts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
-    out.print(
-        f"{len(report.results)} roles: {parts} ({report.requests} requests, {report.readings} reading(s))"
-    )
+    read = f" ({report.requests} requests, {report.readings} reading(s))" if report.readings else ""
+    out.print(f"{len(report.results)} roles: {parts}{read}")
     if report.proved_with is not None:  # a proof that could not be made must not read as agreement
         refused = sum(1 for p in report.proofs if p.outcome == "refused")
         untried = [p for p in report.proofs if p.outcome.startswith("not tried")]
