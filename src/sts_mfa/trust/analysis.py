@@ -203,11 +203,17 @@ class _Session:
             )
             parts.append((f"Deny {deny.name()}", smt.Not(applies)))
         base = [*self.request.facts, self.request.is_kind(*kinds)]
-        result, model = _solve([*base, *(f for _, f in parts)])
+        question = _Question(base, parts)
+        result = question.check()
+        if result == smt.unknown:  # behind flags the solver may miss a simplification: ask afresh
+            result, model = _solve([*base, *(f for _, f in parts)])
+            if result == smt.sat and witness:
+                return _Check(result, [], model)
+            return _Check(result, [label for label, _ in parts])  # no core: every part is named
         if result == smt.unsat:
-            return _Check(result, _core(base, parts))
+            return _Check(result, question.core())
         if result == smt.sat and witness:
-            return _Check(result, [], self._minimal([*base, *(f for _, f in parts)], model))
+            return _Check(result, [], question.minimal(self._minimizers()))
         return _Check(result, [])
 
     def _closed(self, statement: Statement, entry: _Entry, action: str, core: list[str]) -> bool:
@@ -316,19 +322,10 @@ class _Session:
 
     # -- the witness ----------------------------------------------------------------------------
 
-    def _minimal(self, formulas: list[smt.BoolRef], model: smt.ModelRef | None) -> smt.ModelRef | None:
-        """A model that carries no key it does not need, and a caller a person can read."""
-        chosen = list(formulas)
-        extras = [smt.Not(v.present) for v in self.request.values.values()] + self._preferences()
-        for extra in extras:
-            if model is not None and smt.is_true(model.eval(extra, model_completion=True)):
-                chosen.append(extra)  # the model already has it: no question to ask
-                continue
-            result, found = _solve([*chosen, extra])
-            if result == smt.sat:
-                chosen.append(extra)
-                model = found
-        return model
+    def _minimizers(self) -> list[smt.BoolRef]:
+        """What a witness a person reads has, where the request allows it: no key it does not
+        need, then a caller one recognises (see `_preferences`)."""
+        return [smt.Not(v.present) for v in self.request.values.values()] + self._preferences()
 
     def _preferences(self) -> list[smt.BoolRef]:
         request = self.request
@@ -395,14 +392,55 @@ def _solve(formulas: list[smt.BoolRef]) -> tuple[smt.CheckSatResult, smt.ModelRe
     return result, solver.model() if result == smt.sat else None
 
 
-def _core(base: list[smt.BoolRef], parts: list[tuple[str, smt.BoolRef]]) -> list[str]:
-    """A smallest-by-deletion set of parts that are unsatisfiable together: the reason, in labels."""
-    kept = list(parts)
-    for part in list(parts):
-        trial = [p for p in kept if p is not part]
-        if _solve([*base, *(f for _, f in trial)])[0] == smt.unsat:
-            kept = trial
-    return [label for label, _ in kept]
+class _Question:
+    """One question on one solver: the request's facts asserted, each part behind a flag.
+
+    The flags are assumptions, so the same solver then says which parts made the answer
+    unsatisfiable (its core, made smallest by deletion), or finds a model with more wishes
+    granted (the witness), without asserting anything again.
+    """
+
+    def __init__(self, base: list[smt.BoolRef], parts: list[tuple[str, smt.BoolRef]]) -> None:
+        self.parts = parts
+        self.solver = new_solver(TIMEOUT_MS, cores=True)
+        self.solver.add(*base)
+        self.flags = [smt.Bool(f"part {n}") for n in range(len(parts))]
+        self.solver.add(*(smt.Implies(f, p) for f, (_, p) in zip(self.flags, parts, strict=True)))
+
+    def check(self, *more: smt.BoolRef) -> smt.CheckSatResult:
+        return self.solver.check(*self.flags, *more)
+
+    def core(self) -> list[str]:
+        """After an unsatisfiable check: the labels of a smallest-by-deletion unsatisfiable set."""
+        in_core = {c.ast for c in self.solver.unsat_core()}
+        kept = [n for n, flag in enumerate(self.flags) if flag.ast in in_core]
+        for n in list(kept):
+            trial = [k for k in kept if k != n]
+            if self.solver.check(*(self.flags[k] for k in trial)) == smt.unsat:
+                kept = trial
+        return [self.parts[n][0] for n in kept]
+
+    def minimal(self, wishes: list[smt.BoolRef]) -> smt.ModelRef:
+        """After a satisfiable check: a model granting each wish in turn that can be granted.
+
+        A cvc5 model is read from the solver's last check, not copied: after a wish that
+        cannot be granted, the granted ones are checked again before the model is read.
+        """
+        granted: list[smt.BoolRef] = []
+        current = True  # the solver's last check was satisfiable, with `granted`
+        for wish in wishes:
+            if not current:
+                self.check(*granted)  # satisfiable: it was before
+                current = True
+            if smt.is_true(self.solver.model().eval(wish, model_completion=True)):
+                granted.append(wish)  # the model already has it: no question to ask
+            elif self.check(*granted, wish) == smt.sat:
+                granted.append(wish)
+            else:
+                current = False
+        if not current:
+            self.check(*granted)
+        return self.solver.model()
 
 
 def _named(cores: list[str]) -> str:

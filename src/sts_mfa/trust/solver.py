@@ -16,10 +16,13 @@ from cvc5 import Kind
 __all__ = ["is_concat", "new_solver", "smt"]
 
 
-def new_solver(timeout_ms: int) -> smt.Solver:
-    """A solver for one question, giving up after `timeout_ms` (the answer is then unknown)."""
+def new_solver(timeout_ms: int, *, cores: bool = False) -> smt.Solver:
+    """A solver for one question, giving up after `timeout_ms` (the answer is then unknown);
+    with `cores`, it can say which assumptions made an answer unsatisfiable."""
     solver = smt.Solver()
     solver.set("tlimit-per", timeout_ms)
+    if cores:
+        solver.set("produce-unsat-cores", "true")
     return solver
 
 
