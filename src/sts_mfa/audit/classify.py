@@ -58,22 +58,24 @@ class RoleResult:
 
 def classify(account: Account, ignore: frozenset[str]) -> list[RoleResult]:
     """Every role of `account` with its verdict, in name order."""
-    analyses: dict[str, Analysis] = {}
-    results = [_one(role, account, analyses, ignore) for role in account.roles.values()]
+    from sts_mfa.audit.parallel import analyse_all
+
+    homes = {r.arn.split(":")[4] for r in account.roles.values() if r.arn.count(":") >= 5}
+    home = next(iter(homes)) if len(homes) == 1 else None  # a witness from the account
+    wanted = {
+        r.digest: account.documents[r.digest] for r in account.roles.values() if r.digest != NO_DOCUMENT
+    }
+    analyses = analyse_all(wanted, home, analyse)
+    results = [_one(role, analyses, ignore) for role in account.roles.values()]
     results += [_changed(role, ignore) for role in account.unstable.values()]
     return sorted(results, key=lambda r: (r.name.lower(), r.arn))
 
 
-def _one(
-    role: RoleSeen, account: Account, analyses: dict[str, Analysis], ignore: frozenset[str]
-) -> RoleResult:
+def _one(role: RoleSeen, analyses: dict[str, Analysis], ignore: frozenset[str]) -> RoleResult:
     if role.digest == NO_DOCUMENT:
         finding = Finding("undecided", None, None, None, None, NO_POLICY)
         return _verdict(role, "undecided", (finding,), None, ignore)
-    analysis = analyses.get(role.digest)
-    if analysis is None:
-        home = role.arn.split(":")[4] if role.arn.count(":") >= 5 else None  # a witness from the account
-        analysis = analyses[role.digest] = analyse(account.documents[role.digest], home_account=home)
+    analysis = analyses[role.digest]
     verdict: str = analysis.verdict
     note = None
     if role.path.startswith(SERVICE_LINKED_PATH) and verdict in ("service", "requires-mfa"):

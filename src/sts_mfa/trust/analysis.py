@@ -132,6 +132,7 @@ class _Check:
     result: smt.CheckSatResult
     core: list[str]  # what made it unsatisfiable (labels of clauses, Denies, the principal)
     model: smt.ModelRef | None = None
+    question: _Question | None = None  # an unsatisfiable one, to ask again of another kind
 
 
 class _Session:
@@ -166,7 +167,7 @@ class _Session:
         if permissive.result == smt.unknown:
             return way("undecided", f"the solver did not decide within {TIMEOUT_MS / 1000:.0f} s")
         if permissive.result == smt.unsat:
-            if self._closed(statement, entry, action, permissive.core):
+            if self._closed(statement, entry, action, permissive):
                 return way("closed", self._closed_reason(permissive.core))
             return way("requires-mfa", self._requires_reason(entry, permissive.core))
         allow_unknowns = self._allow_unknowns(statement, entry)
@@ -202,24 +203,26 @@ class _Session:
                 smt.BoolVal(strict or not self._unknowns(deny)),  # its unknown parts: true only if strict
             )
             parts.append((f"Deny {deny.name()}", smt.Not(applies)))
-        base = [*self.request.facts, self.request.is_kind(*kinds)]
-        question = _Question(base, parts)
+        question = _Question(self.request.facts, parts, self.request.is_kind(*kinds))
         result = question.check()
         if result == smt.unknown:  # behind flags the solver may miss a simplification: ask afresh
+            base = [*self.request.facts, self.request.is_kind(*kinds)]
             result, model = _solve([*base, *(f for _, f in parts)])
             if result == smt.sat and witness:
                 return _Check(result, [], model)
             return _Check(result, [label for label, _ in parts])  # no core: every part is named
         if result == smt.unsat:
-            return _Check(result, question.core())
+            return _Check(result, question.core(), question=question)
         if result == smt.sat and witness:
             return _Check(result, [], question.minimal(self._minimizers()))
         return _Check(result, [])
 
-    def _closed(self, statement: Statement, entry: _Entry, action: str, core: list[str]) -> bool:
+    def _closed(self, statement: Statement, entry: _Entry, action: str, permissive: _Check) -> bool:
         """Can nobody get in, with MFA or without? (Only an AWS caller can bring MFA: for the
         others, closed means the reason has nothing to do with the MFA keys.)"""
         if entry.kind in ("aws", "everyone") and action == "sts:AssumeRole":
+            if permissive.question is not None:  # the same question, of a request with MFA
+                return bool(permissive.question.check(kind=self.request.is_kind(MFA)) == smt.unsat)
             return bool(self._ask(statement, entry, action, (MFA,), strict=False).result == smt.unsat)
         mfa_labels = {c.text() for c in statement.clauses if c.key.lower() in (K.MFA_PRESENT, K.MFA_AGE)}
         mfa_labels |= {
@@ -227,7 +230,7 @@ class _Session:
             for d in self._denies(action)
             if any(c.key.lower() in (K.MFA_PRESENT, K.MFA_AGE) for c in d.clauses)
         }
-        return not mfa_labels.intersection(core)
+        return not mfa_labels.intersection(permissive.core)
 
     def _allowed(self, entry: _Entry, request: Request, *, strict: bool) -> smt.BoolRef:
         """Is the caller the entry's principal (and, for NotPrincipal, not one it exempts)?
@@ -400,15 +403,18 @@ class _Question:
     granted (the witness), without asserting anything again.
     """
 
-    def __init__(self, base: list[smt.BoolRef], parts: list[tuple[str, smt.BoolRef]]) -> None:
+    def __init__(
+        self, facts: list[smt.BoolRef], parts: list[tuple[str, smt.BoolRef]], kind: smt.BoolRef
+    ) -> None:
         self.parts = parts
+        self.kind = kind  # the kinds of request asked about: an assumption, so another can be asked
         self.solver = new_solver(TIMEOUT_MS, cores=True)
-        self.solver.add(*base)
+        self.solver.add(*facts)
         self.flags = [smt.Bool(f"part {n}") for n in range(len(parts))]
         self.solver.add(*(smt.Implies(f, p) for f, (_, p) in zip(self.flags, parts, strict=True)))
 
-    def check(self, *more: smt.BoolRef) -> smt.CheckSatResult:
-        return self.solver.check(*self.flags, *more)
+    def check(self, *more: smt.BoolRef, kind: smt.BoolRef | None = None) -> smt.CheckSatResult:
+        return self.solver.check(*self.flags, kind if kind is not None else self.kind, *more)
 
     def core(self) -> list[str]:
         """After an unsatisfiable check: the labels of a smallest-by-deletion unsatisfiable set."""
@@ -416,7 +422,7 @@ class _Question:
         kept = [n for n, flag in enumerate(self.flags) if flag.ast in in_core]
         for n in list(kept):
             trial = [k for k in kept if k != n]
-            if self.solver.check(*(self.flags[k] for k in trial)) == smt.unsat:
+            if self.solver.check(*(self.flags[k] for k in trial), self.kind) == smt.unsat:
                 kept = trial
         return [self.parts[n][0] for n in kept]
 
