@@ -17,6 +17,8 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import unquote
 
+from sts_mfa.repeated_keys import RepeatedKey, no_repeats
+
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 ASSUME_ROLE, WEB_IDENTITY, SAML = ASSUME_ACTIONS
 
@@ -141,8 +143,8 @@ def load(document: object) -> Mapping[object, object] | str:
         return f"the trust policy is a {type(document).__name__}, not a JSON document"
     for text in (document, unquote(document)):
         try:
-            parsed: object = json.loads(text, object_pairs_hook=_no_duplicates)
-        except _DuplicateKeyError as error:
+            parsed: object = json.loads(text, object_pairs_hook=no_repeats)
+        except RepeatedKey as error:
             return f"the JSON repeats the key {error.key!r} in one object, so which value AWS uses is unclear"
         except (ValueError, RecursionError):
             continue
@@ -150,21 +152,6 @@ def load(document: object) -> Mapping[object, object] | str:
             return parsed
         return "the trust policy is not a JSON object"
     return "the trust policy is not valid JSON (nor URL-encoded JSON)"
-
-
-class _DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    result: dict[str, object] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKeyError(key)
-        result[key] = value
-    return result
 
 
 def parse(document: Mapping[object, object]) -> Document:
