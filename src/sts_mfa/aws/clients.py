@@ -8,8 +8,9 @@ keys (the demo user's access key, the role session). Each client gets:
   `AWS_ENDPOINT_URL` itself when no `--endpoint-url` is given);
 - a retry policy assembled from botocore's own standard-mode parts, choosing what
   is safe to retry (`sts_mfa.aws.retries`);
-- a request counter (a `before-send` event hook, shown with `-v`) and a read
-  of each response's `Date` header, to warn when the local clock, which TOTP
+- a request counter (a `before-send` event hook, shown with `-v`) and a count of
+  throttled answers (what the retry policy backs off from), both safe to update from
+  many threads, and a read of each response's `Date` header, to warn when the local clock, which TOTP
   codes depend on, is far from the server's.
 
 A profile that assumes a role with MFA is never left to botocore, whose own
@@ -36,7 +37,7 @@ import botocore.exceptions as bx
 from botocore.config import Config
 
 from sts_mfa.aws.errors import PROFILE_HINT, not_aws_problem, translate_errors
-from sts_mfa.aws.retries import install_retry_policy
+from sts_mfa.aws.retries import install_retry_policy, on_throttle
 from sts_mfa.errors import AwsError, CredentialsError, UsageError
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class Aws:
     """Clients for one command run, all sharing configuration, counters and clock."""
 
     def __init__(self, config: AwsConfig, *, now: Callable[[], float] | None = None) -> None:
+        import threading
         import time
 
         self.config = config
@@ -122,6 +124,8 @@ class Aws:
         self._served: ServedProfile | None = None
         self._asked_to_serve = False
         self.requests: Counter[str] = Counter()
+        self.throttles = 0  # answers botocore took for throttling (each then retried, within limits)
+        self._counting = threading.Lock()  # clients made for worker threads count here too
         self.clock_skew: float | None = None  # server minus local, seconds
 
     # -- sessions and clients -----------------------------------------------
@@ -160,7 +164,12 @@ class Aws:
         )
 
     def _make(
-        self, service: str, keys: Keys | None, spends_mfa_code: bool, endpoint_url: str | None = None
+        self,
+        service: str,
+        keys: Keys | None,
+        spends_mfa_code: bool,
+        endpoint_url: str | None = None,
+        session: boto3.Session | None = None,
     ) -> Any:
         kwargs: dict[str, Any] = {"config": self._client_config()}
         if self.config.endpoint_url or endpoint_url:
@@ -172,8 +181,9 @@ class Aws:
                 aws_session_token=keys.session_token,
             )
         with translate_errors(f"creating the {service} client"):
-            client = self.session.client(service, **kwargs)  # type: ignore[call-overload]
+            client = (session or self.session).client(service, **kwargs)  # type: ignore[call-overload]
         install_retry_policy(client, self.config.max_attempts, spends_mfa_code=spends_mfa_code)
+        on_throttle(client, self._throttled)
         if service == "iam":
             # Policy documents stay the text AWS sent: botocore's decoding (json.loads) would
             # keep only the last of duplicate keys, hiding what the trust analysis must see.
@@ -219,6 +229,26 @@ class Aws:
         client: STSClient = self.admin("sts")
         return client
 
+    def organizations(self) -> Any:
+        """The admin side's Organizations client (ListAccounts)."""
+        return self.admin("organizations")
+
+    def worker_session(self) -> boto3.Session:
+        """A new boto3 Session for one worker thread (Sessions are not thread-safe; clients are).
+
+        It reads the same profile's settings as the admin side; its clients get explicit keys."""
+        try:
+            return boto3.Session(profile_name=self.config.profile, region_name=self.region)
+        except bx.ProfileNotFound as e:
+            raise CredentialsError(str(e), hint=PROFILE_HINT) from None
+
+    def iam_in(self, session: boto3.Session, keys: Keys) -> IAMClient:
+        """An IAM client with `keys`, made from a worker thread's own Session, at the admin's endpoint."""
+        served = self.served()
+        endpoint = served.endpoint_url if served is not None else None
+        client: IAMClient = self._make("iam", keys, False, endpoint, session)
+        return client
+
     def account(self) -> str:
         """The admin side's account, from GetCallerIdentity (which needs no permission)."""
         answer = self.admin_sts().get_caller_identity()
@@ -249,7 +279,12 @@ class Aws:
     def _count(self, request: Any = None, event_name: str = "", **_: Any) -> None:
         # event_name is "before-send.<service>.<Operation>"
         parts = event_name.split(".")
-        self.requests[parts[-1] if len(parts) >= 3 else event_name] += 1
+        with self._counting:
+            self.requests[parts[-1] if len(parts) >= 3 else event_name] += 1
+
+    def _throttled(self) -> None:
+        with self._counting:
+            self.throttles += 1
 
     def _read_date(self, response_dict: Any = None, **_: Any) -> None:
         headers = (response_dict or {}).get("headers") or {}

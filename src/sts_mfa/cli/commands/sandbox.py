@@ -158,6 +158,12 @@ Role sessions of 20 s renewed from one MFA session of 10 minutes:
     metavar="M",
     help="With --organization: M roles requiring MFA in each member account (mfa-role-0001, ...).",
 )
+@click.option(
+    "--mfa-access-role",
+    is_flag=True,
+    help="With --organization: OrganizationAccountAccessRole requires MFA too (a well-protected "
+    "organization: only an MFA session gets into the member accounts).",
+)
 @click.option("--background", is_flag=True, help="Print the exports, leave the server running, return.")
 def serve(
     port: int,
@@ -172,6 +178,7 @@ def serve(
     mfa_session_seconds: float | None,
     organization: int | None,
     roles_per_account: int,
+    mfa_access_role: bool,
     background: bool,
 ) -> None:
     """Run the sandbox; print `export NAME=value` lines for the admin identities.
@@ -181,8 +188,9 @@ def serve(
     second is for roles in another account (STS_MFA_SANDBOX_ROLE_* variables).
     """
     credentials_file, examples = _check_files(credentials_file, example_profiles, merge)
-    if roles_per_account and organization is None:
-        raise click.UsageError("--roles-per-account goes with --organization")
+    if (roles_per_account or mfa_access_role) and organization is None:
+        name = "--roles-per-account" if roles_per_account else "--mfa-access-role"
+        raise click.UsageError(f"{name} goes with --organization")
     from sts_mfa.sandbox import Faults
 
     faults = Faults(
@@ -197,13 +205,14 @@ def serve(
         options = _child_options(port, faults, credentials_file, example_profiles, merge)
         if organization is not None:
             options += ["--organization", str(organization), "--roles-per-account", str(roles_per_account)]
+            options += ["--mfa-access-role"] if mfa_access_role else []
         _serve_in_background(options)
         _how_to_try(examples)
         return
     # The example identity is made before any fault applies (propagation delays start from it).
     sb = _start(port, Faults() if examples is not None else faults)
     try:
-        made = _organization(sb, organization, roles_per_account)
+        made = _organization(sb, organization, roles_per_account, mfa_access_role)
         exports = _write_files(sb, credentials_file, examples, merge=merge)
         sb.set_faults(faults)
     except BaseException:
@@ -227,13 +236,13 @@ def serve(
     click.echo("sts-mfa sandbox: stopped", err=True)
 
 
-def _organization(sb: Sandbox, members: int | None, roles_per_account: int) -> str | None:
+def _organization(sb: Sandbox, members: int | None, roles_per_account: int, mfa: bool) -> str | None:
     """The organization asked for, made before any client talks to the sandbox; a line saying what."""
     if members is None:
         return None
     from sts_mfa.sandbox.fixtures.organization import create_organization, describe
 
-    return describe(create_organization(sb, members, roles_per_account))
+    return describe(create_organization(sb, members, roles_per_account, access_role_mfa=mfa))
 
 
 def _how_to_try(examples: ExampleFiles | None) -> None:

@@ -41,7 +41,8 @@ moved. What is read from moto 5.2.5 (pinned):
 The only writes are the bootstrap (admin identities and sample buckets, created
 with `IAMBackend.create_user/put_user_policy/create_access_key` and
 `S3Backend.create_bucket` before any request is served; roles in bulk with
-`IAMBackend.create_role`, `create_roles`, and their inline policies, `put_role_policy`,
+`IAMBackend.create_role`, `create_roles`, their inline policies, `put_role_policy`, and
+trust policies, `set_trust_policy`,
 for benchmarks, tests and organizations that need thousands), the global reset that
 isolates one sandbox from the next (`BackendDict.reset()`,
 `moto.core.model_instances.reset_model_data()`), and
@@ -90,6 +91,7 @@ RELIED_ON: dict[str, tuple[str, ...]] = {
         "create_role",  # create_roles: the bulk bootstrap
         "put_role_policy",  # put_role_policy: the organization's bulk roles
         "attach_role_policy",  # orgview: AdministratorAccess on OrganizationAccountAccessRole
+        "update_assume_role_policy",  # set_trust_policy: OrganizationAccountAccessRole with MFA
     ),
     "User": (
         "name",
@@ -360,6 +362,11 @@ def create_bucket(account: str, name: str, region: str) -> None:
 def put_role_policy(account: str, role: str, name: str, document: str) -> None:
     """An inline policy on a role, straight into moto's model (the organization's bulk roles)."""
     iam(account).put_role_policy(role, name, document)
+
+
+def set_trust_policy(account: str, role: str, document: str) -> None:
+    """A role's trust policy replaced, straight into moto's model (a well-protected organization)."""
+    iam(account).update_assume_role_policy(role, document)
 
 
 def create_roles(account: str, roles: Iterable[tuple[str, str, str]]) -> int:
