@@ -23,7 +23,7 @@ pieces (`sts_mfa.aws.retries`) with backoff, and counted.
 
 Threads: boto3 clients are thread-safe, sessions are not. The caller's STS and IAM
 clients are made before the threads start and shared; each worker thread makes its own
-boto3 Session for the member accounts' IAM clients (`Aws.worker_session`).
+boto3 Session for the member accounts' IAM clients (`Aws.worker_sessions`).
 """
 
 from __future__ import annotations
@@ -147,6 +147,7 @@ class OrganizationAudit:
         self.aws, self.plan, self.filters, self.caller = aws, plan, filters, caller
         self._sts = aws.admin_sts()  # made here, on the calling thread; shared by the workers
         self._own_iam = aws.iam()
+        self._new_session = aws.worker_sessions()
         self._local = threading.local()
         self._roles = 0
 
@@ -176,12 +177,17 @@ class OrganizationAudit:
         account = target.account
         if target.excluded is not None:
             return AccountResult(account, "excluded", target.excluded)
+        own = account.id == self.caller.account
+        iam = None
         try:
-            iam = self._own_iam if account.id == self.caller.account else self._member_iam(account.id)
+            iam = self._own_iam if own else self._member_iam(account.id)
             found = read_account(iam, page_size=self.plan.page_size, keep=self.filters.wants)
             roles = classify(found, self.filters.ignore)
         except StsMfaError as e:
             return AccountResult(account, "unreadable", str(e))
+        finally:
+            if iam is not None and not own:
+                iam.close()  # its connections now, not when the collector finds it: one per account
         strangers = [r.arn for r in roles if r.arn.split(":")[4:5] != [account.id]]
         if strangers:  # the role read is the role audited: another account's answer is no reading
             note = f"IAM answered with roles of another account ({one_line(strangers[0])[:120]})"
@@ -201,5 +207,5 @@ class OrganizationAudit:
             raise AwsError(f"AssumeRole {role}: the answer carried no credentials")
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = self.aws.worker_session()
+            session = self._local.session = self._new_session()
         return self.aws.iam_in(session, Keys(str(keys[0]), str(keys[1]), str(keys[2])))
