@@ -69,8 +69,11 @@ def list_accounts(organizations: Any, progress: PageProgress | None = None) -> L
         kwargs: dict[str, Any] = {"MaxResults": MAX_RESULTS}
         if token is not None:
             kwargs["NextToken"] = token
-        with translate_errors("listing the organization's accounts (organizations:ListAccounts)"):
-            answer = organizations.list_accounts(**kwargs)
+        try:
+            with translate_errors("listing the organization's accounts (organizations:ListAccounts)"):
+                answer = organizations.list_accounts(**kwargs)
+        except AwsError as e:
+            raise _explained(e) from None
         listing.pages += 1
         entries = answer.get("Accounts") if isinstance(answer, dict) else None
         if not isinstance(entries, list):
@@ -111,6 +114,22 @@ def _add(listing: Listing, seen: dict[str, OrgAccount], account: OrgAccount) -> 
         listing.accounts.append(account)
     elif account.state == ACTIVE:  # listed twice: ACTIVE if any listing says so
         earlier.state = ACTIVE
+
+
+# AWS's refusals of ListAccounts, and what to do about each
+HINTS = {
+    "AccessDeniedException": "only the organization's management account, or a delegated administrator, "
+    "may list its accounts, with organizations:ListAccounts allowed: run with their credentials",
+    "AWSOrganizationsNotInUseException": "the caller's account is in no organization: run with the "
+    "management account's credentials, or audit this account without --organization",
+}
+
+
+def _explained(error: AwsError) -> AwsError:
+    hint = HINTS.get(error.code or "")
+    if hint is None or error.hint:
+        return error
+    return AwsError(error.message, code=error.code, operation=error.operation, hint=hint)
 
 
 def _not_organizations(what: str) -> AwsError:

@@ -37,6 +37,7 @@ import botocore.exceptions as bx
 from botocore.config import Config
 
 from sts_mfa.aws.errors import PROFILE_HINT, not_aws_problem, translate_errors
+from sts_mfa.aws.json_answers import json_answer_problem
 from sts_mfa.aws.retries import install_retry_policy, on_throttle
 from sts_mfa.errors import AwsError, CredentialsError, UsageError
 
@@ -313,7 +314,8 @@ class Aws:
         self.clock_skew = server - self._now()
 
     def _looks_like_aws(self, response_dict: Any = None, operation_model: Any = None, **_: Any) -> None:
-        """Refuse a successful answer that is not AWS's (an empty page, HTML from a web server).
+        """Refuse a successful answer that is not AWS's (an empty page, HTML from a web server,
+        JSON whose members have other types than botocore's model says).
 
         botocore would otherwise hand back an empty result, or fail deep in its parser
         with an error that is not one of its own. Only answers below 300 are judged:
@@ -321,9 +323,10 @@ class Aws:
         """
         if not response_dict or operation_model is None or response_dict.get("status_code", 0) >= 300:
             return
-        problem = not_aws_problem(
-            operation_model.metadata.get("protocol", ""), operation_model.name, response_dict.get("body")
-        )
+        protocol, body = operation_model.metadata.get("protocol", ""), response_dict.get("body")
+        problem = not_aws_problem(protocol, operation_model.name, body)
+        if problem is None and protocol == "json":
+            problem = json_answer_problem(body, operation_model.output_shape)
         if problem is not None:
             where = self.config.endpoint_url or "the endpoint"
             raise AwsError(
