@@ -8,6 +8,10 @@ and `sts-mfa -v audit --organization --json` as another, against it as any endpo
 Sandbox in this process: a child forked from a process holding thousands of roles in moto
 starts with that process's memory, and its peak RSS would say so.)
 
+Then the same at LATENCY_ACCOUNTS accounts with `--latency LATENCY` (every request waits that
+long first, outside the sandbox's lock, as a round trip to AWS does): what concurrency buys
+when the time goes to waiting for AWS, not to this machine's CPUs.
+
 Measured per run: wall time, the audit process's peak memory and CPU time (wait4), the
 sandbox process's CPU time (/proc/PID/stat; Linux), and the requests, counted twice: by the
 sandbox's request log (`/_sandbox/requests`) and by the tool's own `-v` line. Targets: the
@@ -31,6 +35,8 @@ SIZES = (20, 100, 500)
 CONCURRENCY = (1, 4, 8, 16)
 ROLES = 20  # roles requiring MFA per member account (each member has one more: its access role)
 MEMORY_RATIO = 1.3
+LATENCY = 0.05  # seconds per request: about an AWS round trip from a nearby region
+LATENCY_ACCOUNTS = 100
 REQUESTS_LINE = re.compile(r"sts-mfa: (\d+) AWS requests")
 
 
@@ -58,18 +64,26 @@ def organization_scenario(
 ) -> tuple[str, bool]:
     """Every size at every concurrency; a Markdown table and whether the targets held."""
     runs: list[Run] = []
-    for size in SIZES:
-        options = ("--organization", str(size - 1), "--roles-per-account", str(ROLES))
+    slow: list[Run] = []
+    for size, latency, into in [*((size, 0.0, runs) for size in SIZES), (LATENCY_ACCOUNTS, LATENCY, slow)]:
+        options = (
+            "--organization",
+            str(size - 1),
+            "--roles-per-account",
+            str(ROLES),
+            "--latency",
+            str(latency),
+        )
         exports, problem = serve(sts_mfa, env_for(), *options)
         if problem:
             return problem, False
         sandbox = Served(exports)
         try:
             env = env_for(**{k: v for k, v in exports.items() if k.startswith("AWS_")})
-            runs += [_run(sandbox, sts_mfa, env, measure, size, c) for c in CONCURRENCY]
+            into += [_run(sandbox, sts_mfa, env, measure, size, c) for c in CONCURRENCY]
         finally:
             os.kill(sandbox.pid, signal.SIGTERM)
-    return _table(runs), _targets_hold(runs)
+    return _table(runs) + "\n\n" + _latency_table(slow), _targets_hold(runs) and _targets_hold(slow)
 
 
 class Served:
@@ -134,9 +148,27 @@ def _expected_requests(run: Run) -> int:
 def _targets_hold(runs: list[Run]) -> bool:
     worked = all(r.returncode == 3 and not r.error for r in runs)  # exit 3: the access roles are open
     exact = all(r.requests == r.said == _expected_requests(r) for r in runs)
-    first = {r.concurrency: r.peak_mb for r in runs if r.accounts == SIZES[0]}
+    first = {r.concurrency: r.peak_mb for r in runs if r.accounts == runs[0].accounts}
     flat = all(r.peak_mb <= MEMORY_RATIO * first[r.concurrency] for r in runs)
     return worked and exact and flat
+
+
+def _latency_table(runs: list[Run]) -> str:
+    one = runs[0]
+    lines = [
+        f"The same at {LATENCY_ACCOUNTS} accounts with every request waiting {1000 * LATENCY:.0f} ms first "
+        "(`sandbox serve --latency`), as a round trip to AWS does:",
+        "",
+        "| accounts | concurrency | requests | time | time / time at concurrency 1 | audit CPU "
+        "| audit peak memory |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r.accounts} | {r.concurrency} | {r.requests:,} | {r.seconds:.2f} s "
+        f"| {r.seconds / one.seconds:.2f} | {r.audit_cpu:.2f} s | {r.peak_mb:.0f} MB |"
+        for r in runs
+    ]
+    return "\n".join(lines)
 
 
 def _table(runs: list[Run]) -> str:

@@ -328,3 +328,16 @@ def test_an_answer_about_another_accounts_roles_is_no_reading(
     entry = next(a for a in document["accounts"] if a["id"] == member)
     assert entry["status"] == "unreadable" and "roles of another account" in entry["note"]
     assert document["roles"] == []
+
+
+def test_an_exception_accepted_in_every_account(sb: Sandbox, srun: Cli, org: Organization) -> None:
+    everywhere = f"arn:aws:iam::*:role/{ACCESS_ROLE}"
+    result = srun(
+        "audit", "--organization", "--json", "--ignore", everywhere, "--ignore", "arn:aws:iam::*:role/gone"
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    ignored = {r["account"] for r in document["roles"] if r["verdict"] == "ignored"}
+    assert ignored == set(_members(org)) and document["summary"]["ignored"] == 5
+    assert "--ignore arn:aws:iam::*:role/gone: no such role" in result.stderr
+    assert "role/OrganizationAccountAccessRole: no such role" not in result.stderr

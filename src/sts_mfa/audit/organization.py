@@ -125,6 +125,23 @@ class OrgProgress:
     throttles: int
 
 
+def ignored_in(ignore: frozenset[str], account: str) -> frozenset[str]:
+    """The --ignore ARNs for one account: `arn:aws:iam::*:role/NAME` (any account) made this account's."""
+    return frozenset(_in_account(arn, account) for arn in ignore)
+
+
+def ignore_matches(pattern: str, arn: str) -> bool:
+    """Whether an --ignore ARN (its account `*` or the role's own) names this role."""
+    return _in_account(pattern, arn.split(":")[4] if arn.count(":") >= 5 else "") == arn
+
+
+def _in_account(arn: str, account: str) -> str:
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[4] == "*":
+        parts[4] = account
+    return ":".join(parts)
+
+
 def caller_identity(sts: Any) -> Caller:
     """The caller's account and ARN (GetCallerIdentity needs no permission)."""
     with translate_errors("GetCallerIdentity"):
@@ -182,7 +199,7 @@ class OrganizationAudit:
         try:
             iam = self._own_iam if own else self._member_iam(account.id)
             found = read_account(iam, page_size=self.plan.page_size, keep=self.filters.wants)
-            roles = classify(found, self.filters.ignore)
+            roles = classify(found, ignored_in(self.filters.ignore, account.id))
         except StsMfaError as e:
             return AccountResult(account, "unreadable", str(e))
         finally:

@@ -40,7 +40,7 @@ def audit_organization(app: App, run: OrgRun) -> None:
     from sts_mfa.audit.org_accounts import list_accounts
     from sts_mfa.audit.org_output import Spool
     from sts_mfa.audit.org_report import OrgReport
-    from sts_mfa.audit.organization import OrganizationAudit, caller_identity
+    from sts_mfa.audit.organization import OrganizationAudit, caller_identity, ignore_matches
 
     aws = app.source.aws()
     caller = caller_identity(aws.admin_sts())
@@ -52,12 +52,13 @@ def audit_organization(app: App, run: OrgRun) -> None:
     report = OrgReport(inactive=listing.inactive())
     audit = OrganizationAudit(aws, run.plan, run.filters, caller)
     itemize = _itemizer(run.output_format)
-    ignored: set[str] = set()
+    matched: set[str] = set()  # the --ignore ARNs that named a role read
     with Spool() as spool:
 
         def emit(result: AccountResult) -> None:
             report.add(result)
-            ignored.update(r.arn for r in result.roles if r.verdict == "ignored")
+            for role in (r for r in result.roles if r.verdict == "ignored"):
+                matched.update(p for p in run.filters.ignore if ignore_matches(p, role.arn))
             for item in itemize(result):
                 spool.write(item)
 
@@ -65,7 +66,7 @@ def audit_organization(app: App, run: OrgRun) -> None:
             audit.run(targets, emit, progress.update)
         report.requests, report.throttles = aws.total_requests, aws.throttles
         _refuse_empty_prefix(run.filters, report)
-        for arn in sorted(run.filters.ignore - ignored):
+        for arn in sorted(run.filters.ignore - matched):
             app.warn(f"--ignore {arn}: no such role among the roles read; nothing is ignored for it")
         _print(app, run.output_format, report, spool.items())
     report.raise_if_failing(allow_undecided=run.allow_undecided, allow_unreadable=run.allow_unreadable)

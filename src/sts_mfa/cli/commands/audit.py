@@ -68,6 +68,7 @@ Every account of an organization (as its management account or a delegated admin
   sts-mfa audit --organization --format sarif > org.sarif
   sts-mfa --profile admin-mfa audit --organization --member-role AuditMfa   # one code
   sts-mfa audit --organization --exclude-account 123456789012 --concurrency 16
+  sts-mfa audit --organization --ignore 'arn:aws:iam::*:role/ci-audit'  # in every account
 \b
 Exit 0: every role requires MFA on every way in (or is a service role, or ignored).
 Exit 3: a role can be assumed without MFA, or (unless --allow-undecided) the
@@ -84,7 +85,11 @@ Exit 1: the roles could not be read (the caller needs
 )
 @click.option("--role", "roles", multiple=True, metavar="NAME_OR_ARN", help="Only this role (repeatable).")
 @click.option(
-    "--ignore", multiple=True, metavar="ARN", callback=_arn, help="An accepted exception (repeatable)."
+    "--ignore",
+    multiple=True,
+    metavar="ARN",
+    callback=_arn,
+    help="An accepted exception (repeatable); with --organization, the account * names every account.",
 )
 @click.option("--allow-undecided", is_flag=True, help="Exit 0 even if the analysis cannot decide for a role.")
 @click.option(

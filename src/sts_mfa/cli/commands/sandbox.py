@@ -105,6 +105,12 @@ Role sessions of 20 s renewed from one MFA session of 10 minutes:
     "--throttle-rate", type=FiniteFloatRange(0, 1), default=0.0, help="Fraction of requests throttled."
 )
 @click.option(
+    "--latency",
+    type=FiniteFloatRange(0, 10),
+    default=0.0,
+    help="Every request waits N seconds first (a round trip to AWS), outside the sandbox's lock.",
+)
+@click.option(
     "--credentials-file",
     type=FilePath(),
     help="Write profiles sandbox-identity and sandbox-resource there (0600) and export "
@@ -171,6 +177,7 @@ def serve(
     role_delay: float,
     principal_delay: float,
     throttle_rate: float,
+    latency: float,
     credentials_file: str | None,
     example_profiles: str | None,
     merge: bool,
@@ -198,6 +205,7 @@ def serve(
         role_delay=role_delay,
         principal_delay=principal_delay,
         throttle_rate=throttle_rate,
+        latency=latency,
         session_seconds=session_seconds,
         mfa_session_seconds=mfa_session_seconds,
     )
@@ -283,6 +291,7 @@ def _child_options(
     options = [
         *("--port", str(port), "--key-delay", str(faults.key_delay), "--role-delay", str(faults.role_delay)),
         *("--principal-delay", str(faults.principal_delay), "--throttle-rate", str(faults.throttle_rate)),
+        *("--latency", str(faults.latency)),
     ]
     if faults.session_seconds is not None:
         options += ["--session-seconds", str(faults.session_seconds)]

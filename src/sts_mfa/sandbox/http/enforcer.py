@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -126,6 +127,9 @@ class Enforcer:
             # or re-enable moto's auth: never reachable through the sandbox.
             response = control.json_response(404, {"error": "not available through the sandbox"})
         else:
+            latency = self.fault_state.faults.latency
+            if latency > 0:
+                time.sleep(latency)  # the round trip, outside the lock: requests overlap as on AWS
             with self.lock:
                 response = self._serve(environ)
         start_response(response.status_line, response.headers)
