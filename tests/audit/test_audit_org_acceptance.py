@@ -13,9 +13,7 @@ it gives), run as the installed `sts-mfa` in a process of its own with no termin
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +22,11 @@ from typing import Any
 import pytest
 
 from sts_mfa.sandbox import Faults, Sandbox
-from sts_mfa.sandbox.fixtures.examples import ExampleFiles, create_identity, write_files
+from sts_mfa.sandbox.fixtures.examples import create_identity
 from sts_mfa.sandbox.fixtures.organization import Organization, create_organization
-from tests.support.env import subprocess_env
 from tests.support.organization import plant_open_role, protect_access_role, remove_access_role
-from tests.support.processes import BIN, STS_MFA
-from tests.support.sandbox import logging_phone
+from tests.support.processes import STS_MFA
+from tests.support.sandbox import phone_profiles
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
 
@@ -77,22 +74,8 @@ def acceptance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Acceptance]
         for account in members:
             if account != broken:
                 protect_access_role(sb, org, account)
-        files = ExampleFiles.in_directory(tmp / "aws")
-        write_files(files, identity, endpoint=sb.endpoint, region=sb.region, merge=False)
-        phone, log = logging_phone(tmp, files.seed)
-        text = files.config.read_text()
-        files.config.write_text(
-            text.replace(f"{sys.executable} -m sts_mfa.sandbox.totp_code {files.seed}", str(phone))
-        )
-        home = tmp / "home"
-        home.mkdir()
-        env = subprocess_env(
-            home,
-            PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            AWS_CONFIG_FILE=str(files.config),
-            AWS_SHARED_CREDENTIALS_FILE=str(files.credentials),
-        )
-        yield Acceptance(sb, org, env, log, planted, broken)
+        profiles = phone_profiles(sb, identity, tmp)
+        yield Acceptance(sb, org, profiles.env, profiles.phone_log, planted, broken)
 
 
 def _verdicts(document: dict[str, Any]) -> dict[str, str]:
