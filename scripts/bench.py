@@ -5,6 +5,7 @@
     python scripts/bench.py --scenario      # also: `demo --json`, and the five steps against a
                                             # sandbox with 5 s propagation delays
     python scripts/bench.py --audit         # also: `sts-mfa audit` at 200, 2,000 and 10,000 roles
+    python scripts/bench.py --trust         # also: the solver next to the old engine (bench_trust.py)
     python scripts/bench.py --organization  # also: `audit --organization` at 20, 100, 500 accounts
 
 Start-up cases (each a fresh process, stdout/stderr discarded):
@@ -620,6 +621,9 @@ def main(argv: list[str] | None = None) -> int:
         "--audit", action="store_true", help="also time the audit at 200, 2,000, 10,000 roles"
     )
     parser.add_argument(
+        "--trust", action="store_true", help="also time the trust analysis: solver vs the old engine"
+    )
+    parser.add_argument(
         "--organization", action="store_true", help="also time `audit --organization` (bench_organization.py)"
     )
     parser.add_argument(
@@ -640,6 +644,13 @@ def main(argv: list[str] | None = None) -> int:
                 ok = ok and worked
         if args.audit:
             text, worked = audit_scenario(home)
+            print(text)
+            print()
+            ok = ok and worked
+        if args.trust:
+            from bench_trust import trust_scenario
+
+            text, worked = trust_scenario(home, clean_env, measure, find_sts_mfa())
             print(text)
             print()
             ok = ok and worked

@@ -23,7 +23,12 @@ pieces (`sts_mfa.aws.retries`) with backoff, and counted.
 
 Threads: boto3 clients are thread-safe, sessions are not. The caller's STS and IAM
 clients are made before the threads start and shared; each worker thread makes its own
-boto3 Session for the member accounts' IAM clients (`Aws.worker_sessions`).
+boto3 Session for the member accounts' IAM clients (`Aws.worker_sessions`). The threads
+wait for AWS together, but analyse one account at a time: the analysis is a solver
+(cvc5, which is not thread-safe: one term manager per process), it needs a CPU rather
+than the network (Python's GIL would serialize it anyway), and an account with many
+distinct trust policies shares them out to worker processes of its own (`audit.parallel`),
+which must not be started by every thread at once.
 """
 
 from __future__ import annotations
@@ -166,6 +171,7 @@ class OrganizationAudit:
         self._own_iam = aws.iam()
         self._new_session = aws.worker_sessions()
         self._local = threading.local()
+        self._analysing = threading.Lock()
         self._roles = 0
 
     def member_role_arn(self, account: str) -> str:
@@ -199,7 +205,8 @@ class OrganizationAudit:
         try:
             iam = self._own_iam if own else self._member_iam(account.id)
             found = read_account(iam, page_size=self.plan.page_size, keep=self.filters.wants)
-            roles = classify(found, ignored_in(self.filters.ignore, account.id))
+            with self._analysing:  # one account's analysis at a time: see the module docstring
+                roles = classify(found, ignored_in(self.filters.ignore, account.id))
         except StsMfaError as e:
             return AccountResult(account, "unreadable", str(e))
         finally:

@@ -62,6 +62,8 @@ Examples:
   sts-mfa audit --role deploy --role admin   # these roles, with their trust policies marked
   sts-mfa audit --path-prefix /teams/ --ignore arn:aws:iam::111111111111:role/teams/legacy
   sts-mfa audit --prove-with alice           # and ask AWS: AssumeRole without MFA as alice
+  sts-mfa audit --policy-file template.yaml  # before deploying: a template, a plan, a policy
+  terraform show -json plan.out | sts-mfa audit --policy-file - --format sarif
 \b
 Every account of an organization (as its management account or a delegated admin):
   sts-mfa audit --organization                          # one table, a row per role
@@ -78,6 +80,8 @@ Exit 3: a role can be assumed without MFA, or (unless --allow-undecided) the
 Exit 1: the roles could not be read (the caller needs
         iam:GetAccountAuthorizationDetails), or a --role is not in the account;
         with --organization, the accounts could not be listed.
+Exit 2: a --policy-file that is not a trust policy, a CloudFormation template
+        (JSON or YAML) or `terraform show -json` output, or describes no role.
 """,
 )
 @click.option(
@@ -112,6 +116,15 @@ Exit 1: the roles could not be read (the caller needs
     default=1000,
     show_default=True,
     help="Roles per GetAccountAuthorizationDetails request (IAM allows 1000).",
+)
+@click.option(
+    "--policy-file",
+    "policy_files",
+    multiple=True,
+    metavar="PATH",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Audit the roles in this file instead of the account: a trust policy, a CloudFormation "
+    "template or `terraform show -json` output (repeatable; - for stdin; no AWS credentials).",
 )
 @click.option(
     "--organization",
@@ -164,6 +177,7 @@ def audit(
     output_format: str,
     prove_with: str | None,
     page_size: int,
+    policy_files: tuple[str, ...],
     organization: bool,
     member_role: str,
     concurrency: int,
@@ -185,8 +199,12 @@ def audit(
 
     if app.json:
         output_format = "json"
+    organization = _organization_options(organization, roles, prove_with, policy_files)
+    if policy_files:
+        _audit_files(app, policy_files, output_format, allow_undecided, roles, ignore, prove_with)
+        return
     filters = Filters.of(path_prefix, roles, ignore)
-    if _organization_options(organization, roles, prove_with):
+    if organization:
         from sts_mfa.audit.organization import OrgPlan
         from sts_mfa.cli.audit_organization import OrgRun, audit_organization
 
@@ -213,7 +231,9 @@ def audit(
 _ORGANIZATION_ONLY = ("member_role", "concurrency", "accounts", "exclude_account", "allow_unreadable")
 
 
-def _organization_options(organization: bool, roles: tuple[str, ...], prove_with: str | None) -> bool:
+def _organization_options(
+    organization: bool, roles: tuple[str, ...], prove_with: str | None, policy_files: tuple[str, ...]
+) -> bool:
     """Whether this is an organization's run; options that belong to the other kind are refused."""
     ctx = click.get_current_context()
     if not organization:
@@ -225,11 +245,31 @@ def _organization_options(organization: bool, roles: tuple[str, ...], prove_with
         if given:
             raise click.UsageError(f"--{given[0].replace('_', '-')} goes with --organization")
         return False
-    if roles or prove_with is not None:
-        raise click.UsageError(
-            f"{'--role' if roles else '--prove-with'} reads one account; it does not go with --organization"
-        )
+    if roles or prove_with is not None or policy_files:
+        option = "--role" if roles else "--prove-with" if prove_with is not None else "--policy-file"
+        raise click.UsageError(f"{option} reads one account; it does not go with --organization")
     return True
+
+
+def _audit_files(
+    app: App,
+    paths: tuple[str, ...],
+    output_format: str,
+    allow_undecided: bool,
+    *account_only: object,
+) -> None:
+    """`--policy-file`: the roles the files describe, judged before they exist; no AWS call."""
+    from sts_mfa.audit.from_files import audit_files
+    from sts_mfa.audit.policy_files import read_policy_files
+
+    if any(account_only) or click.get_current_context().params["path_prefix"] != "/":
+        raise click.UsageError(
+            "--policy-file audits files: --role, --ignore, --path-prefix and --prove-with "
+            "are for the roles of an account"
+        )
+    report = audit_files(read_policy_files(paths))
+    _print(app, report, output_format, named=False)
+    report.raise_if_failing(allow_undecided)
 
 
 def _prover(app: App, profile: str) -> Any:
@@ -306,9 +346,8 @@ def _summary(out: Console, report: Report) -> None:
 
     counts = report.count()
     parts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
-    out.print(
-        f"{len(report.results)} roles: {parts} ({report.requests} requests, {report.readings} reading(s))"
-    )
+    read = f" ({report.requests} requests, {report.readings} reading(s))" if report.readings else ""
+    out.print(f"{len(report.results)} roles: {parts}{read}")
     if report.proved_with is not None:  # a proof that could not be made must not read as agreement
         refused = sum(1 for p in report.proofs if p.outcome == "refused")
         untried = [p for p in report.proofs if p.outcome.startswith("not tried")]

@@ -92,6 +92,7 @@ def _module_problems() -> list[str]:
 
 def _sample_objects() -> dict[str, Any]:
     """One real instance of every moto class the middleware reads, in a private backend."""
+    # Long but straight-line: each object is made the way moto's own responses make it.
     from moto.iam.models import IAMBackend
     from moto.s3.models import s3_backends
     from moto.sts.models import AssumedRole, STSBackend
@@ -158,6 +159,7 @@ def _sample_objects() -> dict[str, Any]:
 
 def _meaning_problems(objects: dict[str, Any]) -> list[str]:
     """The attributes exist; do they still hold what the middleware assumes?"""
+    # Long but flat: a table of (holds, what broke) rows, one per assumption about moto.
     import pyotp
 
     from sts_mfa.sandbox.seam.motoview import default_document
