@@ -23,7 +23,7 @@ from sts_mfa.trust.analysis import Finding
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
-RULES = [
+RULES: list[dict[str, object]] = [
     {
         "id": "open-without-mfa",
         "name": "RoleOpenWithoutMfa",
@@ -60,7 +60,14 @@ _RULE = {
 
 
 def to_sarif(report: Report, version: str) -> dict[str, object]:
-    results = [_result(role, finding, n) for role in report.results for n, finding in _numbered(role)]
+    results = [result for role in report.results for result in role_results(role)]
+    return envelope(results, report.summary(), version)
+
+
+def envelope(
+    results: object, summary: dict[str, object], version: str, rules: list[dict[str, object]] | None = None
+) -> dict[str, object]:
+    """The SARIF document around `results` (a list, or a stand-in an organization's run streams into)."""
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -70,14 +77,19 @@ def to_sarif(report: Report, version: str) -> dict[str, object]:
                     "driver": {
                         "name": "sts-mfa",
                         "version": version,
-                        "rules": RULES,
+                        "rules": RULES if rules is None else rules,
                     }
                 },
                 "results": results,
-                "properties": {"summary": report.summary()},
+                "properties": {"summary": summary},
             }
         ],
     }
+
+
+def role_results(role: RoleResult) -> list[dict[str, object]]:
+    """One result per finding of the role (none for a role that requires MFA)."""
+    return [_result(role, finding, n) for n, finding in _numbered(role)]
 
 
 def _numbered(role: RoleResult) -> list[tuple[int, Finding]]:
@@ -96,7 +108,7 @@ def _numbered(role: RoleResult) -> list[tuple[int, Finding]]:
     return numbered
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """SARIF plain text (§3.11.6): `[text](target)` is an embedded link; literal brackets are escaped."""
     return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
@@ -137,7 +149,7 @@ def _result(role: RoleResult, finding: Finding, number: int = 0) -> dict[str, ob
         "ruleId": rule,
         "ruleIndex": [r["id"] for r in RULES].index(rule),
         "level": level,
-        "message": {"text": _plain(f"{role.name}: {finding}")},
+        "message": {"text": plain_text(f"{role.name}: {finding}")},
         "locations": [_location(role)],
         "partialFingerprints": {"roleFinding/v1": fingerprint},
         "properties": properties,

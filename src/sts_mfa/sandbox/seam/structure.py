@@ -46,6 +46,12 @@ def structural_problems() -> list[str]:
         ]
     if not problems:
         problems += _meaning_problems(objects)
+    from sts_mfa.sandbox.seam import orgview  # Organizations: the models it reads, checked alike
+
+    try:
+        problems += orgview.structural_problems()
+    except Exception as exc:  # any failure here means moto moved
+        problems.append(f"building moto's sample organization failed: {type(exc).__name__}: {exc}")
     return problems
 
 
