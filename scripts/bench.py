@@ -5,6 +5,8 @@
     python scripts/bench.py --scenario      # also: `demo --json`, and the five steps against a
                                             # sandbox with 5 s propagation delays
     python scripts/bench.py --audit         # also: `sts-mfa audit` at 200, 2,000 and 10,000 roles
+    python scripts/bench.py --trust         # also: the solver next to the old engine (bench_trust.py)
+    python scripts/bench.py --organization  # also: `audit --organization` at 20, 100, 500 accounts
 
 Start-up cases (each a fresh process, stdout/stderr discarded):
 
@@ -301,6 +303,7 @@ class Measured:
     stderr: str
     seconds: float
     peak_mb: float
+    cpu_seconds: float = 0.0  # the process's own user + system time (wait4)
 
 
 def measure(argv: list[str], env: dict[str, str], timeout: float = 600) -> Measured:
@@ -323,7 +326,8 @@ def measure(argv: list[str], env: dict[str, str], timeout: float = 600) -> Measu
         out.seek(0)
         err.seek(0)
         peak = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
-        return Measured(argv, proc.returncode, out.read(), err.read(), seconds, peak)
+        cpu = usage.ru_utime + usage.ru_stime
+        return Measured(argv, proc.returncode, out.read(), err.read(), seconds, peak, cpu)
 
 
 def demo_scenario(home: Path) -> tuple[str, bool]:
@@ -617,6 +621,12 @@ def main(argv: list[str] | None = None) -> int:
         "--audit", action="store_true", help="also time the audit at 200, 2,000, 10,000 roles"
     )
     parser.add_argument(
+        "--trust", action="store_true", help="also time the trust analysis: solver vs the old engine"
+    )
+    parser.add_argument(
+        "--organization", action="store_true", help="also time `audit --organization` (bench_organization.py)"
+    )
+    parser.add_argument(
         "--no-fail", action="store_true", help="report only: exit 0 even if a target is missed"
     )
     args = parser.parse_args(argv)
@@ -634,6 +644,22 @@ def main(argv: list[str] | None = None) -> int:
                 ok = ok and worked
         if args.audit:
             text, worked = audit_scenario(home)
+            print(text)
+            print()
+            ok = ok and worked
+        if args.trust:
+            from bench_trust import trust_scenario
+
+            text, worked = trust_scenario(home, clean_env, measure, find_sts_mfa())
+            print(text)
+            print()
+            ok = ok and worked
+        if args.organization:
+            from bench_organization import organization_scenario
+
+            text, worked = organization_scenario(
+                find_sts_mfa(), lambda **extra: clean_env(home, **extra), measure, serve_in_background
+            )
             print(text)
             print()
             ok = ok and worked

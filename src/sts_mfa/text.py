@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def is_account_id(value: object) -> bool:
+    """An AWS account ID: exactly 12 ASCII digits (a string; never an int, which loses leading zeros)."""
+    return isinstance(value, str) and len(value) == 12 and value.isascii() and value.isdigit()
+
+
 def one_line(text: str) -> str:
     """`text` on one line: newlines, tabs and other control characters shown as escapes.
 

@@ -241,7 +241,7 @@ def test_prove_with_reports_a_wrong_analysis(
     _alice(sb)
     _alice_profile(sb, tmp_path, monkeypatch)
     _role(sb, "legacy", OPEN_TRUST)
-    monkeypatch.setattr(classify, "analyse", lambda _document: Analysis("requires-mfa", (), ()))
+    monkeypatch.setattr(classify, "analyse", lambda _document, **_: Analysis("requires-mfa", (), ()))
     assert srun("audit").exit_code == 0  # the broken analysis alone is fooled
     result = srun("audit", "--prove-with", "alice", "--json")
     assert result.exit_code == 3, result.output

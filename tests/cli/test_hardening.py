@@ -84,9 +84,16 @@ def test_another_way_in_without_mfa_is_never_proven(software: Cli, sb: Sandbox, 
     # credentials): a refusal alone would have looked like proof.
     assert verdict["denied"] is (way != "bool-if-exists")
     assert verdict["proven"] is False and verdict["trust_policy_verdict"] == "open"
-    assert any(f.startswith("statement 2") for f in verdict["findings"]), verdict["findings"]
+    assert any(f["message"].startswith("statement 2") for f in verdict["findings"]), verdict["findings"]
     if verdict["denied"]:
         assert "statement 2" in result.stderr.splitlines()[-1]
+    # every open way shows the request that gets in: a principal of the way's kind, its action
+    opened = [f for f in verdict["findings"] if f["kind"] == "open"]
+    assert opened and all(f["witness"]["action"] == f["action"] for f in opened)
+    kind = {"github-actions-oidc": "Federated", "saml": "Federated", "a-service": "Service"}.get(way, "AWS")
+    assert any(f["witness"]["principal"]["type"] == kind for f in opened), opened
+    text = software("check-deny")
+    assert "gets in without MFA: " in text.stdout.replace("\n", " ")
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ def test_credential_process_from_the_cache_loads_no_aws_library(tmp_path: Path) 
     document = json.loads(result.stdout)
     assert document["Version"] == 1
     assert document["AccessKeyId"] == session.access_key_id
-    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring"}, loaded
+    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring", "cvc5"}, loaded
 
 
 def test_env_format_from_the_cache_loads_no_aws_library(tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_env_format_from_the_cache_loads_no_aws_library(tmp_path: Path) -> None:
     result, loaded = run_probe(tmp_path, ["--state", str(state), "assume", "--format", "env"])
     assert result.returncode == 0, result.stderr
     assert "export AWS_ACCESS_KEY_ID=ASIALIGHTPATHCACHED" in result.stdout
-    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring"}, loaded
+    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring", "cvc5"}, loaded
 
 
 def test_exec_from_the_cache_loads_no_aws_library(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_exec_from_the_cache_loads_no_aws_library(tmp_path: Path) -> None:
     cached_state(state)
     result, loaded = run_probe(tmp_path, ["--state", str(state), "exec", "--", "true"])
     assert result.returncode == 0, result.stderr
-    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring"}, loaded
+    assert not set(loaded) & {"boto3", "botocore", "moto", "keyring", "cvc5"}, loaded
 
 
 def test_the_probe_would_notice_boto3(tmp_path: Path) -> None:
@@ -131,3 +131,25 @@ def test_cached_answer_is_the_cached_session(tmp_path: Path, fmt: str) -> None:
     assert result.returncode == 0, result.stderr
     same_session = session.session_token in result.stdout and session.access_key_id in result.stdout
     assert same_session, f"--format {fmt} did not print the cached session"
+
+
+def test_the_solver_loads_for_check_deny_and_audit_only(tmp_path: Path) -> None:
+    """The probe would notice the solver: `audit --policy-file` loads it (and needs no AWS library)."""
+    policy = tmp_path / "trust.json"
+    policy.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
+    )
+    result, loaded = run_probe(tmp_path, ["audit", "--policy-file", str(policy)])
+    assert result.returncode == 0, result.stderr
+    assert "cvc5" in loaded and not set(loaded) & {"boto3", "botocore", "moto"}, loaded

@@ -47,6 +47,14 @@ def fifo_at_state(b: Bench) -> None:
     os.mkfifo(b.cli.state, 0o600)
 
 
+def fifo_policy_file(b: Bench) -> None:
+    os.mkfifo(b.path("policy.fifo"), 0o600)
+
+
+def not_a_policy_file(b: Bench) -> None:
+    b.path("package.json").write_text('{"name": "app", "version": "1.0.0"}')
+
+
 def symlink_at_state(b: Bench) -> None:
     """The state path is a symlink to a real state file elsewhere."""
     real = b.path("elsewhere.json")
@@ -339,6 +347,29 @@ CASES = [
         r"is a FIFO",
         (fifo_at_state,),
         check=no_lock_file,
+    ),
+    Case(
+        "policy-file-fifo",
+        "a FIFO given to `audit --policy-file`: opening it for reading would block forever",
+        lambda b: ["audit", "--policy-file", str(b.path("policy.fifo"))],
+        2,
+        r"policy file .*policy\.fifo: it is a FIFO \(named pipe\), not a regular file",
+        (fifo_policy_file,),
+    ),
+    Case(
+        "policy-file-char-device",
+        "`audit --policy-file /dev/zero`, a device that never ends",
+        ["audit", "--policy-file", "/dev/zero"],
+        2,
+        r"policy file /dev/zero: it is a character device, not a regular file",
+    ),
+    Case(
+        "policy-file-not-a-policy",
+        "`audit --policy-file` given a JSON file that describes no role",
+        lambda b: ["audit", "--policy-file", str(b.path("package.json"))],
+        2,
+        r"no trust policy, CloudFormation role or Terraform aws_iam_role found",
+        (not_a_policy_file,),
     ),
     Case(
         "state-char-device",

@@ -33,6 +33,7 @@ from tests.reliability.bad_input_bench import Bench, Case, Outcome, run_case
 from tests.reliability.bad_input_cases import CASES as BASIC_CASES
 from tests.reliability.bad_input_cases_hostile import CASES as HOSTILE_CASES
 from tests.reliability.bad_input_cases_keys import CASES as KEY_CASES
+from tests.reliability.bad_input_cases_organization import CASES as ORGANIZATION_CASES
 from tests.reliability.bad_input_cases_profiles import CASES as PROFILE_CASES
 from tests.reliability.bad_input_cases_unsigned import CASES as UNSIGNED_CASES
 from tests.support.cli import TRACEBACK, Cli, error_lines
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.reliability
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-inputs.md"
-CASES = BASIC_CASES + HOSTILE_CASES + PROFILE_CASES + UNSIGNED_CASES + KEY_CASES
+CASES = BASIC_CASES + HOSTILE_CASES + PROFILE_CASES + UNSIGNED_CASES + ORGANIZATION_CASES + KEY_CASES
 
 
 def documented_sections() -> dict[str, str]:

@@ -222,3 +222,27 @@ def test_faults_can_be_installed_over_http(aws: Aws, sb: Sandbox) -> None:
     status, _, answer = http(aws.endpoint, "POST", "/_sandbox/faults", b'{"bogus": 1}')
     assert status == 400
     assert "bogus" in json.loads(answer)["error"]
+
+
+def test_latency_is_a_round_trip_that_requests_in_flight_share(aws: Aws, sb: Sandbox) -> None:
+    import threading
+    import time
+
+    sts = aws.client("sts")
+    sts.get_caller_identity()  # the client's own first-call costs, before anything is timed
+    sb.set_faults(Faults(latency=0.3))
+    started = time.monotonic()
+    sts.get_caller_identity()
+    one = time.monotonic() - started
+
+    started = time.monotonic()
+    calls = [threading.Thread(target=sts.get_caller_identity) for _ in range(6)]
+    for call in calls:
+        call.start()
+    for call in calls:
+        call.join()
+    six = time.monotonic() - started
+
+    assert one >= 0.3
+    assert six < 2 * 0.3  # outside the lock: six round trips at once, not one after the other
+    assert sb.count("GetCallerIdentity") == 8

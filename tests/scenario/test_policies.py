@@ -46,7 +46,7 @@ def allow(condition: Any = None, action: Any = "sts:AssumeRole", principal: Any 
     [
         (allow(), "no condition"),
         (allow({"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}), "BoolIfExists"),
-        (allow({"StringEquals": {"sts:ExternalId": "x"}}), "ExternalId"),
+        (allow({"StringEquals": {"sts:ExternalId": "abc"}}), "ExternalId"),
         (allow({"Bool": {"aws:MultiFactorAuthPresent": "false"}}), "MultiFactorAuthPresent"),
         (allow(action="sts:*"), "no condition"),
         (allow(action="*"), "no condition"),
@@ -113,7 +113,9 @@ def test_unreadable_documents_are_undecided() -> None:
 
 
 def test_a_deny_with_not_principal_does_not_cover_the_allows() -> None:
-    """A Deny that exempts someone (NotPrincipal) may exempt the very user: not proof of MFA."""
+    """A Deny that exempts someone (NotPrincipal) may exempt the very user: not proof of MFA.
+
+    (Listed without its account, the user may be exempt or not: AWS says it "might" be denied.)"""
     doc = allow()
     doc["Statement"].append(
         {

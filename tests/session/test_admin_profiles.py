@@ -36,11 +36,10 @@ import pytest
 from sts_mfa.aws.endpoints import normalize
 from sts_mfa.mfa.ledger import Entry, Ledger
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
+from sts_mfa.sandbox.fixtures.examples import ExampleIdentity, create_identity
 from tests.support.cli import ERROR_PREFIX, TRACEBACK
-from tests.support.env import subprocess_env
-from tests.support.processes import BIN, STS_MFA
-from tests.support.sandbox import logging_phone
+from tests.support.processes import STS_MFA
+from tests.support.sandbox import phone_profiles
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
 
@@ -102,28 +101,14 @@ class Alice:
 def alice(running: Sandbox, tmp_path: Path) -> Alice:
     running.reset()
     identity = create_identity(running)
-    files = ExampleFiles.in_directory(tmp_path / "aws")
-    write_files(files, identity, endpoint=running.endpoint, region=running.region, merge=False)
-    phone, log = logging_phone(tmp_path, files.seed)
-    text = files.config.read_text().replace(
-        f"mfa_process = {sys.executable} -m sts_mfa.sandbox.totp_code {files.seed}", f"mfa_process = {phone}"
-    )
-    assert text.count(f"mfa_process = {phone}") == 2, text
     where = f"region = {running.region}\nendpoint_url = {running.endpoint}\n"
-    for name, role in (("typed", "sandbox-admin"), ("typed-ro", "sandbox-readonly")):
-        text += (
-            f"\n[profile {name}]\nrole_arn = {identity.role_arns[role]}\n"
-            f"source_profile = sandbox-alice\nmfa_serial = {identity.serial}\n{where}"
-        )
-    files.config.write_text(text)
-    home = tmp_path / "home"
-    home.mkdir()
-    env = subprocess_env(
-        home,
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        AWS_CONFIG_FILE=str(files.config),
-        AWS_SHARED_CREDENTIALS_FILE=str(files.credentials),
+    typed = "".join(  # profiles with no mfa_process: a person types their codes
+        f"\n[profile {name}]\nrole_arn = {identity.role_arns[role]}\n"
+        f"source_profile = sandbox-alice\nmfa_serial = {identity.serial}\n{where}"
+        for name, role in (("typed", "sandbox-admin"), ("typed-ro", "sandbox-readonly"))
     )
+    profiles = phone_profiles(running, identity, tmp_path, typed)
+    env, log, home = dict(profiles.env), profiles.phone_log, tmp_path / "home"
     env.pop("STS_MFA_NO_PROMPT")  # whether a person can be asked is the terminal's to say
     running.reset_log()
     return Alice(running, identity, env, {**env, **running.env(0)}, log, tmp_path / "state.json", home)

@@ -677,7 +677,7 @@ def test_check_deny_profile_never_reads_a_same_named_role_of_another_account(
     if read == "read":
         assert doc["trust_policy_read_with"] == "the MFA role session"
         assert doc["trust_policy_verdict"] == "open"
-        assert any("token.actions.githubusercontent.com" in f for f in doc["findings"])
+        assert any("token.actions.githubusercontent.com" in f["message"] for f in doc["findings"])
     else:
         assert doc["trust_policy_verdict"] is None
         assert "could not be read" in result.stderr

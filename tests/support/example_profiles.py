@@ -2,17 +2,15 @@
 
 `make_alice(sandbox, tmp_path)` creates the identity (user alice, her key, an enabled MFA
 device, roles Admin and ReadOnly that need MFA) in a running `Sandbox` on the real clock,
-writes its AWS config and credentials files with the same code `sandbox serve` uses, puts a
-logging stand-in phone in place of the `mfa_process` (so the number of codes is counted by
-the "phone", not by sts-mfa), adds `credential_process` profiles `cp-NAME` for the AWS CLI,
-and gives an environment for child processes (a private HOME and cache; `sts-mfa` on PATH).
+writes its files with a logging phone as `mfa_process` (`tests.support.sandbox.phone_profiles`:
+codes counted by the "phone", not by sts-mfa, and an environment for child processes), and
+adds `credential_process` profiles `cp-NAME` for the AWS CLI.
 `with_user_profiles` adds a user profile `alice` and a role profile `prod` whose source it is.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sts_mfa.sandbox import Sandbox
-from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, create_identity, write_files
-from tests.support.env import subprocess_env
-from tests.support.processes import BIN, STS_MFA, run
-from tests.support.sandbox import logging_phone
+from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, create_identity
+from tests.support.processes import STS_MFA, run
+from tests.support.sandbox import phone_profiles
 
 AWS = shutil.which("aws") or str(Path(sys.executable).parent / "aws")
 TYPED = "sandbox-typed"  # a role profile with no mfa_process: a person types the code
@@ -76,34 +73,21 @@ class Alice:
 
 
 def make_alice(running: Sandbox, tmp_path: Path) -> Alice:
-    """The example identity, its files, credential_process profiles for the AWS CLI."""
+    """The example identity, its files (`phone_profiles`), credential_process profiles for the AWS CLI."""
     running.reset()
     identity = create_identity(running)
-    files = ExampleFiles.in_directory(tmp_path / "aws")
-    write_files(files, identity, endpoint=running.endpoint, region=running.region, merge=False)
-    phone, log = logging_phone(tmp_path, files.seed)
-    text = files.config.read_text().replace(
-        f"mfa_process = {sys.executable} -m sts_mfa.sandbox.totp_code {files.seed}", f"mfa_process = {phone}"
-    )
-    assert text.count(f"mfa_process = {phone}") == 2, text
     where = f"region = {running.region}\nendpoint_url = {running.endpoint}\n"
-    text += (
+    extra = (
         f"\n[profile {TYPED}]\nrole_arn = {identity.role_arns['sandbox-admin']}\n"
         f"source_profile = sandbox-alice\nmfa_serial = {identity.serial}\n{where}"
     )
     for name in ("sandbox-admin", "sandbox-readonly", TYPED):
-        text += (
+        extra += (
             f"\n[profile cp-{name}]\ncredential_process = {STS_MFA} assume {name} --format process\n{where}"
         )
-    files.config.write_text(text)
-    env = subprocess_env(
-        tmp_path,
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        AWS_CONFIG_FILE=str(files.config),
-        AWS_SHARED_CREDENTIALS_FILE=str(files.credentials),
-    )
+    made = phone_profiles(running, identity, tmp_path, extra)
     running.reset_log()
-    return Alice(running, identity, files, env, log, phone)
+    return Alice(running, identity, made.files, made.env, made.phone_log, tmp_path / "phone.sh")
 
 
 def with_user_profiles(made: Alice) -> Alice:

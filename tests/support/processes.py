@@ -4,7 +4,7 @@
 way: output captured as text, a timeout, and stdin closed unless `input` is given (so a
 prompt fails fast instead of hanging the test). The environment is the caller's, usually
 `tests.support.env.subprocess_env()`. `run_probe` runs the entry point in a fresh
-interpreter and says which of the heavy libraries (`WATCHED`) it loaded.
+interpreter and says which of the heavy libraries (`WATCHED`: the AWS libraries, rich, the solver) it loaded.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ cli.main(sys.argv[1:], prog_name="sts-mfa", obj=App(clock=NoWaitClock()))
 """
 
 # The libraries a light path (help, completion, a cached answer) must never load.
-WATCHED = ("boto3", "botocore", "moto", "rich", "keyring")
+WATCHED = ("boto3", "botocore", "moto", "rich", "cvc5", "keyring")
 
 # Runs the console script's entry point; writes the watched modules that were
 # loaded to $PROBE_OUT at exit, or just before `exec` replaces the process.

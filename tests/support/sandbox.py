@@ -16,6 +16,7 @@ A pytest plugin (`pytest_plugins` in tests/conftest.py), so every test can ask f
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import pyotp
 import pytest
 
 from sts_mfa.sandbox import Sandbox
+from sts_mfa.sandbox.fixtures.examples import ExampleFiles, ExampleIdentity, write_files
 from sts_mfa.state.document import load
 from tests.support.cli import Cli
 from tests.support.clock import T0, FakeClock
@@ -175,3 +177,43 @@ def logging_phone(tmp_path: Path, seed: Path) -> tuple[Path, Path]:
     )
     phone.chmod(0o700)
     return phone, log
+
+
+@dataclass(frozen=True)
+class PhoneProfiles:
+    """`sandbox serve --example-profiles`' files for an identity, its `mfa_process` a logging phone."""
+
+    files: ExampleFiles
+    env: dict[str, str]  # for the installed sts-mfa: these files, a private home and cache, nothing else
+    phone_log: Path  # a line per code the phone gave
+
+    def codes_given(self) -> int:
+        return len(self.phone_log.read_text().splitlines()) if self.phone_log.exists() else 0
+
+
+def phone_profiles(
+    sb: Sandbox, identity: ExampleIdentity, tmp: Path, extra_config: str = ""
+) -> PhoneProfiles:
+    """The example profiles of `identity` in `tmp/aws` (plus `extra_config`), with `logging_phone` codes."""
+    import os
+    import sys
+
+    from tests.support.env import subprocess_env
+    from tests.support.processes import BIN
+
+    files = ExampleFiles.in_directory(tmp / "aws")
+    write_files(files, identity, endpoint=sb.endpoint, region=sb.region, merge=False)
+    phone, log = logging_phone(tmp, files.seed)
+    printing = f"mfa_process = {sys.executable} -m sts_mfa.sandbox.totp_code {files.seed}"
+    text = files.config.read_text()
+    assert text.count(printing) == 2, text
+    files.config.write_text(text.replace(printing, f"mfa_process = {phone}") + extra_config)
+    home = tmp / "home"
+    home.mkdir()
+    env = subprocess_env(
+        home,
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        AWS_CONFIG_FILE=str(files.config),
+        AWS_SHARED_CREDENTIALS_FILE=str(files.credentials),
+    )
+    return PhoneProfiles(files, env, log)

@@ -41,10 +41,12 @@ class RoleResult:
     findings: tuple[Finding, ...]
     note: str | None = None  # why the audit changed or qualified the analysis' verdict
     digest: str = NO_DOCUMENT
+    file: str | None = None  # `--policy-file`: the file the role was read from (it has no ARN yet)
 
     def to_json(self) -> dict[str, object]:
         return {
-            "arn": self.arn,
+            "arn": self.arn or None,
+            **({"file": self.file} if self.file is not None else {}),
             "name": self.name,
             "path": self.path,
             "verdict": self.verdict,
@@ -56,21 +58,24 @@ class RoleResult:
 
 def classify(account: Account, ignore: frozenset[str]) -> list[RoleResult]:
     """Every role of `account` with its verdict, in name order."""
-    analyses: dict[str, Analysis] = {}
-    results = [_one(role, account, analyses, ignore) for role in account.roles.values()]
+    from sts_mfa.audit.parallel import analyse_all
+
+    homes = {r.arn.split(":")[4] for r in account.roles.values() if r.arn.count(":") >= 5}
+    home = next(iter(homes)) if len(homes) == 1 else None  # a witness from the account
+    wanted = {
+        r.digest: account.documents[r.digest] for r in account.roles.values() if r.digest != NO_DOCUMENT
+    }
+    analyses = analyse_all(wanted, home, analyse)
+    results = [_one(role, analyses, ignore) for role in account.roles.values()]
     results += [_changed(role, ignore) for role in account.unstable.values()]
     return sorted(results, key=lambda r: (r.name.lower(), r.arn))
 
 
-def _one(
-    role: RoleSeen, account: Account, analyses: dict[str, Analysis], ignore: frozenset[str]
-) -> RoleResult:
+def _one(role: RoleSeen, analyses: dict[str, Analysis], ignore: frozenset[str]) -> RoleResult:
     if role.digest == NO_DOCUMENT:
         finding = Finding("undecided", None, None, None, None, NO_POLICY)
         return _verdict(role, "undecided", (finding,), None, ignore)
-    analysis = analyses.get(role.digest)
-    if analysis is None:
-        analysis = analyses[role.digest] = analyse(account.documents[role.digest])
+    analysis = analyses[role.digest]
     verdict: str = analysis.verdict
     note = None
     if role.path.startswith(SERVICE_LINKED_PATH) and verdict in ("service", "requires-mfa"):
@@ -89,13 +94,13 @@ def _changed(role: RoleSeen, ignore: frozenset[str]) -> RoleResult:
 def _verdict(
     role: RoleSeen, verdict: str, findings: tuple[Finding, ...], note: str | None, ignore: frozenset[str]
 ) -> RoleResult:
-    shown: Verdict = "ignored" if role.arn in ignore else _checked(verdict)
+    shown: Verdict = "ignored" if role.arn in ignore else checked(verdict)
     if shown == "ignored":
         note = "ignored (--ignore): an accepted exception" + (f"; {note}" if note else "")
     return RoleResult(role.arn, role.name, role.path, shown, verdict, findings, note, role.digest)
 
 
-def _checked(verdict: str) -> Verdict:
+def checked(verdict: str) -> Verdict:
     for known in VERDICTS:
         if verdict == known:
             return known

@@ -43,7 +43,7 @@ class Report:
         reason = str(first.findings[0]) if first.findings else first.verdict
         raise RoleExposed(
             f"{opened} role(s) open without MFA, {len(failing) - opened} undecided; "
-            f"first: {first.arn} ({first.verdict}: {reason})"
+            f"first: {first.arn or first.name} ({first.verdict}: {reason})"
         )
 
     def refuse_missing(self, filters: Filters) -> None:

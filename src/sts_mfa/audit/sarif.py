@@ -2,12 +2,14 @@
 
 One run, tool `sts-mfa`, three rules: `open-without-mfa` (level error), `undecided`
 (warning) and `service-role` (note). Each finding of each role is one result whose
-logical location is the role (kind `resource`, fully qualified name its ARN). A role
-has no file, but code-scanning services (GitHub's among them) drop a result without a
+logical location is the role (kind `resource`, fully qualified name its ARN); an open
+finding's `properties.witness` is the request that gets in. A role in the account has
+no file, but code-scanning services (GitHub's among them) drop a result without a
 physical location, so each also names a stand-in artifact, a relative URI built from
-the ARN: `aws-iam/ACCOUNT/role/PATH/NAME` (percent-encoded). Ignored roles' findings are
-results with an external suppression (justification: `--ignore`), so a CI system
-shows them as accepted, not as new. Roles that require MFA produce no result.
+the ARN: `aws-iam/ACCOUNT/role/PATH/NAME` (percent-encoded); a role read with
+`--policy-file` names its file. Ignored roles' findings are results with an external
+suppression (justification: `--ignore`), so a CI system shows them as accepted, not as
+new. Roles that require MFA produce no result.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sts_mfa.trust.analysis import Finding
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
-RULES = [
+RULES: list[dict[str, object]] = [
     {
         "id": "open-without-mfa",
         "name": "RoleOpenWithoutMfa",
@@ -58,7 +60,14 @@ _RULE = {
 
 
 def to_sarif(report: Report, version: str) -> dict[str, object]:
-    results = [_result(role, finding, n) for role in report.results for n, finding in _numbered(role)]
+    results = [result for role in report.results for result in role_results(role)]
+    return envelope(results, report.summary(), version)
+
+
+def envelope(
+    results: object, summary: dict[str, object], version: str, rules: list[dict[str, object]] | None = None
+) -> dict[str, object]:
+    """The SARIF document around `results` (a list, or a stand-in an organization's run streams into)."""
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -68,14 +77,19 @@ def to_sarif(report: Report, version: str) -> dict[str, object]:
                     "driver": {
                         "name": "sts-mfa",
                         "version": version,
-                        "rules": RULES,
+                        "rules": RULES if rules is None else rules,
                     }
                 },
                 "results": results,
-                "properties": {"summary": report.summary()},
+                "properties": {"summary": summary},
             }
         ],
     }
+
+
+def role_results(role: RoleResult) -> list[dict[str, object]]:
+    """One result per finding of the role (none for a role that requires MFA)."""
+    return [_result(role, finding, n) for n, finding in _numbered(role)]
 
 
 def _numbered(role: RoleResult) -> list[tuple[int, Finding]]:
@@ -94,7 +108,7 @@ def _numbered(role: RoleResult) -> list[tuple[int, Finding]]:
     return numbered
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """SARIF plain text (§3.11.6): `[text](target)` is an embedded link; literal brackets are escaped."""
     return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
@@ -106,23 +120,39 @@ def artifact_uri(arn: str) -> str:
     return quote(f"aws-iam/{account}/{resource}", safe="/")
 
 
+def _location(role: RoleResult) -> dict[str, object]:
+    """A role in the account: its stand-in artifact and its ARN; a role in a file: that file."""
+    if role.file is not None:
+        return {
+            "physicalLocation": {"artifactLocation": {"uri": quote(role.file, safe="/")}},
+            "logicalLocations": [{"name": role.name, "kind": "resource"}],
+        }
+    return {
+        "physicalLocation": {"artifactLocation": {"uri": artifact_uri(role.arn)}},
+        "logicalLocations": [{"name": role.name, "fullyQualifiedName": role.arn, "kind": "resource"}],
+    }
+
+
 def _result(role: RoleResult, finding: Finding, number: int = 0) -> dict[str, object]:
     rule, level = _RULE[finding.kind]
-    key = f"{role.arn}\n{rule}\n{finding.statement}\n{finding.principal}\n{finding.action}\n{number}"
+    where = role.arn or role.name
+    key = f"{where}\n{rule}\n{finding.statement}\n{finding.principal}\n{finding.action}\n{number}"
     fingerprint = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    properties: dict[str, object] = {
+        "verdict": role.verdict,
+        "statement": finding.statement,
+        "sid": finding.sid,
+    }
+    if finding.witness is not None:  # the request that gets in, to read and to replay
+        properties["witness"] = finding.witness.to_json()
     result: dict[str, object] = {
         "ruleId": rule,
         "ruleIndex": [r["id"] for r in RULES].index(rule),
         "level": level,
-        "message": {"text": _plain(f"{role.name}: {finding}")},
-        "locations": [
-            {
-                "physicalLocation": {"artifactLocation": {"uri": artifact_uri(role.arn)}},
-                "logicalLocations": [{"name": role.name, "fullyQualifiedName": role.arn, "kind": "resource"}],
-            }
-        ],
+        "message": {"text": plain_text(f"{role.name}: {finding}")},
+        "locations": [_location(role)],
         "partialFingerprints": {"roleFinding/v1": fingerprint},
-        "properties": {"verdict": role.verdict, "statement": finding.statement, "sid": finding.sid},
+        "properties": properties,
     }
     if role.verdict == "ignored":
         result["suppressions"] = [{"kind": "external", "justification": "accepted with --ignore"}]

@@ -9,6 +9,7 @@ not retried at all: the endpoint is down or wrong, and the user should hear it a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import botocore.exceptions as bx
@@ -64,3 +65,21 @@ class _AllOf(standard.BaseRetryableChecker):
 
     def is_retryable(self, context: Any) -> bool:
         return all(c.is_retryable(context) for c in self._checkers)
+
+
+def on_throttle(client: Any, callback: Callable[[], None]) -> None:
+    """Call `callback` for every answer botocore's standard mode takes for throttling.
+
+    The same test the retry policy applies (`ThrottledRetryableChecker`: Throttling,
+    TooManyRequestsException, SlowDown, ...), so what is counted is what is backed off from.
+    """
+    service = client.meta.service_model.service_id.hyphenize()
+    adapter, checker = standard.RetryEventAdapter(), standard.ThrottledRetryableChecker()
+
+    def count(**kwargs: Any) -> None:
+        if kwargs.get("response") is None:
+            return  # no answer at all (a connection failure): not throttling
+        if checker.is_retryable(adapter.create_retry_context(**kwargs)):
+            callback()
+
+    client.meta.events.register(f"needs-retry.{service}", count, unique_id=f"sts-mfa-throttles-{service}")

@@ -59,7 +59,9 @@ class CheckDenyResult:
         verdict: dict[str, Any] = {
             "trust_policy_requires_mfa": analysis.requires_mfa if analysis else None,
             "trust_policy_verdict": analysis.verdict if analysis else None,
-            "findings": self.findings,
+            # each: kind, statement, sid, action, principal, reason, message, and for an open
+            # way the witness (the request that gets in), as in `audit --json`
+            "findings": [f.to_json() for f in analysis.findings] if analysis else [],
             "ways_in": analysis.to_json()["ways_in"] if analysis else [],
             "proven": self.proven,
         }
@@ -158,6 +160,6 @@ def check_deny(ctx: Context, state: State) -> CheckDenyResult:
         denied=denied,
         error_code=code,
         message=message,
-        analysis=trust.analyse(document),
+        analysis=trust.analyse(document, home_account=state.role_account, callers=(state.user.arn,)),
         trust_policy=document,
     )

@@ -109,6 +109,8 @@ def _clear_user_extras(iam: Any, user: str, report: Reporter) -> list[str]:
     removed is noted rather than fatal: DeleteUser, tried again afterwards,
     is the judge of whether anything that matters is left.
     """
+    # Long but flat: one `each` line per kind of thing a user can carry, in the order the
+    # IAM guide lists them ("Deleting an IAM user"); splitting it would hide the list.
     problems: list[str] = []
 
     def each(kind: str, listing: Callable[[], list[Any]], remove: Callable[[Any], None]) -> None:

@@ -52,37 +52,10 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
         if role_side and ctx.role_aws is not None:
             check_account(ctx.role_side, state.role_account, "the role")
         _refuse_what_is_not_ours(ctx, state, identity_side=identity_side, role_side=role_side)
-        iam = ctx.aws.iam() if identity_side else None
-        if state.user is not None and iam is not None:
-            serial = state.mfa_device.serial if state.mfa_device else None
-            if serial is None and state.mfa_device and state.account:
-                serial = mfa_serial(state.account, state.iam_path, state.mfa_device.name)
-            delete_user_tree(iam, state.user.name, ctx.report, result.deleted, extra_serial=serial)
-            state.user = state.access_key = state.mfa_device = state.user_policy = None
-            state.seed = None
-            state.totp = {}
-            state.session = None
-            txn.save()
-        elif state.mfa_device is not None and state.mfa_device.serial and iam is not None:
-            delete_virtual_device(iam, state.mfa_device.serial, ctx.report, result.deleted)
-            state.mfa_device = None
-            txn.save()
+        if identity_side:
+            _delete_identity_side(ctx, txn, state, result)
         if role_side:
-            role_iam = ctx.role_side.iam()
-            if state.role is not None:
-                delete_role(role_iam, state.role.name, ctx.report, result.deleted)
-                state.role = None
-                state.policy_attached = False
-                state.session = None
-                txn.save()
-            if state.policy is not None:
-                arn = state.policy.arn
-                if arn is None and state.role_account:
-                    arn = policy_arn(state.role_account, state.iam_path, state.policy.name)
-                if arn is not None:
-                    delete_policy(role_iam, arn, ctx.report, result.deleted)
-                state.policy = None
-                txn.save()
+            _delete_role_side(ctx, txn, state, result)
     if qr_png is not None:  # a QR code PNG from an unfinished phone setup: it holds the seed
         from sts_mfa.mfa.qr import remove_if_ours
 
@@ -90,6 +63,44 @@ def teardown(ctx: Context, txn: Transaction) -> TeardownResult:
         ctx.report.info(result.qr_png)
     txn.delete()
     return result
+
+
+def _delete_identity_side(ctx: Context, txn: Transaction, state: State, result: TeardownResult) -> None:
+    """The user and everything on it (its device too), or a device left by an unfinished setup."""
+    iam = ctx.aws.iam()
+    if state.user is not None:
+        serial = state.mfa_device.serial if state.mfa_device else None
+        if serial is None and state.mfa_device and state.account:
+            serial = mfa_serial(state.account, state.iam_path, state.mfa_device.name)
+        delete_user_tree(iam, state.user.name, ctx.report, result.deleted, extra_serial=serial)
+        state.user = state.access_key = state.mfa_device = state.user_policy = None
+        state.seed = None
+        state.totp = {}
+        state.session = None
+        txn.save()
+    elif state.mfa_device is not None and state.mfa_device.serial:
+        delete_virtual_device(iam, state.mfa_device.serial, ctx.report, result.deleted)
+        state.mfa_device = None
+        txn.save()
+
+
+def _delete_role_side(ctx: Context, txn: Transaction, state: State, result: TeardownResult) -> None:
+    """The role (its policies detached first), then the managed policy; saved after each."""
+    role_iam = ctx.role_side.iam()
+    if state.role is not None:
+        delete_role(role_iam, state.role.name, ctx.report, result.deleted)
+        state.role = None
+        state.policy_attached = False
+        state.session = None
+        txn.save()
+    if state.policy is not None:
+        arn = state.policy.arn
+        if arn is None and state.role_account:
+            arn = policy_arn(state.role_account, state.iam_path, state.policy.name)
+        if arn is not None:
+            delete_policy(role_iam, arn, ctx.report, result.deleted)
+        state.policy = None
+        txn.save()
 
 
 def _qr_png_to_remove(state: State) -> tuple[str, bytes | None] | None:

@@ -113,6 +113,8 @@ def _read_trust(
             result.unread_because.append(f"{label}: answered with {role.get('Arn')}, not {role_arn}")
             continue
         result.trust_policy = role.get("AssumeRolePolicyDocument")
-        result.analysis = trust.analyse(result.trust_policy)
+        account = role_arn.split(":")[4]
+        callers = (result.caller_arn,) if result.caller_arn else ()
+        result.analysis = trust.analyse(result.trust_policy, home_account=account, callers=callers)
         result.read_with = label
         return

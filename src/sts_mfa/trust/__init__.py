@@ -1,1 +1,1 @@
-"""trust: see the package's modules."""
+"""trust: whether a trust policy lets anyone in without MFA, decided by an SMT solver, with a witness."""

@@ -1,532 +1,484 @@
-"""Can this role be assumed without MFA? A trust-policy analysis that never guesses "yes, MFA".
+"""Can this role be assumed without MFA? Asked of a solver, with the request that gets in.
 
-`analyse(document)` lists every way in that a role's trust policy opens: one
-(statement, principal, assume action) each. For every way it decides, from the
-statement's conditions and the document's Deny statements, whether a request made
-without MFA can get through. Whatever the analysis does not understand makes the way
-"undecided", never "requires-mfa". The rules, and why, are in `docs/trust-analysis.md`.
+Each way into the role (an Allow statement, one principal it names, one assume action)
+is a question for the SMT solver (cvc5, `sts_mfa.trust.solver`): is there a request,
+made without MFA, that this statement lets in and no Deny statement refuses? The request
+ranges over every kind of caller the principal can be (`sts_mfa.trust.request`), every
+value of every condition key the policy names, and everything that follows from those
+(`sts_mfa.trust.keys`). Unsatisfiable: the
+way requires MFA (or, if a request *with* MFA cannot get in either, it is closed).
+Satisfiable: the way is open, and the model is the witness.
 
-Pure Python: no AWS calls, no printing. Condition blocks are judged in
-`trust_conditions`.
+What the encoding does not understand is a fresh unknown, and it is given both values:
+for "requires MFA" every unknown is taken the way that lets more in (an Allow's unknown
+clause true, a Deny's unknown parts false); for "open" the way that lets less in (a Deny
+applies whenever its known parts do; an Allow with an unknown clause is never "open").
+Whatever falls between the two is undecided, naming the construct. So is a solver
+timeout. The rules, and the paper this follows, are in docs/trust-analysis.md.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
-from urllib.parse import unquote
 
-from sts_mfa.trust.conditions import Block, Context, Outcome, parse_block, text_of
+from sts_mfa.trust import keys as K
+from sts_mfa.trust import principals as P
+from sts_mfa.trust.document import ASSUME_ACTIONS, Clause, Document, Principal, Statement, load, parse
+from sts_mfa.trust.operators import NotEncodable, encode
+from sts_mfa.trust.readback import read_witness
+from sts_mfa.trust.request import (
+    ACTION_OF,
+    LONG_TERM,
+    MFA,
+    USER,
+    Request,
+)
+from sts_mfa.trust.shapes import STAND_IN, shape_of, told_in_own_names
+from sts_mfa.trust.solver import new_solver, smt
+from sts_mfa.trust.verdicts import Analysis, Finding, Kind, Status, WayIn, conclude
+from sts_mfa.trust.witness import Witness
 
-Verdict = Literal["requires-mfa", "open", "undecided", "service"]
-# "certificate": IAM Roles Anywhere, which hands the role to holders of a trusted X.509
-# certificate. Written as a Service principal, but a way in for people, never with MFA.
-Kind = Literal["aws", "federated", "service", "certificate", "everyone"]
-Status = Literal["requires-mfa", "open", "undecided", "closed"]
+__all__ = ["ASSUME_ACTIONS", "ASSUME_ROLE", "Analysis", "Finding", "WayIn", "analyse", "load_document"]
+ASSUME_ROLE = ASSUME_ACTIONS[0]
+load_document = load  # the policy as a mapping, or why it is not one (policy_view reads with it)
 
-ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
-ASSUME_ROLE, WEB_IDENTITY, SAML = ASSUME_ACTIONS
-FEASIBLE: dict[Kind, tuple[str, ...]] = {
-    "aws": (ASSUME_ROLE,),
-    "service": (ASSUME_ROLE,),
-    "certificate": (ASSUME_ROLE,),
-    "federated": (WEB_IDENTITY, SAML),
-    "everyone": ASSUME_ACTIONS,
-}
-NO_MFA: tuple[Context, ...] = ("A", "B")
-CONTEXT_TEXT = {
-    "A": "long-term access keys (their requests carry no MFA key)",
-    "B": 'temporary credentials obtained without MFA (aws:MultiFactorAuthPresent is "false")',
-    "M": "a request made with MFA",
-}
+TIMEOUT_MS = 5000
 FEDERATED_NEVER_MFA = "a web-identity or SAML sign-in never carries an IAM user's MFA"
-ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
 CERTIFICATE_NEVER_MFA = (
     "IAM Roles Anywhere hands this role to holders of a trusted X.509 certificate, without MFA"
 )
-
-_TOP_KEYS = frozenset({"Version", "Id", "Statement"})
-_STATEMENT_KEYS = frozenset(
-    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Condition"}
-)
-_VERSIONS = ("2012-10-17", "2008-10-17")
-_PRINCIPAL_KINDS: dict[str, Kind] = {"AWS": "aws", "Federated": "federated", "Service": "service"}
-_ACCOUNT_ARN = re.compile(r"arn:[a-z-]+:(?:iam|sts)::(\d{12}):.+", re.ASCII)
-_ACCOUNT_ROOT = re.compile(r"arn:[a-z-]+:iam::(\d{12}):root", re.ASCII)
-# IAM's action grammar, with its wildcards: `*`, `sts:*`, `sts:Assume*`, `s3:Get?bject`.
-_ACTION_PATTERN = re.compile(r"[A-Za-z0-9*?-]+(:[A-Za-z0-9*?-]*)?", re.ASCII)
+PREFERRED_ACCOUNT = "123456789012"
 
 
-@dataclass(frozen=True)
-class WayIn:
-    """One (statement, principal, assume action) that can let someone in."""
+def analyse(document: object, *, home_account: str | None = None, callers: tuple[str, ...] = ()) -> Analysis:
+    """Every way into the role this trust policy opens, whether each needs MFA, and who gets in if not.
 
-    statement: int  # 1-based index in the document's Statement list
-    sid: str | None
-    action: str  # one of ASSUME_ACTIONS
-    principal: str  # e.g. "AWS arn:aws:iam::111111111111:user/x", "everyone (*)"
-    principal_kind: Kind
-    status: Status  # closed: shut by a Deny, or its conditions can never be met
-    reason: str
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A way in that does not require MFA, or a problem with the document itself."""
-
-    kind: Literal["open", "undecided", "service"]
-    statement: int | None  # None for problems with the whole document
-    sid: str | None
-    action: str | None
-    principal: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = "the trust policy" if self.statement is None else f"statement {self.statement}"
-        if self.statement is not None and self.sid:
-            where += f" (Sid {self.sid})"
-        if self.principal is None or self.action is None:
-            who = f" whether {self.principal} needs MFA" if self.principal else " whether MFA is required"
-            return f"{where}: cannot tell{who}: {self.reason}"
-        if self.kind == "open":
-            return f"{where} lets {self.principal} in through {self.action} without MFA: {self.reason}"
-        if self.kind == "service":
-            return f"{where} lets {self.principal} in through {self.action} (a service role): {self.reason}"
-        return f"{where}: cannot tell whether {self.principal} needs MFA for {self.action}: {self.reason}"
-
-    def to_json(self) -> dict[str, object]:
-        return {**asdict(self), "message": str(self)}
-
-
-@dataclass(frozen=True)
-class Analysis:
-    verdict: Verdict
-    findings: tuple[Finding, ...]
-    ways_in: tuple[WayIn, ...]
-
-    @property
-    def requires_mfa(self) -> bool:
-        return self.verdict == "requires-mfa"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "verdict": self.verdict,
-            "requires_mfa": self.requires_mfa,
-            "findings": [f.to_json() for f in self.findings],
-            "ways_in": [asdict(w) for w in self.ways_in],
-        }
-
-
-# --- the document ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Who:
-    kind: Kind
-    value: str
-    text: str
-
-
-@dataclass(frozen=True)
-class _Statement:
-    number: int
-    sid: str | None
-    effect: str
-    patterns: tuple[str, ...]
-    not_action: bool
-    principals: tuple[_Who, ...]  # for NotPrincipal: the exempted ones
-    not_principal: bool
-    block: Block
-
-    def covers(self, action: str) -> bool:
-        matched = any(_wildcard(p).fullmatch(action) for p in self.patterns)
-        return not matched if self.not_action else matched
-
-    def name(self) -> str:
-        return f"statement {self.number}" + (f" (Sid {self.sid})" if self.sid else "")
-
-
-def analyse(document: object) -> Analysis:
-    """Every way into the role this trust policy opens, and whether each needs MFA.
-
-    `document`: the policy as a dict, as JSON text, or as URL-encoded JSON text (the
-    way IAM's API returns it). Anything else is undecided.
+    `document`: the policy as a dict, as JSON text, or URL-encoded JSON text (as IAM's API
+    returns it). A witness is a request a person can read: it prefers one of `callers` (ARNs
+    of users or roles the caller knows, such as a profile's own identity), then a principal of
+    `home_account` (the role's own account). Preferences never change a verdict.
     """
-    loaded = load_document(document)
+    loaded = load(document)
     if isinstance(loaded, str):
         return Analysis("undecided", (Finding("undecided", None, None, None, None, loaded),), ())
-    statements, problems = _parse_document(loaded)
-    denies = [s for s in statements if s.effect == "Deny"]
-    ways = [
-        _judge(statement, who, action, denies)
-        for statement in statements
-        if statement.effect == "Allow"
-        for who in statement.principals
-        for action in FEASIBLE[who.kind]
-        if statement.covers(action)
-    ]
-    return _conclude(tuple(ways), problems)
-
-
-def load_document(document: object) -> Mapping[object, object] | str:
-    """The document as a mapping (JSON, or URL-encoded JSON as IAM sends it), or why it is not one."""
-    if isinstance(document, Mapping):
-        return document
-    if not isinstance(document, str):
-        return f"the trust policy is a {type(document).__name__}, not a JSON document"
-    for text in (document, unquote(document)):
-        try:
-            parsed: object = json.loads(text, object_pairs_hook=_no_duplicates)
-        except _DuplicateKeyError as error:
-            return f"the JSON repeats the key {error.key!r} in one object, so which value AWS uses is unclear"
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(parsed, Mapping):
-            return parsed
-        return "the trust policy is not a JSON object"
-    return "the trust policy is not valid JSON (nor URL-encoded JSON)"
-
-
-class _DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    result: dict[str, object] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKeyError(key)
-        result[key] = value
-    return result
-
-
-def _parse_document(document: Mapping[object, object]) -> tuple[list[_Statement], list[Finding]]:
-    problems: list[str] = []
-    unknown = sorted(text_of(k) for k in document if k not in _TOP_KEYS)
-    if unknown:
-        problems.append(f"the document has keys IAM does not allow: {', '.join(unknown)}")
-    if "Version" in document and document["Version"] not in _VERSIONS:
-        problems.append(f"Version {_show(document['Version'])} is not one IAM knows")
-    raw = document.get("Statement")
-    if "Statement" not in document:
-        problems.append("the document has no Statement")
-    elif not isinstance(raw, (list, Mapping)):
-        problems.append("Statement is neither a list nor an object")
-    items: list[object] = [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
-    findings = [Finding("undecided", None, None, None, None, p) for p in problems]
-    statements: list[_Statement] = []
-    for number, item in enumerate(items, 1):
-        parsed = _parse_statement(number, item, findings)
-        if parsed is not None:
-            statements.append(parsed)
-    return statements, findings
-
-
-def _parse_statement(number: int, item: object, findings: list[Finding]) -> _Statement | None:
-    """The statement, or None after adding a finding for why it cannot be read."""
-
-    def problem(reason: str, sid: str | None = None) -> None:
-        findings.append(Finding("undecided", number, sid, None, None, reason))
-
-    if not isinstance(item, Mapping):
-        problem("the statement is not a JSON object")
-        return None
-    raw_sid = item.get("Sid")
-    sid = raw_sid if isinstance(raw_sid, str) else None
-    reason = _statement_problem(item)
-    patterns = _action_patterns(item)
-    if reason is None and patterns is None:
-        reason = "its Action/NotAction is not a string or a non-empty list of non-empty strings"
-    if reason is None and patterns is not None:
-        reason = _look_alike(patterns)
-    if reason is not None or patterns is None:
-        problem(reason or "it cannot be read", sid)
-        return None
-    effect = str(item["Effect"])
-    element = "NotPrincipal" if "NotPrincipal" in item else "Principal"
-    principals, bad = _principals(item[element])
-    for text in bad:
-        reason = f"{element} entry not understood (only AWS, Federated and Service with string values are)"
-        findings.append(Finding("undecided", number, sid, None, f"{element} {text}", reason))
-    not_principal = element == "NotPrincipal"
-    if not_principal and effect == "Allow":
-        exempted = ", ".join(w.text for w in principals) or "no one understood"
-        principals = [_Who("everyone", "*", f"everyone except {exempted} (NotPrincipal)")]
-    block = parse_block(item["Condition"]) if "Condition" in item else Block()
-    return _Statement(
-        number, sid, effect, patterns, "NotAction" in item, tuple(principals), not_principal, block
-    )
-
-
-def _statement_problem(item: Mapping[object, object]) -> str | None:
-    unknown = sorted(text_of(k) for k in item if k not in _STATEMENT_KEYS)
-    if unknown:
-        return f"it has keys a trust policy statement cannot have: {', '.join(unknown)}"
-    if "Sid" in item and not isinstance(item["Sid"], str):
-        return "its Sid is not a string"
-    if item.get("Effect") not in ("Allow", "Deny"):
-        return f'its Effect is {_show(item.get("Effect"))}, not exactly "Allow" or "Deny"'
-    if ("Action" in item) == ("NotAction" in item):
-        return "it must have exactly one of Action and NotAction"
-    if ("Principal" in item) == ("NotPrincipal" in item):
-        return "it must have exactly one of Principal and NotPrincipal"
-    return None
-
-
-def _action_patterns(item: Mapping[object, object]) -> tuple[str, ...] | None:
-    raw = item.get("Action", item.get("NotAction"))
-    values = raw if isinstance(raw, list) else [raw]
-    if not values or not all(isinstance(v, str) and v for v in values):
-        return None
-    return tuple(str(v) for v in values)
-
-
-def _look_alike(patterns: tuple[str, ...]) -> str | None:
-    """Why an action pattern is not plainly IAM's grammar (None: every one is).
-
-    IAM matches actions without regard to case, and a case-folding comparison can take
-    a long s (U+017F) for an s or a dotless i for an i: such a pattern may or may not
-    cover an assume action, so the statement is neither skipped nor counted.
-    """
-    odd = next((p for p in patterns if not _ACTION_PATTERN.fullmatch(p)), None)
-    if odd is None:
-        return None
-    what = "non-ASCII characters (a look-alike letter?)" if not odd.isascii() else "characters"
-    return (
-        f"its action {_show(odd)} has {what} outside IAM's action grammar, "
-        "so which actions it covers is not certain"
-    )
-
-
-def _principals(element: object) -> tuple[list[_Who], list[str]]:
-    """The principals an element names, and the parts of it that are not understood."""
-    if element == "*":
-        return [_Who("everyone", "*", "everyone (*)")], []
-    if not isinstance(element, Mapping) or not element:
-        return [], [_show(element)]
-    found: list[_Who] = []
-    bad: list[str] = []
-    for key, raw in element.items():
-        kind = _PRINCIPAL_KINDS.get(key) if isinstance(key, str) else None
-        values = raw if isinstance(raw, list) else [raw]
-        if kind is None or not values or not all(isinstance(v, str) and v and v.isascii() for v in values):
-            bad.append(f"{text_of(key)} {_show(raw)}")
-            continue
-        for value in values:
-            label = {"aws": "AWS", "federated": "Federated", "service": "Service"}[kind]
-            who_kind: Kind = "certificate" if kind == "service" and value.lower() == ROLES_ANYWHERE else kind
-            found.append(_Who(who_kind, str(value), f"{label} {value}"))
-    return found, bad
-
-
-def _show(value: object) -> str:
     try:
-        return json.dumps(value)
+        key = json.dumps(loaded, sort_keys=True)
     except (TypeError, ValueError, RecursionError):
-        return text_of(value)
+        key = None
+    if key is None:
+        return _analyse(parse(loaded), home_account, callers)
+    if not callers:  # documents that differ only in whom they name are decided once
+        shaped = shape_of(loaded)
+        if shaped is not None:
+            told = told_in_own_names(_cached(shaped[0], home_account, ()), shaped[1])
+            if STAND_IN not in repr(told):  # a stand-in the solver put anywhere else: ask afresh
+                return told
+    return _cached(key, home_account, callers)
 
 
-# --- one way in ----------------------------------------------------------------------------
+@lru_cache(maxsize=4096)
+def _cached(text: str, home_account: str | None, callers: tuple[str, ...]) -> Analysis:
+    """Identical documents are decided once."""
+    return _analyse(parse(json.loads(text)), home_account, callers)
 
 
-def _judge(statement: _Statement, who: _Who, action: str, denies: list[_Statement]) -> WayIn:
-    """Can a request without MFA get in through this way?"""
-    covering = [d for d in denies if d.covers(action) and _deny_names(d, who)]
-    shut_by: dict[Context, _Statement | None] = {}
-    shut: dict[Context, bool] = {}
-    for context in ("A", "B", "M"):
-        deny = next((d for d in covering if d.block.outcome(context) is Outcome.TRUE), None)
-        shut_by[context] = deny
-        shut[context] = deny is not None or statement.block.outcome(context) is Outcome.FALSE
-
-    def way(status: Status, reason: str) -> WayIn:
-        return WayIn(statement.number, statement.sid, action, who.text, who.kind, status, reason)
-
-    if all(shut.values()):
-        return way("closed", _closed_reason(statement, shut_by))
-    if shut["A"] and shut["B"]:
-        return way("requires-mfa", _requires_reason(statement, who, shut_by))
-    opened = [c for c in NO_MFA if not shut[c] and statement.block.outcome(c) is not Outcome.UNDECIDED]
-    if opened:
-        return way("open", _open_reason(statement, who, action, opened, denies))
-    problem = statement.block.first_problem() or "its condition is not understood"
-    return way("undecided", problem)
-
-
-def _deny_names(deny: _Statement, who: _Who) -> bool:
-    """Does this Deny's Principal certainly cover `who`? (NotPrincipal: never, conservatively.)"""
-    if deny.not_principal:
-        return False
-    for named in deny.principals:
-        if named.kind == "everyone":
-            return True
-        if named.kind != who.kind:
+def _analyse(doc: Document, home_account: str | None, callers: tuple[str, ...]) -> Analysis:
+    problems = [Finding("undecided", n, sid, None, None, why) for n, sid, why in doc.problems]
+    ways: list[WayIn] = []
+    session = _Session(doc, home_account, callers)
+    for statement in doc.statements:
+        if statement.effect != "Allow":
             continue
-        if named.value == who.value or (who.kind == "aws" and named.value == "*"):
-            return True
-        account = _account_of(named.value, root_only=True)
-        if (
-            who.kind == "aws"
-            and account is not None
-            and _account_of(who.value) == account
-            and _partition_of(named.value) == _partition_of(who.value)
-        ):
-            return True
-    return False
+        for entry in _entries(statement):
+            for action in ASSUME_ACTIONS:
+                if statement.covers(action) and any(ACTION_OF[k] == action for k in _kinds(entry)):
+                    ways.append(session.judge(statement, entry, action))
+        for bad in statement.bad_principals:
+            why = "principal entry not understood (only AWS, Federated and Service with ASCII strings are)"
+            problems.append(Finding("undecided", statement.number, statement.sid, None, bad, why))
+    return conclude(tuple(ways), problems)
 
 
-def _partition_of(value: str) -> str:
-    """An ARN's partition (aws, aws-cn, aws-us-gov); "aws" for a bare account ID or unique ID.
+@dataclass(frozen=True)
+class _Entry:
+    """Who a way is for: one principal entry, or everyone a NotPrincipal does not exempt."""
 
-    A Deny in one partition never covers a principal in another: when the two differ,
-    or one is not an ARN, the Deny is not counted (the direction that reports more).
+    principal: Principal
+    exempted: tuple[Principal, ...] = ()
+    exemption_unknown: bool = False
+
+    @property
+    def kind(self) -> Kind:
+        if P.is_roles_anywhere(self.principal):
+            return "certificate"
+        return self.principal.kind
+
+
+def _entries(statement: Statement) -> Iterator[_Entry]:
+    if statement.not_principal:
+        exempted = ", ".join(p.text for p in statement.principals) or "no one understood"
+        everyone = Principal("everyone", "*", f"everyone except {exempted} (NotPrincipal)")
+        yield _Entry(everyone, statement.principals, bool(statement.bad_principals))
+        return
+    yield from (_Entry(p) for p in statement.principals)
+
+
+def _kinds(entry: _Entry) -> tuple[int, ...]:
+    return P.feasible_kinds(entry.principal)
+
+
+# --- one document's questions ---------------------------------------------------------------------
+
+
+@dataclass
+class _Check:
+    result: smt.CheckSatResult
+    core: list[str]  # what made it unsatisfiable (labels of clauses, Denies, the principal)
+    model: smt.ModelRef | None = None
+    question: _Question | None = None  # an unsatisfiable one, to ask again of another kind
+
+
+class _Session:
+    """One document's questions, asked of one solver over one symbolic request."""
+
+    def __init__(self, doc: Document, home_account: str | None, callers: tuple[str, ...]) -> None:
+        self.doc = doc
+        self.home_account = home_account
+        self.callers = callers
+        self.types, self.set_atoms = _catalog(doc)
+        self.request = Request()
+        if any(P.names_unique_id(p) for s in doc.statements for p in s.principals):
+            self.request.declare(K.USERID, "string", 0)  # so a witness says which principal it is
+        self._unknown_reasons: dict[int, list[str]] = {}
+        self._encoded: dict[int, list[tuple[Clause, smt.BoolRef]]] = {}
+
+    # -- a way -----------------------------------------------------------------------------------
+
+    def judge(self, statement: Statement, entry: _Entry, action: str) -> WayIn:
+        kind: Kind = entry.kind
+
+        def way(status: Status, reason: str, witness: Witness | None = None) -> WayIn:
+            return WayIn(
+                statement.number, statement.sid, action, entry.principal.text, kind, status, reason, witness
+            )
+
+        problem = P.shape_problem(entry.principal)
+        if problem is not None:
+            return way("undecided", problem)
+        kinds = tuple(k for k in _kinds(entry) if ACTION_OF[k] == action)
+        permissive = self._ask(statement, entry, action, kinds, strict=False)
+        if permissive.result == smt.unknown:
+            return way("undecided", f"the solver did not decide within {TIMEOUT_MS / 1000:.0f} s")
+        if permissive.result == smt.unsat:
+            if self._closed(statement, entry, action, permissive):
+                return way("closed", self._closed_reason(permissive.core))
+            return way("requires-mfa", self._requires_reason(entry, permissive.core))
+        allow_unknowns = self._allow_unknowns(statement, entry)
+        if allow_unknowns:
+            return way("undecided", allow_unknowns[0])
+        strict = self._ask(statement, entry, action, kinds, strict=True, witness=True)
+        if strict.result == smt.sat and strict.model is not None:
+            witness = read_witness(self.request, self.doc, action, strict.model)
+            return way("open", self._open_reason(statement, entry, witness), witness)
+        if strict.result == smt.unknown:
+            return way("undecided", f"the solver did not decide within {TIMEOUT_MS / 1000:.0f} s")
+        return way("undecided", self._deny_unknown_reason(action))
+
+    def _ask(
+        self,
+        statement: Statement,
+        entry: _Entry,
+        action: str,
+        kinds: tuple[int, ...],
+        *,
+        strict: bool,
+        witness: bool = False,
+    ) -> _Check:
+        """Is there such a request? (unsat: which of the statement's parts and Denies say no)."""
+        parts: list[tuple[str, smt.BoolRef]] = [
+            ("the principal", self._allowed(entry, self.request, strict=strict))
+        ]
+        parts += [(clause.text(), formula) for clause, formula in self._clauses(statement)]
+        for deny in self._denies(action):
+            applies = smt.And(
+                self._denied(deny, self.request, strict=strict),
+                *(formula for _, formula in self._clauses(deny)),
+                smt.BoolVal(strict or not self._unknowns(deny)),  # its unknown parts: true only if strict
+            )
+            parts.append((f"Deny {deny.name()}", smt.Not(applies)))
+        question = _Question(self.request.facts, parts, self.request.is_kind(*kinds))
+        result = question.check()
+        if result == smt.unknown:  # behind flags the solver may miss a simplification: ask afresh
+            base = [*self.request.facts, self.request.is_kind(*kinds)]
+            result, model = _solve([*base, *(f for _, f in parts)])
+            if result == smt.sat and witness:
+                return _Check(result, [], model)
+            return _Check(result, [label for label, _ in parts])  # no core: every part is named
+        if result == smt.unsat:
+            return _Check(result, question.core(), question=question)
+        if result == smt.sat and witness:
+            return _Check(result, [], question.minimal(self._minimizers()))
+        return _Check(result, [])
+
+    def _closed(self, statement: Statement, entry: _Entry, action: str, permissive: _Check) -> bool:
+        """Can nobody get in, with MFA or without? (Only an AWS caller can bring MFA: for the
+        others, closed means the reason has nothing to do with the MFA keys.)"""
+        if entry.kind in ("aws", "everyone") and action == "sts:AssumeRole":
+            if permissive.question is not None:  # the same question, of a request with MFA
+                return bool(permissive.question.check(kind=self.request.is_kind(MFA)) == smt.unsat)
+            return bool(self._ask(statement, entry, action, (MFA,), strict=False).result == smt.unsat)
+        mfa_labels = {c.text() for c in statement.clauses if c.key.lower() in (K.MFA_PRESENT, K.MFA_AGE)}
+        mfa_labels |= {
+            f"Deny {d.name()}"
+            for d in self._denies(action)
+            if any(c.key.lower() in (K.MFA_PRESENT, K.MFA_AGE) for c in d.clauses)
+        }
+        return not mfa_labels.intersection(permissive.core)
+
+    def _allowed(self, entry: _Entry, request: Request, *, strict: bool) -> smt.BoolRef:
+        """Is the caller the entry's principal (and, for NotPrincipal, not one it exempts)?
+
+        A caller listed in some of its identities but not all may be exempt or not: for
+        "open" (strict) only a caller listed in none is let in, for "requires MFA" any caller
+        not listed in all."""
+        formula = P.matches(entry.principal, request)
+        if entry.exempted:
+            listed = P.some_identity_listed if strict else P.all_identities_listed
+            formula = smt.And(formula, smt.Not(listed(entry.exempted, request)))
+        return formula
+
+    def _denied(self, deny: Statement, request: Request, *, strict: bool) -> smt.BoolRef:
+        """Does the Deny's Principal (or NotPrincipal) cover the caller?"""
+        if deny.not_principal:
+            # listed in some identities, not all: exempt or not (see some_identity_listed), so
+            # the Deny covers the caller for "open" (strict), and not for "requires MFA"
+            listed = P.all_identities_listed if strict else P.some_identity_listed
+            exempt = listed(deny.principals, request)
+            if deny.bad_principals:
+                exempt = smt.Or(exempt, smt.BoolVal(not strict))  # an entry not understood may exempt anyone
+            return smt.Not(exempt)
+        named = [P.matches(p, request) for p in deny.principals]
+        covered = smt.Or(*named) if named else smt.BoolVal(False)
+        if deny.bad_principals:
+            covered = smt.Or(covered, smt.BoolVal(strict))  # an entry not understood may name anyone
+        return covered
+
+    def _clauses(self, statement: Statement) -> list[tuple[Clause, smt.BoolRef]]:
+        """The statement's clauses the encoding understands, as formulas (made once)."""
+        if statement.number in self._encoded:
+            return self._encoded[statement.number]
+        encoded = []
+        for clause in statement.clauses:
+            key = clause.key.lower()
+            type_ = self.types.get(key)
+            if type_ is None:
+                continue  # compared as two types: an unknown (see _unknowns)
+            value = self.request.declare(key, type_, self.set_atoms.get(key, 0))
+            try:
+                encoded.append((clause, encode(clause, value)))
+            except NotEncodable:
+                continue
+        self._encoded[statement.number] = encoded
+        return encoded
+
+    def _unknowns(self, statement: Statement) -> list[str]:
+        """What in a statement's condition the encoding does not understand, one reason each."""
+        if statement.number not in self._unknown_reasons:
+            self._unknown_reasons[statement.number] = self._find_unknowns(statement)
+        return self._unknown_reasons[statement.number]
+
+    def _find_unknowns(self, statement: Statement) -> list[str]:
+        reasons = [u.reason for u in statement.unknowns]
+        for clause in statement.clauses:
+            key = clause.key.lower()
+            type_ = self.types.get(key)
+            if type_ is None:
+                reasons.append(f"{clause.text()}: {clause.key} is compared as two different types")
+                continue
+            try:
+                encode(clause, self.request.declare(key, type_, self.set_atoms.get(key, 0)))
+            except NotEncodable as e:
+                reasons.append(str(e))
+        return reasons
+
+    def _allow_unknowns(self, statement: Statement, entry: _Entry) -> list[str]:
+        reasons = list(self._unknowns(statement))
+        if entry.exemption_unknown:
+            reasons.append("a NotPrincipal entry is not understood, so whom it exempts is unknown")
+        return reasons
+
+    def _deny_unknown_reason(self, action: str) -> str:
+        for deny in self._denies(action):
+            reasons = list(self._unknowns(deny))
+            if deny.bad_principals:
+                reasons.append(f"its principal entry {deny.bad_principals[0]} is not understood")
+            if reasons:
+                return f"Deny {deny.name()} may refuse it or not: {reasons[0]}"
+        for deny in self._denies(action):
+            if deny.not_principal:
+                return (
+                    f"Deny {deny.name()} may refuse it or not: its NotPrincipal lists some of a "
+                    "caller's identities but not all (a user's ARN without its account's, say), and "
+                    'AWS documents that such a caller "might" still be denied'
+                )
+        return "the analysis cannot tell"
+
+    def _denies(self, action: str) -> list[Statement]:
+        return [s for s in self.doc.statements if s.effect == "Deny" and s.covers(action)]
+
+    # -- the witness ----------------------------------------------------------------------------
+
+    def _minimizers(self) -> list[smt.BoolRef]:
+        """What a witness a person reads has, where the request allows it: no key it does not
+        need, then a caller one recognises (see `_preferences`)."""
+        return [smt.Not(v.present) for v in self.request.values.values()] + self._preferences()
+
+    def _preferences(self) -> list[smt.BoolRef]:
+        request = self.request
+        account = self.home_account or PREFERRED_ACCOUNT
+        known = [P.caller_is(arn, request) for arn in self.callers]
+        return [
+            smt.Or(*known) if known else smt.BoolVal(True),
+            *known,
+            request.kind == LONG_TERM,
+            request.is_type(USER),
+            request.partition == smt.StringVal("aws"),
+            request.account == smt.StringVal(account),
+            request.path == smt.StringVal("/"),
+            request.name == smt.StringVal("someone"),
+            request.session == smt.StringVal("witness"),
+            request.unique == smt.StringVal("EXAMPLEUNIQUEID1"),
+            request.caller == smt.StringVal("token.actions.githubusercontent.com"),
+            request.caller == smt.StringVal(f"arn:aws:iam::{account}:saml-provider/idp"),
+            request.caller == smt.StringVal("ec2.amazonaws.com"),
+        ]
+
+    # -- reasons --------------------------------------------------------------------------------
+
+    def _open_reason(self, statement: Statement, entry: _Entry, witness: Witness) -> str:
+        kind = entry.kind
+        if kind == "federated" or witness.kind in ("web-identity", "saml"):
+            head = FEDERATED_NEVER_MFA
+        elif kind == "certificate":
+            head = CERTIFICATE_NEVER_MFA
+        elif kind == "service" or witness.kind == "service":
+            head = (
+                f"anyone allowed to pass this role to {witness.principal} (iam:PassRole) gets it without MFA"
+            )
+        elif not statement.clauses and not statement.unknowns:
+            head = "there is no condition, so MFA is not required"
+        else:
+            head = f"no condition requires MFA ({'; '.join(c.text() for c in statement.clauses)})"
+        denies = [d.name() for d in self._denies(witness.action)]
+        if denies:  # the witness is a request each of them lets through
+            head += f"; Deny {', '.join(denies)} {'does' if len(denies) == 1 else 'do'} not stop it"
+        return f"{head}; gets in without MFA: {witness}"
+
+    def _requires_reason(self, entry: _Entry, cores: list[str]) -> str:
+        never = {
+            "federated": f" ({FEDERATED_NEVER_MFA})",
+            "service": " (a service never signs in with MFA)",
+            "certificate": " (an IAM Roles Anywhere session never carries MFA)",
+        }.get(entry.kind, "")
+        named = _named(cores)
+        if not named:
+            return f"requires MFA: no request without MFA can be made this way{never}"
+        return f"requires MFA: no request without MFA meets {named}{never}"
+
+    def _closed_reason(self, cores: list[str]) -> str:
+        named = _named(cores)
+        return f"nobody can get in, with MFA or without{': ' + named if named else ''}"
+
+
+def _solve(formulas: list[smt.BoolRef]) -> tuple[smt.CheckSatResult, smt.ModelRef | None]:
+    """One satisfiability question, asked afresh: the solver's preprocessing settles most at once."""
+    solver = new_solver(TIMEOUT_MS)
+    solver.add(*formulas)
+    result = solver.check()
+    return result, solver.model() if result == smt.sat else None
+
+
+class _Question:
+    """One question on one solver: the request's facts asserted, each part behind a flag.
+
+    The flags are assumptions, so the same solver then says which parts made the answer
+    unsatisfiable (its core, made smallest by deletion), or finds a model with more wishes
+    granted (the witness), without asserting anything again.
     """
-    if value.startswith("arn:"):
-        return value.split(":", 2)[1]
-    return "aws" if re.fullmatch(r"\d{12}", value, re.ASCII) else "?"
+
+    def __init__(
+        self, facts: list[smt.BoolRef], parts: list[tuple[str, smt.BoolRef]], kind: smt.BoolRef
+    ) -> None:
+        self.parts = parts
+        self.kind = kind  # the kinds of request asked about: an assumption, so another can be asked
+        self.solver = new_solver(TIMEOUT_MS, cores=True)
+        self.solver.add(*facts)
+        self.flags = [smt.Bool(f"part {n}") for n in range(len(parts))]
+        self.solver.add(*(smt.Implies(f, p) for f, (_, p) in zip(self.flags, parts, strict=True)))
+
+    def check(self, *more: smt.BoolRef, kind: smt.BoolRef | None = None) -> smt.CheckSatResult:
+        return self.solver.check(*self.flags, kind if kind is not None else self.kind, *more)
+
+    def core(self) -> list[str]:
+        """After an unsatisfiable check: the labels of a smallest-by-deletion unsatisfiable set."""
+        in_core = {c.ast for c in self.solver.unsat_core()}
+        kept = [n for n, flag in enumerate(self.flags) if flag.ast in in_core]
+        for n in list(kept):
+            trial = [k for k in kept if k != n]
+            if self.solver.check(*(self.flags[k] for k in trial), self.kind) == smt.unsat:
+                kept = trial
+        return [self.parts[n][0] for n in kept]
+
+    def minimal(self, wishes: list[smt.BoolRef]) -> smt.ModelRef:
+        """After a satisfiable check: a model granting each wish in turn that can be granted.
+
+        A cvc5 model is read from the solver's last check, not copied: after a wish that
+        cannot be granted, the granted ones are checked again before the model is read.
+        """
+        granted: list[smt.BoolRef] = []
+        current = True  # the solver's last check was satisfiable, with `granted`
+        for wish in wishes:
+            if not current:
+                self.check(*granted)  # satisfiable: it was before
+                current = True
+            if smt.is_true(self.solver.model().eval(wish, model_completion=True)):
+                granted.append(wish)  # the model already has it: no question to ask
+            elif self.check(*granted, wish) == smt.sat:
+                granted.append(wish)
+            else:
+                current = False
+        if not current:
+            self.check(*granted)
+        return self.solver.model()
 
 
-def _account_of(value: str, *, root_only: bool = False) -> str | None:
-    if re.fullmatch(r"\d{12}", value, re.ASCII):
-        return value
-    match = (_ACCOUNT_ROOT if root_only else _ACCOUNT_ARN).fullmatch(value)
-    return match.group(1) if match else None
-
-
-# --- reasons -------------------------------------------------------------------------------
-
-
-def _closed_reason(statement: _Statement, shut_by: Mapping[Context, _Statement | None]) -> str:
-    denies = {d.number: d for d in shut_by.values() if d is not None}
-    if len(denies) == 1 and all(d is not None for d in shut_by.values()):
-        deny = next(iter(denies.values()))
-        how = "with no condition" if not deny.block.clauses else "in every case"
-        return f"shut by Deny {deny.name()}, which refuses it {how}"
-    texts = "; ".join(c.text() for c in statement.block.clauses)
-    if denies:
-        names = " and ".join(f"Deny {d.name()}" for d in denies.values())
-        return f"nobody can get in, with MFA or without: {names} and its own conditions ({texts}) shut it"
-    return f"nobody can meet its conditions, with MFA or without ({texts})"
-
-
-def _requires_reason(statement: _Statement, who: _Who, shut_by: Mapping[Context, _Statement | None]) -> str:
-    never = {
-        "federated": f"can never be satisfied by a web-identity or SAML sign-in ({FEDERATED_NEVER_MFA})",
-        "service": "can never be satisfied by a service, which never signs in with MFA",
-        "certificate": "can never be satisfied by an IAM Roles Anywhere session, which never carries MFA",
-    }.get(who.kind, "is false for every request made without MFA")
-    clauses = statement.block.clauses
-    both = next((c for c in clauses if all(c.outcome(x) is Outcome.FALSE for x in NO_MFA)), None)
-    if both is not None:
-        return f"requires MFA: {both.text()} {never}"
-    deny_a, deny_b = shut_by["A"], shut_by["B"]
-    if deny_a is not None and deny_a is deny_b:
-        return f"requires MFA: Deny {deny_a.name()} refuses every request without MFA"
+def _named(cores: list[str]) -> str:
+    seen: list[str] = []
+    for label in cores:
+        if label != "the principal" and label not in seen:
+            seen.append(label)
+    denies = [s for s in seen if s.startswith("Deny ")]
+    clauses = [s for s in seen if not s.startswith("Deny ")]
     parts = []
-    for context in NO_MFA:
-        deny = shut_by[context]
-        if deny is not None:
-            parts.append(f"Deny {deny.name()} refuses {CONTEXT_TEXT[context]}")
-            continue
-        clause = next((c for c in clauses if c.outcome(context) is Outcome.FALSE), None)
-        shown = clause.text() if clause is not None else "its condition"
-        parts.append(f"{shown} is false for {CONTEXT_TEXT[context]}")
-    return "requires MFA: " + "; ".join(parts)
-
-
-def _open_reason(
-    statement: _Statement, who: _Who, action: str, opened: list[Context], denies: list[_Statement]
-) -> str:
-    clauses = statement.block.clauses
-    mfa = [c for c in clauses if c.on_mfa]
-    others = [c for c in clauses if not c.on_mfa]
-    if who.kind == "federated":
-        head = FEDERATED_NEVER_MFA
-    elif who.kind == "service":
-        head = f"anyone allowed to pass this role to {who.value} (iam:PassRole) gets it without MFA"
-    elif who.kind == "certificate":
-        head = CERTIFICATE_NEVER_MFA
-    elif not clauses:
-        head = "there is no condition, so MFA is not required"
-    else:
-        head = "no condition requires MFA"
-    parts = [head]
-    context = opened[0]
-    passing = [c for c in mfa if c.outcome(context) is Outcome.TRUE]
-    if passing and who.kind not in ("federated", "certificate"):
-        parts.append(f"{passing[0].text()} is satisfied by {CONTEXT_TEXT[context]}")
-    if others:
-        parts.append(f"open to {who.text} whenever " + " and ".join(c.plain() for c in others))
-    note = _deny_note(action, who, context, denies)
-    if note:
-        parts.append(note)
+    if clauses:
+        parts.append(" and ".join(clauses))
+    if denies:
+        parts.append(" and ".join(denies) + (" refuses it" if len(denies) == 1 else " refuse it"))
     return "; ".join(parts)
 
 
-def _deny_note(action: str, who: _Who, context: Context, denies: list[_Statement]) -> str | None:
-    """Why the first Deny that covers this action does not shut the way (None: no such Deny)."""
-    deny = next((d for d in denies if d.covers(action)), None)
-    if deny is None:
-        return None
-    if deny.not_principal:
-        why = "its NotPrincipal exempts someone, so it is not counted"
-    elif not _deny_names(deny, who):
-        why = f"its Principal does not certainly cover {who.text}"
-    elif deny.block.first_problem():
-        why = f"its condition is not understood ({deny.block.first_problem()})"
-    elif any(not c.on_mfa for c in deny.block.clauses):
-        why = "it also has a condition on another key, which the caller may not meet"
-    else:
-        failing = next((c for c in deny.block.clauses if c.outcome(context) is not Outcome.TRUE), None)
-        shown = failing.text() if failing is not None else "its condition"
-        why = f"{shown} does not hold for {CONTEXT_TEXT[context]}"
-    return f"Deny {deny.name()} does not stop it: {why}"
-
-
-# --- the verdict ---------------------------------------------------------------------------
-
-
-def _conclude(ways: tuple[WayIn, ...], problems: list[Finding]) -> Analysis:
-    service_open = [w for w in ways if w.principal_kind == "service" and w.status == "open"]
-    others_in = [w for w in ways if w.principal_kind != "service" and w.status != "closed"]
-    mixed = bool(service_open and others_in)
-    findings: list[Finding] = []
-    for w in ways:
-        if w.status == "open" and w.principal_kind == "service":
-            kind: Literal["open", "service"] = "open" if mixed else "service"
-            reason = f"through the service: {w.reason}" if mixed else w.reason
-            findings.append(Finding(kind, w.statement, w.sid, w.action, w.principal, reason))
-        elif w.status in ("open", "undecided"):
-            status: Literal["open", "undecided"] = "open" if w.status == "open" else "undecided"
-            findings.append(Finding(status, w.statement, w.sid, w.action, w.principal, w.reason))
-    findings.extend(problems)
-    statuses = {w.status for w in ways if w.principal_kind != "service"}
-    verdict: Verdict
-    if "open" in statuses or mixed:
-        verdict = "open"
-    elif problems or any(w.status == "undecided" for w in ways):
-        verdict = "undecided"
-    elif service_open:
-        verdict = "service"
-    else:
-        verdict = "requires-mfa"
-    return Analysis(verdict, tuple(sorted(findings, key=_order)), ways)
-
-
-def _order(finding: Finding) -> tuple[int, int]:
-    rank = {"open": 0, "undecided": 1, "service": 2}[finding.kind]
-    return (finding.statement or 0, rank)
-
-
-@lru_cache(maxsize=512)
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    # ASCII case folding only: with Unicode folding, an action spelled with a long s
-    # (U+017F) or a dotless i would match "sts:AssumeRole".
-    return re.compile(regex, re.IGNORECASE | re.DOTALL | re.ASCII)
+def _catalog(doc: Document) -> tuple[dict[str, str | None], dict[str, int]]:
+    """Each key's type over the whole document, and how many set-operator clauses name it."""
+    families: dict[str, set[str]] = defaultdict(set)
+    set_atoms: dict[str, int] = defaultdict(int)
+    for statement in doc.statements:
+        for clause in statement.clauses:
+            key = clause.key.lower()
+            families[key].add(clause.family)
+            if clause.qualifier is not None:
+                set_atoms[key] += 1
+    return {k: K.key_type(k, f) for k, f in families.items()}, dict(set_atoms)

@@ -10,21 +10,7 @@ from __future__ import annotations
 
 from sts_mfa.audit.policy_files.model import Refused, shown
 from sts_mfa.audit.policy_files.source import MAX_NUMBER_CHARS, MAX_YAML_BYTES, amount
-
-
-class _RepeatedKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    result: dict[str, object] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _RepeatedKey(key)
-        result[key] = value
-    return result
+from sts_mfa.repeated_keys import RepeatedKey, no_repeats
 
 
 def _bounded_int(text: str) -> int:
@@ -38,10 +24,10 @@ def parse(text: str) -> object:
     import json
 
     try:
-        return json.loads(text, object_pairs_hook=_no_repeats, parse_int=_bounded_int)
+        return json.loads(text, object_pairs_hook=no_repeats, parse_int=_bounded_int)
     except Refused:
         raise
-    except _RepeatedKey as e:
+    except RepeatedKey as e:
         raise Refused(f"the JSON repeats the key {shown(repr(e.key))} in one object") from None
     except RecursionError:
         raise Refused("it is nested too deeply to be a policy, template or plan") from None

@@ -14,6 +14,7 @@ from sts_mfa.cli.options import json_option
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from sts_mfa.audit.classify import RoleResult
     from sts_mfa.audit.report import Report
 
 FORMATS = ("table", "json", "sarif")
@@ -24,6 +25,25 @@ def _arn(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) ->
         if not (value.startswith("arn:") and ":role/" in value and value.isprintable()):
             raise click.BadParameter(f"{value!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
     return values
+
+
+def _account_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    from sts_mfa.text import is_account_id
+
+    for value in values:
+        if not is_account_id(value):
+            raise click.BadParameter(f"{value!r} is not an AWS account ID (12 digits)")
+    return values
+
+
+def _member_role(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A role name, or PATH/NAME (the path without its leading slash), as IAM allows them."""
+    *path, name = value.split("/")
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-")
+    parts_ok = all(part and set(part) <= allowed for part in [*path, name])
+    if not (1 <= len(name) <= 64 and len(value) <= 512 and parts_ok):
+        raise click.BadParameter(f"{value!r} is not a role name (letters, digits, +=,.@_- and / for a path)")
+    return value
 
 
 def _prefix(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -42,12 +62,26 @@ Examples:
   sts-mfa audit --role deploy --role admin   # these roles, with their trust policies marked
   sts-mfa audit --path-prefix /teams/ --ignore arn:aws:iam::111111111111:role/teams/legacy
   sts-mfa audit --prove-with alice           # and ask AWS: AssumeRole without MFA as alice
+  sts-mfa audit --policy-file template.yaml  # before deploying: a template, a plan, a policy
+  terraform show -json plan.out | sts-mfa audit --policy-file - --format sarif
+\b
+Every account of an organization (as its management account or a delegated admin):
+  sts-mfa audit --organization                          # one table, a row per role
+  sts-mfa audit --organization --format sarif > org.sarif
+  sts-mfa --profile admin-mfa audit --organization --member-role AuditMfa   # one code
+  sts-mfa audit --organization --exclude-account 123456789012 --concurrency 16
+  sts-mfa audit --organization --ignore 'arn:aws:iam::*:role/ci-audit'  # in every account
 \b
 Exit 0: every role requires MFA on every way in (or is a service role, or ignored).
 Exit 3: a role can be assumed without MFA, or (unless --allow-undecided) the
-        analysis cannot decide for a role, or AWS disagrees with the analysis.
+        analysis cannot decide for a role, or AWS disagrees with the analysis;
+        with --organization also an account that could not be read (unless
+        --allow-unreadable).
 Exit 1: the roles could not be read (the caller needs
-        iam:GetAccountAuthorizationDetails), or a --role is not in the account.
+        iam:GetAccountAuthorizationDetails), or a --role is not in the account;
+        with --organization, the accounts could not be listed.
+Exit 2: a --policy-file that is not a trust policy, a CloudFormation template
+        (JSON or YAML) or `terraform show -json` output, or describes no role.
 """,
 )
 @click.option(
@@ -55,7 +89,11 @@ Exit 1: the roles could not be read (the caller needs
 )
 @click.option("--role", "roles", multiple=True, metavar="NAME_OR_ARN", help="Only this role (repeatable).")
 @click.option(
-    "--ignore", multiple=True, metavar="ARN", callback=_arn, help="An accepted exception (repeatable)."
+    "--ignore",
+    multiple=True,
+    metavar="ARN",
+    callback=_arn,
+    help="An accepted exception (repeatable); with --organization, the account * names every account.",
 )
 @click.option("--allow-undecided", is_flag=True, help="Exit 0 even if the analysis cannot decide for a role.")
 @click.option(
@@ -79,6 +117,55 @@ Exit 1: the roles could not be read (the caller needs
     show_default=True,
     help="Roles per GetAccountAuthorizationDetails request (IAM allows 1000).",
 )
+@click.option(
+    "--policy-file",
+    "policy_files",
+    multiple=True,
+    metavar="PATH",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Audit the roles in this file instead of the account: a trust policy, a CloudFormation "
+    "template or `terraform show -json` output (repeatable; - for stdin; no AWS credentials).",
+)
+@click.option(
+    "--organization",
+    is_flag=True,
+    help="Every ACTIVE account of the caller's organization (ListAccounts), each through --member-role.",
+)
+@click.option(
+    "--member-role",
+    default="OrganizationAccountAccessRole",
+    show_default=True,
+    metavar="NAME",
+    callback=_member_role,
+    help="With --organization: the role assumed in each account.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="With --organization: accounts read at a time.",
+)
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="ID",
+    callback=_account_ids,
+    help="With --organization: only this account (repeatable).",
+)
+@click.option(
+    "--exclude-account",
+    multiple=True,
+    metavar="ID",
+    callback=_account_ids,
+    help="With --organization: not this account (repeatable).",
+)
+@click.option(
+    "--allow-unreadable",
+    is_flag=True,
+    help="With --organization: exit 0 even if an account could not be read.",
+)
 @json_option
 @pass_app
 def audit(
@@ -90,6 +177,13 @@ def audit(
     output_format: str,
     prove_with: str | None,
     page_size: int,
+    policy_files: tuple[str, ...],
+    organization: bool,
+    member_role: str,
+    concurrency: int,
+    accounts: tuple[str, ...],
+    exclude_account: tuple[str, ...],
+    allow_unreadable: bool,
 ) -> None:
     """Read every role's trust policy and report which can be assumed without MFA.
 
@@ -105,7 +199,18 @@ def audit(
 
     if app.json:
         output_format = "json"
+    organization = _organization_options(organization, roles, prove_with, policy_files)
+    if policy_files:
+        _audit_files(app, policy_files, output_format, allow_undecided, roles, ignore, prove_with)
+        return
     filters = Filters.of(path_prefix, roles, ignore)
+    if organization:
+        from sts_mfa.audit.organization import OrgPlan
+        from sts_mfa.cli.audit_organization import OrgRun, audit_organization
+
+        plan = OrgPlan(member_role, concurrency, frozenset(accounts), frozenset(exclude_account), page_size)
+        audit_organization(app, OrgRun(plan, filters, output_format, allow_undecided, allow_unreadable))
+        return
     report_ = app.reporter()
 
     def progress(pages: int, count: int) -> None:
@@ -120,6 +225,50 @@ def audit(
     if prove_with is not None and prover is not None:
         _prove(app, report, prove_with, prover)
     _print(app, report, output_format, bool(roles))
+    report.raise_if_failing(allow_undecided)
+
+
+_ORGANIZATION_ONLY = ("member_role", "concurrency", "accounts", "exclude_account", "allow_unreadable")
+
+
+def _organization_options(
+    organization: bool, roles: tuple[str, ...], prove_with: str | None, policy_files: tuple[str, ...]
+) -> bool:
+    """Whether this is an organization's run; options that belong to the other kind are refused."""
+    ctx = click.get_current_context()
+    if not organization:
+        given = [
+            name
+            for name in _ORGANIZATION_ONLY
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(f"--{given[0].replace('_', '-')} goes with --organization")
+        return False
+    if roles or prove_with is not None or policy_files:
+        option = "--role" if roles else "--prove-with" if prove_with is not None else "--policy-file"
+        raise click.UsageError(f"{option} reads one account; it does not go with --organization")
+    return True
+
+
+def _audit_files(
+    app: App,
+    paths: tuple[str, ...],
+    output_format: str,
+    allow_undecided: bool,
+    *account_only: object,
+) -> None:
+    """`--policy-file`: the roles the files describe, judged before they exist; no AWS call."""
+    from sts_mfa.audit.from_files import audit_files
+    from sts_mfa.audit.policy_files import read_policy_files
+
+    if any(account_only) or click.get_current_context().params["path_prefix"] != "/":
+        raise click.UsageError(
+            "--policy-file audits files: --role, --ignore, --path-prefix and --prove-with "
+            "are for the roles of an account"
+        )
+    report = audit_files(read_policy_files(paths))
+    _print(app, report, output_format, named=False)
     report.raise_if_failing(allow_undecided)
 
 
@@ -167,14 +316,16 @@ def _print(app: App, report: Report, output_format: str, named: bool) -> None:
     _summary(out, report)
 
 
+def role_detail(role: RoleResult) -> str:
+    """A role's table cell: who gets in without MFA, or why it is not decided."""
+    findings = [str(f) for f in role.findings if role.verdict != "requires-mfa"]
+    return "; ".join(([role.note] if role.note else []) + findings) or "every way in requires MFA"
+
+
 def _table(out: Console, report: Report) -> None:
     from sts_mfa.cli.output import table
 
-    rows = []
-    for role in report.results:
-        findings = [str(f) for f in role.findings if role.verdict != "requires-mfa"]
-        detail = "; ".join(([role.note] if role.note else []) + findings)
-        rows.append([role.name, role.verdict, detail or "every way in requires MFA"])
+    rows = [[role.name, role.verdict, role_detail(role)] for role in report.results]
     out.print(table(None, ["role", "verdict", "who gets in without MFA / why"], rows))
 
 
@@ -195,9 +346,8 @@ def _summary(out: Console, report: Report) -> None:
 
     counts = report.count()
     parts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
-    out.print(
-        f"{len(report.results)} roles: {parts} ({report.requests} requests, {report.readings} reading(s))"
-    )
+    read = f" ({report.requests} requests, {report.readings} reading(s))" if report.readings else ""
+    out.print(f"{len(report.results)} roles: {parts}{read}")
     if report.proved_with is not None:  # a proof that could not be made must not read as agreement
         refused = sum(1 for p in report.proofs if p.outcome == "refused")
         untried = [p for p in report.proofs if p.outcome.startswith("not tried")]

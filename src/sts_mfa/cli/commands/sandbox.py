@@ -76,6 +76,11 @@ An identity you already have (user alice, MFA, roles Admin and ReadOnly):
 Sessions that expire after 60 s, to try refreshing them:
   eval "$(sts-mfa sandbox serve --background --session-seconds 60)"
 \b
+An organization of 20 member accounts, 50 roles each, 30 % of calls throttled:
+  eval "$(sts-mfa sandbox serve --background --organization 20 --roles-per-account 50 \\
+          --throttle-rate 0.3)"
+  sts-mfa audit --organization
+\b
 Role sessions of 20 s renewed from one MFA session of 10 minutes:
   eval "$(sts-mfa sandbox serve --background --example-profiles ./sandbox-aws \\
           --session-seconds 20 --mfa-session-seconds 600)"
@@ -98,6 +103,12 @@ Role sessions of 20 s renewed from one MFA session of 10 minutes:
 )
 @click.option(
     "--throttle-rate", type=FiniteFloatRange(0, 1), default=0.0, help="Fraction of requests throttled."
+)
+@click.option(
+    "--latency",
+    type=FiniteFloatRange(0, 10),
+    default=0.0,
+    help="Every request waits N seconds first (a round trip to AWS), outside the sandbox's lock.",
 )
 @click.option(
     "--credentials-file",
@@ -136,6 +147,29 @@ Role sessions of 20 s renewed from one MFA session of 10 minutes:
     help="MFA sessions (GetSessionToken) expire after N seconds instead, so role sessions "
     "can expire and be renewed while the MFA session lasts.",
 )
+@click.option(
+    "--organization",
+    type=click.IntRange(0, 5000),
+    default=None,
+    metavar="N",
+    help="Make the identity account the management account of an organization of N member "
+    "accounts, each with OrganizationAccountAccessRole (AdministratorAccess, trusting the "
+    "management account) as AWS creates it.",
+)
+@click.option(
+    "--roles-per-account",
+    type=click.IntRange(0, 5000),
+    default=0,
+    show_default=True,
+    metavar="M",
+    help="With --organization: M roles requiring MFA in each member account (mfa-role-0001, ...).",
+)
+@click.option(
+    "--mfa-access-role",
+    is_flag=True,
+    help="With --organization: OrganizationAccountAccessRole requires MFA too (a well-protected "
+    "organization: only an MFA session gets into the member accounts).",
+)
 @click.option("--background", is_flag=True, help="Print the exports, leave the server running, return.")
 def serve(
     port: int,
@@ -143,11 +177,15 @@ def serve(
     role_delay: float,
     principal_delay: float,
     throttle_rate: float,
+    latency: float,
     credentials_file: str | None,
     example_profiles: str | None,
     merge: bool,
     session_seconds: float | None,
     mfa_session_seconds: float | None,
+    organization: int | None,
+    roles_per_account: int,
+    mfa_access_role: bool,
     background: bool,
 ) -> None:
     """Run the sandbox; print `export NAME=value` lines for the admin identities.
@@ -157,6 +195,9 @@ def serve(
     second is for roles in another account (STS_MFA_SANDBOX_ROLE_* variables).
     """
     credentials_file, examples = _check_files(credentials_file, example_profiles, merge)
+    if (roles_per_account or mfa_access_role) and organization is None:
+        name = "--roles-per-account" if roles_per_account else "--mfa-access-role"
+        raise click.UsageError(f"{name} goes with --organization")
     from sts_mfa.sandbox import Faults
 
     faults = Faults(
@@ -164,16 +205,22 @@ def serve(
         role_delay=role_delay,
         principal_delay=principal_delay,
         throttle_rate=throttle_rate,
+        latency=latency,
         session_seconds=session_seconds,
         mfa_session_seconds=mfa_session_seconds,
     )
     if background:
-        _serve_in_background(_child_options(port, faults, credentials_file, example_profiles, merge))
+        options = _child_options(port, faults, credentials_file, example_profiles, merge)
+        if organization is not None:
+            options += ["--organization", str(organization), "--roles-per-account", str(roles_per_account)]
+            options += ["--mfa-access-role"] if mfa_access_role else []
+        _serve_in_background(options)
         _how_to_try(examples)
         return
     # The example identity is made before any fault applies (propagation delays start from it).
     sb = _start(port, Faults() if examples is not None else faults)
     try:
+        made = _organization(sb, organization, roles_per_account, mfa_access_role)
         exports = _write_files(sb, credentials_file, examples, merge=merge)
         sb.set_faults(faults)
     except BaseException:
@@ -187,12 +234,23 @@ def serve(
     accounts = ", ".join(a.account_id for a in sb.accounts)
     click.echo(f"sts-mfa sandbox: listening on {sb.endpoint} (accounts {accounts}); Ctrl-C to stop", err=True)
     _how_to_try(examples)
+    if made:
+        click.echo(made, err=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     sb.stop()
     click.echo("sts-mfa sandbox: stopped", err=True)
+
+
+def _organization(sb: Sandbox, members: int | None, roles_per_account: int, mfa: bool) -> str | None:
+    """The organization asked for, made before any client talks to the sandbox; a line saying what."""
+    if members is None:
+        return None
+    from sts_mfa.sandbox.fixtures.organization import create_organization, describe
+
+    return describe(create_organization(sb, members, roles_per_account, access_role_mfa=mfa))
 
 
 def _how_to_try(examples: ExampleFiles | None) -> None:
@@ -233,6 +291,7 @@ def _child_options(
     options = [
         *("--port", str(port), "--key-delay", str(faults.key_delay), "--role-delay", str(faults.role_delay)),
         *("--principal-delay", str(faults.principal_delay), "--throttle-rate", str(faults.throttle_rate)),
+        *("--latency", str(faults.latency)),
     ]
     if faults.session_seconds is not None:
         options += ["--session-seconds", str(faults.session_seconds)]

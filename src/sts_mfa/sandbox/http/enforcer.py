@@ -20,13 +20,14 @@ The pipeline, one request at a time (`Enforcer.__call__`, `_serve`, `_handle`):
 1. route: `/_sandbox/...` to the control endpoints (`control`); moto's own control
    paths (`/moto-api`, its dashboard) are never reachable; anything else is an
    AWS request, parsed by `wire`;
-2. `_refuse_unsupported`: services other than IAM, STS and S3, and STS actions
-   other than those of `sts_rules.STS_RULES`;
+2. `_refuse_unsupported`: services other than IAM, STS, S3 and Organizations, and
+   STS actions other than those of `sts_rules.STS_RULES` (Organizations' own rules
+   refuse the actions they do not serve);
 3. `_throttle`: fault injection (`Faults.throttle_rate`);
 4. `authenticate` (`authentication`): access key -> account, user or session;
 5. `_authorize`: what AWS refuses the credentials outright (a GetSessionToken
    session's limits, `Caller.refusal`), then by service (`AUTHORIZERS`:
-   `iam_rules`, `sts_rules`, `s3_rules`): identity policies with the request
+   `iam_rules`, `sts_rules`, `s3_rules`, `organizations.rules`): identity policies with the request
    context of `authorization`, and AWS's own rules for the action (AssumeRole's
    MFA and trust, IAM's entity state);
 6. `_forward` to moto (with the injected `Faults.fail` failures around it) and,
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -56,6 +58,7 @@ from sts_mfa.sandbox.http import errors as awserrors
 from sts_mfa.sandbox.http.errors import AwsFault, HttpResponse
 from sts_mfa.sandbox.http.wire import WireRequest, parse
 from sts_mfa.sandbox.iam import rules as iam_rules
+from sts_mfa.sandbox.organizations import rules as organizations_rules
 from sts_mfa.sandbox.rules.authentication import authenticate
 from sts_mfa.sandbox.rules.authorization import Call, require_allowed_caller
 from sts_mfa.sandbox.rules.bookkeeping import (
@@ -78,6 +81,7 @@ AUTHORIZERS: dict[str, Callable[[Call], AfterSuccess]] = {
     "iam": iam_rules.authorize,
     "sts": sts_rules.authorize,
     "s3": s3_rules.authorize,
+    "organizations": organizations_rules.authorize,
 }
 
 
@@ -123,6 +127,9 @@ class Enforcer:
             # or re-enable moto's auth: never reachable through the sandbox.
             response = control.json_response(404, {"error": "not available through the sandbox"})
         else:
+            latency = self.fault_state.faults.latency
+            if latency > 0:
+                time.sleep(latency)  # the round trip, outside the lock: requests overlap as on AWS
             with self.lock:
                 response = self._serve(environ)
         start_response(response.status_line, response.headers)

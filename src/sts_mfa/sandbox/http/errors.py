@@ -10,6 +10,9 @@ references document them and AWS returns them). What a reader needs to know:
   the service's XML namespace, with the request ID also in `x-amzn-RequestId`.
   `Sender` is the client's fault (throttling included), `Receiver` the service's
   (an internal failure).
+* Organizations speaks JSON 1.1: an error is HTTP 400 with
+  `{"__type": CODE, "Message": ...}` (`application/x-amz-json-1.1`), the request ID in
+  `x-amzn-RequestId`; its throttling is `TooManyRequestsException`, also HTTP 400.
 * S3 answers a bare `<Error><Code/><Message/><RequestId/><HostId/></Error>` (request
   ID in `x-amz-request-id`), uses its own codes where IAM/STS differ (an unknown key
   is `InvalidAccessKeyId` there, `InvalidClientTokenId` at IAM/STS; throttling is
@@ -22,10 +25,13 @@ references document them and AWS returns them). What a reader needs to know:
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
 from xml.sax.saxutils import escape
+
+from sts_mfa.sandbox.http.wire import JSON_SERVICES
 
 QUERY_NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
@@ -36,12 +42,21 @@ QUERY_NAMESPACES = {
 class AwsFault(Exception):
     """An error the sandbox answers with itself, instead of passing the request to moto."""
 
-    def __init__(self, code: str, message: str, status: int, *, sender: bool = True) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int,
+        *,
+        sender: bool = True,
+        fields: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status
         self.sender = sender
+        self.fields = fields or {}  # more members of a JSON-protocol error (Organizations' "Reason")
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,8 @@ def new_request_id() -> str:
 def render(service: str, fault: AwsFault, *, head: bool = False) -> HttpResponse:
     """Serialize `fault` the way `service` would (S3's shape for s3, Query otherwise)."""
     request_id = new_request_id()
+    if service in JSON_SERVICES:
+        return _render_json(fault, request_id)
     code, message = escape(fault.code), escape(fault.message)
     if service == "s3":
         body = (
@@ -86,6 +103,16 @@ def render(service: str, fault: AwsFault, *, head: bool = False) -> HttpResponse
     if head:  # HEAD responses carry no body; botocore falls back to the status code
         body = b""
     headers.append(("Content-Length", str(len(body))))
+    return HttpResponse(fault.status, headers, body)
+
+
+def _render_json(fault: AwsFault, request_id: str) -> HttpResponse:
+    body = json.dumps({"__type": fault.code, "Message": fault.message, **fault.fields}).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("x-amzn-RequestId", request_id),
+        ("Content-Length", str(len(body))),
+    ]
     return HttpResponse(fault.status, headers, body)
 
 
@@ -145,6 +172,8 @@ def signature_mismatch(service: str) -> AwsFault:
 def access_denied(service: str, caller_arn: str, action: str, resource: str) -> AwsFault:
     if service == "s3":
         return AwsFault("AccessDenied", "Access Denied", 403)
+    if service == "organizations":
+        return AwsFault("AccessDeniedException", "You don't have permissions to access this resource.", 400)
     return AwsFault(
         "AccessDenied",
         f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource}",
@@ -214,7 +243,8 @@ def unsupported(service: str, action: str) -> AwsFault:
     return AwsFault(
         "InvalidAction",
         f"The sts-mfa sandbox does not serve {what}: it enforces IAM, STS (AssumeRole, "
-        "GetSessionToken, GetCallerIdentity, GetAccessKeyInfo) and S3 only.",
+        "GetSessionToken, GetCallerIdentity, GetAccessKeyInfo), S3 and Organizations (ListAccounts, "
+        "DescribeOrganization, RegisterDelegatedAdministrator, ListDelegatedAdministrators) only.",
         400,
     )
 
@@ -222,6 +252,12 @@ def unsupported(service: str, action: str) -> AwsFault:
 def throttled(service: str) -> AwsFault:
     if service == "s3":
         return AwsFault("SlowDown", "Please reduce your request rate.", 503, sender=False)
+    if service == "organizations":
+        return AwsFault(
+            "TooManyRequestsException",
+            "You have sent too many requests in too short a period of time. Try again later.",
+            400,
+        )
     return AwsFault("Throttling", "Rate exceeded", 400)
 
 

@@ -2,14 +2,17 @@
 
 A SigV4 `Authorization` header names the access key and, in its credential scope,
 the region and service. IAM and STS speak the Query protocol (a form body with
-`Action=...`); S3 is REST (method + path + sub-resource query). From that this
-module derives the API operation, the IAM action that authorizes it, and whether it
-mutates anything. No moto here: the same parsing would work in front of real AWS.
+`Action=...`); Organizations speaks JSON 1.1 (the operation in the `X-Amz-Target`
+header, `AWSOrganizationsV20161128.ListAccounts`, its parameters a JSON body); S3 is
+REST (method + path + sub-resource query). From that this module derives the API
+operation, the IAM action that authorizes it, and whether it mutates anything. No
+moto here: the same parsing would work in front of real AWS.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,6 +33,8 @@ STS_ACTIONS = frozenset(
     }
 )
 _IAM_READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
+_JSON_READ_PREFIXES = ("Describe", "List")
+JSON_SERVICES = frozenset({"organizations"})  # the JSON-protocol services the sandbox reads
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class WireRequest:
     action: str  # the API operation: "AssumeRole", "ListBuckets", "PutObject", ...
     iam_action: str  # what authorizes it: "sts:AssumeRole", "s3:ListAllMyBuckets", ...
     params: dict[str, str] = field(default_factory=dict)  # Query-protocol params / S3 query
+    document: dict[str, Any] = field(default_factory=dict)  # a JSON-protocol body (Organizations)
     bucket: str | None = None
     key: str | None = None
 
@@ -99,6 +105,8 @@ class WireRequest:
             return not self.action.startswith(_IAM_READ_PREFIXES)
         if self.service == "s3":
             return self.method in ("PUT", "POST", "DELETE")
+        if self.service in JSON_SERVICES:
+            return not self.action.startswith(_JSON_READ_PREFIXES)
         return False
 
 
@@ -171,11 +179,24 @@ def parse(environ: dict[str, Any], default_region: str) -> WireRequest:
     if service == "s3":
         request.params = query_params
         _resolve_s3(request)
+    elif service in JSON_SERVICES:
+        request.action = headers.get("x-amz-target", "").rpartition(".")[2]
+        request.iam_action = f"{service}:{request.action}"
+        request.document = _json_document(body)
     else:
         request.params = {**query_params, **form}
         request.action = request.params.get("Action", "")
         request.iam_action = f"{service}:{request.action}"
     return request
+
+
+def _json_document(body: bytes) -> dict[str, Any]:
+    """A JSON-protocol body as an object; anything else (not JSON, not an object) is no parameters."""
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 # --- S3 REST operations -------------------------------------------------------------------

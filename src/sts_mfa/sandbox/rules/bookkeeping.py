@@ -124,8 +124,14 @@ def moto_error_code(response: HttpResponse) -> str | None:
     """The AWS error code of one of moto's answers (its HTTP status if it names none)."""
     if response.status < 300:
         return None
-    code = _xml_value(response.body, "Code")
+    code = _xml_value(response.body, "Code") or _json_type(response.body)
     return code if code is not None else str(response.status)
+
+
+def _json_type(body: bytes) -> str | None:
+    """The `__type` of a JSON-protocol error (Organizations), without its namespace."""
+    match = re.search(rb'"__type"\s*:\s*"([^"#]*#)?([^"]*)"', body)
+    return match.group(2).decode("utf-8", "replace") if match else None
 
 
 def log_record(

@@ -28,6 +28,7 @@ _FIELDS = (
     "fail",
     "session_seconds",
     "mfa_session_seconds",
+    "latency",
 )
 
 
@@ -66,7 +67,10 @@ class Faults:
         GetSessionToken and AssumeRole), so a tool renews role sessions many times on
         one MFA code. With this a test sees role sessions expire while the MFA session
         that renews them lasts. None (the default): as `session_seconds` says.
-    All delays are measured with the sandbox's clock.
+    latency: seconds every AWS request waits before it is served, in real time and outside
+        the lock that serializes the sandbox, as a round trip to AWS does: with it, a client
+        that keeps several requests in flight finishes sooner, as it would against AWS.
+    All delays but `latency` are measured with the sandbox's clock.
     """
 
     key_delay: float = 0.0
@@ -77,9 +81,10 @@ class Faults:
     fail: dict[int, FailWhen] = field(default_factory=dict)
     session_seconds: float | None = None
     mfa_session_seconds: float | None = None
+    latency: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("key_delay", "role_delay", "principal_delay"):
+        for name in ("key_delay", "role_delay", "principal_delay", "latency"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"Faults.{name} must be a number of seconds >= 0, got {value!r}")

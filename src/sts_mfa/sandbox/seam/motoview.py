@@ -41,8 +41,9 @@ moved. What is read from moto 5.2.5 (pinned):
 The only writes are the bootstrap (admin identities and sample buckets, created
 with `IAMBackend.create_user/put_user_policy/create_access_key` and
 `S3Backend.create_bucket` before any request is served; roles in bulk with
-`IAMBackend.create_role`, `create_roles`, for benchmarks and tests that need
-thousands), the global reset that
+`IAMBackend.create_role`, `create_roles`, their inline policies, `put_role_policy`, and
+trust policies, `set_trust_policy`,
+for benchmarks, tests and organizations that need thousands), the global reset that
 isolates one sandbox from the next (`BackendDict.reset()`,
 `moto.core.model_instances.reset_model_data()`), and
 `moto.settings.INITIAL_NO_AUTH_ACTION_COUNT`, forced to infinity while a sandbox
@@ -88,6 +89,9 @@ RELIED_ON: dict[str, tuple[str, ...]] = {
         "managed_policies",  # dict[arn, ManagedPolicy]
         "instance_profiles",  # dict[name, InstanceProfile]
         "create_role",  # create_roles: the bulk bootstrap
+        "put_role_policy",  # put_role_policy: the organization's bulk roles
+        "attach_role_policy",  # orgview: AdministratorAccess on OrganizationAccountAccessRole
+        "update_assume_role_policy",  # set_trust_policy: OrganizationAccountAccessRole with MFA
     ),
     "User": (
         "name",
@@ -141,6 +145,11 @@ def reset_everything() -> None:
     """Wipe all moto state in this process (what `POST /moto-api/reset` does)."""
     BackendDict.reset()
     reset_model_data()
+
+
+def forget_account(account: str) -> None:
+    """Drop an account's IAM backend (the self-test's throwaway objects made one)."""
+    iam_backends.pop(account, None)
 
 
 def moto_auth_count() -> float:
@@ -348,6 +357,16 @@ def create_admin(account: str, region: str, name: str, path: str) -> tuple[str, 
 
 def create_bucket(account: str, name: str, region: str) -> None:
     s3_backends[account][PARTITION].create_bucket(name, region)
+
+
+def put_role_policy(account: str, role: str, name: str, document: str) -> None:
+    """An inline policy on a role, straight into moto's model (the organization's bulk roles)."""
+    iam(account).put_role_policy(role, name, document)
+
+
+def set_trust_policy(account: str, role: str, document: str) -> None:
+    """A role's trust policy replaced, straight into moto's model (a well-protected organization)."""
+    iam(account).update_assume_role_policy(role, document)
 
 
 def create_roles(account: str, roles: Iterable[tuple[str, str, str]]) -> int:

@@ -46,6 +46,12 @@ def structural_problems() -> list[str]:
         ]
     if not problems:
         problems += _meaning_problems(objects)
+    from sts_mfa.sandbox.seam import orgview  # Organizations: the models it reads, checked alike
+
+    try:
+        problems += orgview.structural_problems()
+    except Exception as exc:  # any failure here means moto moved
+        problems.append(f"building moto's sample organization failed: {type(exc).__name__}: {exc}")
     return problems
 
 
@@ -86,6 +92,7 @@ def _module_problems() -> list[str]:
 
 def _sample_objects() -> dict[str, Any]:
     """One real instance of every moto class the middleware reads, in a private backend."""
+    # Long but straight-line: each object is made the way moto's own responses make it.
     from moto.iam.models import IAMBackend
     from moto.s3.models import s3_backends
     from moto.sts.models import AssumedRole, STSBackend
@@ -152,6 +159,7 @@ def _sample_objects() -> dict[str, Any]:
 
 def _meaning_problems(objects: dict[str, Any]) -> list[str]:
     """The attributes exist; do they still hold what the middleware assumes?"""
+    # Long but flat: a table of (holds, what broke) rows, one per assumption about moto.
     import pyotp
 
     from sts_mfa.sandbox.seam.motoview import default_document
