@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -80,31 +79,36 @@ def test_escape_sequences_in_a_statement_cannot_paint_a_proof(software: Cli, sb:
     assert "\\x1b[2K" in result.stdout  # shown, not obeyed
 
 
-@pytest.mark.parametrize(
-    "deny",
-    [
-        {
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "sts:Assume\u017fRole",
-            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
-        },
-        {
-            "Effect": "Deny",
-            "Principal": {"AWS": "arn:aws-cn:iam::111111111111:root"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
-        },
-    ],
-    ids=["unicode-look-alike-action", "other-partition-root"],
-)
-def test_a_deny_that_does_not_really_cover_the_way_closes_nothing(deny: dict[str, Any]) -> None:
-    allow = {
-        "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::111111111111:user/u"},
+ALLOW_U = {
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111111111111:user/u"},
+    "Action": "sts:AssumeRole",
+}
+
+
+def test_a_deny_that_does_not_really_cover_the_way_closes_nothing() -> None:
+    deny = {
+        "Effect": "Deny",
+        "Principal": {"AWS": "arn:aws-cn:iam::111111111111:root"},
         "Action": "sts:AssumeRole",
+        "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
     }
-    assert trust.analyse({"Version": "2012-10-17", "Statement": [allow, deny]}).verdict == "open"
+    assert trust.analyse({"Version": "2012-10-17", "Statement": [ALLOW_U, deny]}).verdict == "open"
+
+
+def test_a_deny_with_a_look_alike_action_neither_closes_nor_leaves_open() -> None:
+    # The long s (U+017F) upper-cases to `S`: a case-insensitive comparison may take the action for
+    # sts:AssumeRole (the Deny then refuses every request without MFA) or may not.
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sts:Assume\u017fRole",
+        "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+    }
+    found = trust.analyse({"Version": "2012-10-17", "Statement": [ALLOW_U, deny]})
+    assert found.verdict == "undecided"
+    assert all(f.witness is None for f in found.findings)
+    assert any("statement 2 may refuse it or not" in f.reason for f in found.findings)
 
 
 def test_exposure_is_reported_even_when_the_trust_policy_cannot_be_read(software: Cli, sb: Sandbox) -> None:

@@ -22,6 +22,7 @@ CHANGES = {
     "web-identity-with-the-mfa-key-present": ("open", "requires-mfa"),
     # a Deny it cannot read may shut the way: neither open (the old guess) nor proven
     "look-alike-operator-deny": ("open", "undecided"),
+    "look-alike-not-action-deny": ("open", "undecided"),
 }
 
 

@@ -453,8 +453,13 @@ def test_the_github_finding_reads_as_one_line() -> None:
         (deny({"Service": "ec2.amazonaws.com"}), "open"),
         # a Deny with NotPrincipal applies to everyone it does not list: alice is not x
         ({"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::1:user/x"}, "Action": "*"}, "closed"),
-        ({"Effect": "Deny", "Action": "*"}, "open"),  # no principal: also a document problem
-        ({"Effect": "Deny", "Principal": "*", "NotAction": "\u017fts:AssumeRole"}, "open"),
+        # a Deny that cannot be read at all (no principal; a look-alike letter) may refuse anyone
+        ({"Effect": "Deny", "Action": "*"}, "undecided"),
+        ({"Effect": "Deny", "Principal": "*", "NotAction": "\u017fts:AssumeRole"}, "undecided"),
+        ({"Effect": "Deny", "Principal": "*", "NotPrincipal": "*", "Action": "*"}, "undecided"),
+        ({"Effect": "deny", "Principal": "*", "Action": "*"}, "undecided"),
+        # an Allow that cannot be read lets nobody in: the readable ways keep their verdicts
+        ({"Effect": "Allow", "Action": "*"}, "open"),
     ],
 )
 def test_deny_statements(denial: dict[str, Any], status: str) -> None:

@@ -180,6 +180,9 @@ class _Session:
         allow_unknowns = self._allow_unknowns(statement, entry)
         if allow_unknowns:
             return way("undecided", allow_unknowns[0])
+        if self.doc.unread_denies:  # a statement not read may be a Deny that refuses this request
+            number, why = self.doc.unread_denies[0]
+            return way("undecided", f"statement {number} may refuse it or not: it could not be read ({why})")
         strict = self._ask(statement, entry, action, kinds, strict=True, witness=True)
         if strict.result == smt.sat and strict.model is not None:
             witness = read_witness(self.request, self.doc, action, strict.model)

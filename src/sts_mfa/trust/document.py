@@ -133,6 +133,9 @@ class Statement:
 class Document:
     statements: tuple[Statement, ...]
     problems: tuple[tuple[int | None, str | None, str], ...]  # (statement, sid, why) not read at all
+    # Statements (JSON objects) not read whose Effect is not plainly "Allow": each may be a
+    # Deny that refuses any request, so no way in is known to be open. (statement, why)
+    unread_denies: tuple[tuple[int, str], ...] = ()
 
 
 def load(document: object) -> Mapping[object, object] | str:
@@ -168,11 +171,14 @@ def parse(document: Mapping[object, object]) -> Document:
         problems.append((None, None, "Statement is neither a list nor an object"))
     items: list[object] = [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
     statements: list[Statement] = []
+    unread_denies: list[tuple[int, str]] = []
     for number, item in enumerate(items, 1):
         parsed = _statement(number, item, problems)
         if parsed is not None:
             statements.append(parsed)
-    return Document(tuple(statements), tuple(problems))
+        elif isinstance(item, Mapping) and item.get("Effect") != "Allow":  # a statement, maybe a Deny
+            unread_denies.append((number, problems[-1][2]))
+    return Document(tuple(statements), tuple(problems), tuple(unread_denies))
 
 
 def _statement(
