@@ -71,10 +71,10 @@ def analyse(document: object, *, home_account: str | None = None, callers: tuple
         key = None
     if key is None:
         return _analyse(parse(loaded), home_account, callers)
-    if not callers:  # documents that differ only in whom they name are decided once
-        shaped = shape_of(loaded)
-        if shaped is not None:
-            told = told_in_own_names(_cached(shaped[0], home_account, ()), shaped[1])
+    if not callers:  # documents that differ only in whom or which values they name are decided once
+        shape = shape_of(loaded)
+        if shape is not None:
+            told = told_in_own_names(_cached(shape.text, home_account, ()), shape)
             if STAND_IN not in repr(told):  # a stand-in the solver put anywhere else: ask afresh
                 return told
     return _cached(key, home_account, callers)

@@ -19,6 +19,21 @@ is analysed as it is) when any of these could read a name:
 Equal names stay equal (one stand-in each), different names stay different, and the parts
 that principals share (account, partition, path) are kept, so every relation the solver
 could use between principals is the same in the shape as in the document.
+
+Values are treated the same way. Roles that trust a partner each with an ExternalId of
+their own (or a CI system each with a `sub` of its own) ask one question about different
+strings. A condition key's literal values are replaced by stand-ins
+(`sts-mfa-shape-value-0`, ...) only when the solver can do no more with them than test a
+request's value for equality with each: every clause on the key (in any statement, in any
+spelling of its name) is `StringEquals` or `StringNotEquals` (with `IfExists`,
+`ForAnyValue:` or `ForAllValues:`) or `Null`; the key is none that the request model ties
+to something (the MFA keys, the caller's keys, typed keys such as `aws:SourceIp`); and
+every value is plain text (letters, digits and `_+=,.@:/-`; for a request parameter such as
+`sts:ExternalId`, within AWS's pattern and length, as the stand-in is). Then swapping each
+value with its stand-in maps the document's requests one to one onto the shape's, and a
+request gets in to the one exactly when its image gets in to the other. A witness is told
+back through the same swap; should the solver have picked one of the document's own values
+where the shape has none, the swap gives a stand-in, and the caller asks afresh.
 """
 
 from __future__ import annotations
@@ -26,18 +41,41 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
+from sts_mfa.trust import keys as K
 from sts_mfa.trust.verdicts import Analysis, Finding, WayIn
 from sts_mfa.trust.witness import Witness
 
 STAND_IN = "sts-mfa-shape-"
+VALUE_STAND_IN = f"{STAND_IN}value-"
 _NAMED = re.compile(r"(arn:[a-z-]+:iam::\d{12}:(?:user|role)(?:/[\x21-\x7e]*)?/)([\w+=,.@-]+)", re.ASCII)
 _IDENTITY_KEYS = re.compile(r"aws:(principal|userid$|username$|sourceidentity$)", re.ASCII | re.IGNORECASE)
+# The operators under which a value is only ever tested for equality, as IAM spells them.
+_EQUALITY = frozenset(
+    f"{qualifier}{base}{suffix}"
+    for qualifier in ("", "ForAnyValue:", "ForAllValues:")
+    for base in ("StringEquals", "StringNotEquals")
+    for suffix in ("", "IfExists")
+)
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9._:/-]+", re.ASCII)
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_+=,.@:/-]+", re.ASCII)
+# Keys the request model ties to the caller, the kind of sign-in or a type: never renamed.
+_TIED = frozenset({K.MFA_PRESENT, K.MFA_AGE, *K.PRINCIPAL_KEYS, *K.TYPED})
 
 
-def shape_of(document: Mapping[object, object]) -> tuple[str, dict[str, str]] | None:
-    """The document's shape as JSON text, and each stand-in ARN's original; None if refused."""
+@dataclass(frozen=True)
+class Shape:
+    """A document with stand-ins for the names and values nothing in it can tell apart."""
+
+    text: str  # the shape, as JSON text (the cache key of its analysis)
+    names: dict[str, str]  # stand-in ARN -> the document's ARN
+    values: dict[str, dict[str, str]]  # condition key (lower case) -> stand-in -> the document's value
+
+
+def shape_of(document: Mapping[object, object]) -> Shape | None:
+    """The document's shape; None if nothing in it can be stood in for."""
     text = json.dumps(document, sort_keys=True)
     if STAND_IN in text or "${" in text:
         return None
@@ -46,22 +84,30 @@ def shape_of(document: Mapping[object, object]) -> tuple[str, dict[str, str]] | 
         statements = [statements]
     if not isinstance(statements, list) or not all(isinstance(s, Mapping) for s in statements):
         return None
+    rename_names = all(_may_rename(statement) for statement in statements)
+    values = _value_stand_ins(statements)
     originals: dict[str, str] = {}  # original ARN -> stand-in ARN
     shaped = []
-    for statement in statements:
-        if not _may_rename(statement):
-            return None
-        if statement.get("Effect") == "Allow" and isinstance(statement.get("Principal"), Mapping):
-            principal = dict(statement["Principal"])
-            if "AWS" in principal:
-                principal["AWS"] = _renamed(principal["AWS"], originals)
-            shaped.append({**statement, "Principal": principal})
-        else:
-            shaped.append(statement)
-    if not originals or len({a.lower() for a in originals}) != len(originals):
-        return None  # nobody to rename; or one name in two spellings (IAM names ignore case)
+    for given in statements:
+        statement = dict(given)
+        principal = statement.get("Principal")
+        if (
+            rename_names
+            and statement.get("Effect") == "Allow"
+            and isinstance(principal, Mapping)
+            and "AWS" in principal
+        ):
+            statement["Principal"] = {**principal, "AWS": _renamed(principal["AWS"], originals)}
+        if values and isinstance(statement.get("Condition"), Mapping):
+            statement["Condition"] = _with_values(statement["Condition"], values)
+        shaped.append(statement)
+    if len({a.lower() for a in originals}) != len(originals):
+        return None  # one name in two spellings (IAM names ignore case)
+    if not originals and not values:
+        return None
     shape = json.dumps({**document, "Statement": shaped}, sort_keys=True)
-    return shape, {stand_in: original for original, stand_in in originals.items()}
+    stood_for = {key: {stand_in: value for value, stand_in in pairs.items()} for key, pairs in values.items()}
+    return Shape(shape, {stand_in: original for original, stand_in in originals.items()}, stood_for)
 
 
 def _may_rename(statement: Mapping[object, object]) -> bool:
@@ -92,15 +138,102 @@ def _renamed(value: object, originals: dict[str, str]) -> object:
     return originals[value]
 
 
-def told_in_own_names(analysis: Analysis, stand_ins: Mapping[str, str]) -> Analysis:
-    """The shape's analysis, every stand-in ARN put back as the document names it."""
+def _value_stand_ins(statements: list[Mapping[Any, Any]]) -> dict[str, dict[str, str]]:
+    """Each key whose values may be stood in for (lower case) -> its value -> stand-in."""
+    found: dict[str, list[str]] = {}
+    refused: set[str] = set()
+    for statement in statements:
+        condition = statement.get("Condition")
+        if condition is None:
+            continue
+        if not isinstance(condition, Mapping):
+            return {}  # a condition not understood may read anything
+        for operator, block in condition.items():
+            if not isinstance(block, Mapping):
+                return {}
+            for key, given in block.items():
+                name = str(key).lower()
+                if operator == "Null":
+                    continue  # tests presence only
+                items = given if isinstance(given, list) else [given]
+                if operator in _EQUALITY and all(_plain(name, v) for v in items) and _free(name, key):
+                    found.setdefault(name, []).extend(items)
+                else:
+                    refused.add(name)
+    stand_ins: dict[str, dict[str, str]] = {}
+    counter = 0
+    for name in sorted(found.keys() - refused):
+        stand_ins[name] = {}
+        for value in found[name]:
+            if value not in stand_ins[name]:
+                stand_ins[name][value] = f"{VALUE_STAND_IN}{counter}"
+                counter += 1
+    return stand_ins
+
+
+def _free(name: str, key: object) -> bool:
+    return isinstance(key, str) and _PLAIN_KEY.fullmatch(key) is not None and name not in _TIED
+
+
+def _plain(name: str, value: object) -> bool:
+    """Plain text, and (for a request parameter) a value AWS accepts, as every stand-in is."""
+    if not isinstance(value, str) or _PLAIN_VALUE.fullmatch(value) is None:
+        return False
+    if name not in K.PARAMETERS:
+        return True
+    chars, low, high = K.PARAMETERS[name]
+    allowed = re.compile(f"[A-Za-z0-9_{re.escape(chars.replace(chr(92) + 'w', ''))}]*", re.ASCII)
+    return low <= len(value) <= high and allowed.fullmatch(value) is not None
+
+
+def _with_values(condition: Mapping[Any, Any], values: dict[str, dict[str, str]]) -> dict[Any, Any]:
+    shaped: dict[Any, Any] = {}
+    for operator, block in condition.items():
+        if operator == "Null":
+            shaped[operator] = block
+            continue
+        shaped[operator] = {
+            key: _swapped(given, values.get(str(key).lower(), {})) for key, given in block.items()
+        }
+    return shaped
+
+
+def _swapped(given: Any, pairs: Mapping[str, str]) -> Any:
+    """Each value put through the swap `pairs` describes (both ways)."""
+    if isinstance(given, list):
+        return [_swapped(v, pairs) for v in given]
+    if not isinstance(given, str) or not pairs:
+        return given
+    if given in pairs:
+        return pairs[given]
+    back = {stand_in: value for value, stand_in in pairs.items()}
+    return back.get(given, given)
+
+
+def told_in_own_names(analysis: Analysis, shape: Shape) -> Analysis:
+    """The shape's analysis, every stand-in put back as the document spells it.
+
+    A witness's values go back through the same swap that made the shape; a value the
+    solver picked that is one of the document's own becomes a stand-in, which the caller
+    takes as a sign to ask the document afresh.
+    """
+    stand_ins = {**shape.names, **{s: v for pairs in shape.values.values() for s, v in pairs.items()}}
     pattern = re.compile("|".join(re.escape(s) for s in sorted(stand_ins, key=len, reverse=True)))
+    # the swap from the shape's values to the document's, per key
+    swaps = {
+        key: {value: stand_in for stand_in, value in pairs.items()} for key, pairs in shape.values.items()
+    }
 
     def text(value: str) -> str:
         return pattern.sub(lambda m: stand_ins[m[0]], value)
 
+    def context(given: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: _swapped(v, swaps.get(k.lower(), {})) for k, v in given.items()}
+
     def witness(w: Witness | None) -> Witness | None:
-        return None if w is None else replace(w, principal=text(w.principal))
+        if w is None:
+            return None
+        return replace(w, principal=text(w.principal), context=context(w.context))
 
     def way(w: WayIn) -> WayIn:
         return replace(w, principal=text(w.principal), reason=text(w.reason), witness=witness(w.witness))
