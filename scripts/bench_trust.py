@@ -10,11 +10,13 @@ Two measurements, each against the yardstick of the old engine
    first), by each engine: the median and the worst.
 2. **A whole account.** `sts-mfa audit --json` at 2,000 and 10,000 roles on a sandbox, run
    as the console script with the solver and again with the old engine put in its place
-   (a child that swaps `sts_mfa.audit.classify.analyse` before the CLI starts). Three
+   (a child that swaps `sts_mfa.audit.classify.analyse` before the CLI starts). Four
    accounts: every role with the *same* trust policy (identical documents are decided
-   once); every role trusting a user of its own (documents that differ only in whom they
-   name share one shape: `sts_mfa.trust.shapes`); and every role with an ExternalId of its
-   own (the worst case: one solver run per role, shared out to every CPU).
+   once); every role trusting a user of its own, and every role with an ExternalId of its
+   own (documents that differ only in whom they name, or in values compared only for
+   equality, share one shape: `sts_mfa.trust.shapes`); and every role with an ExternalId
+   *pattern* of its own (`StringLike`: the worst case, one solver run per role, shared out
+   to every CPU; measured, not held to the target).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the yardstick and the corpus live under tests/
 SIZES = (2000, 10000)
-TARGET_RATIO = 2.0  # the solver's audit at most twice the old engine's, for shared documents
+TARGET_RATIO = 2.0  # the solver's audit at most twice the old engine's, but for the worst case (WORST)
 OLD_ENGINE = (
     "import sys; sys.path.insert(0, {root!r});"
     "from tests.support.handwritten.analysis import analyse as old;"
@@ -82,7 +84,9 @@ KINDS = {
     "shared": "one shared document",
     "names": "a user of its own",
     "external-ids": "an ExternalId of its own",
+    "patterns": "an ExternalId pattern of its own",
 }
+WORST = "patterns"  # every document distinct to the solver: measured, not held to the target
 
 
 def _trust(account: str, kind: str, n: int) -> str:
@@ -90,6 +94,8 @@ def _trust(account: str, kind: str, n: int) -> str:
     condition: dict[str, Any] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     if kind == "external-ids":
         condition["StringEquals"] = {"sts:ExternalId": f"partner-{n:05d}"}
+    if kind == "patterns":
+        condition["StringLike"] = {"sts:ExternalId": f"partner-{n:05d}-*"}
     statement = {
         "Effect": "Allow",
         "Principal": {"AWS": user},
@@ -123,7 +129,7 @@ def whole_account(
                     verdicts.append(json.loads(run.stdout)["summary"] if run.returncode == 0 else {})
                 agree = verdicts[0] == verdicts[1] and verdicts[0].get("requires-mfa") == size
                 ratio = new.seconds / old.seconds
-                ok = ok and agree and (ratio <= TARGET_RATIO or kind == "external-ids")
+                ok = ok and agree and (ratio <= TARGET_RATIO or kind == WORST)
                 rows.append(
                     f"| {size:,} | {described} | {new.seconds:.1f} s | {old.seconds:.1f} s | {ratio:.2f} "
                     f"| {new.peak_mb:.0f} MB / {old.peak_mb:.0f} MB | {'yes' if agree else 'NO'} |"
