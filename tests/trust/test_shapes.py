@@ -55,7 +55,7 @@ CONDITIONS: list[dict[str, Any] | None] = [
     {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}, "Null": {"sts:ExternalId": "false"}},
     # values read as more than text to compare, or that AWS would refuse: not stood in for
     {"StringLike": {"sts:ExternalId": "ext-*"}},
-    {"StringEqualsIgnoreCase": {"sts:ExternalId": "EXT-123"}},
+    {"StringEqualsIgnoreCase": {"aws:RequestedRegion": "EU-WEST-1"}},
     {"StringEquals": {"sts:ExternalId": "x"}},
     {"StringEquals": {"sts:ExternalId": "ext 123"}},
     {"StringNotEquals": {"sts:RoleSessionName": "a/b"}},
@@ -85,7 +85,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 SEEN = {"shaped": 0, "refused": 0, "values stood in for": 0}
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_a_shape_answers_as_the_document_would(document: dict[str, Any]) -> None:
     shape = shape_of(document)
