@@ -368,10 +368,16 @@ def test_exec_runs_the_child_with_stderr_closed(software: Cli, tmp_path: Path) -
 def test_ctrl_c_while_starting_is_one_line_and_130(tmp_path: Path) -> None:
     """Once sts_mfa's first module runs, Ctrl-C is one line and exit 130 (never a traceback)."""
     state = tmp_path / "none.json"
+    command = [sys.executable, "-m", "sts_mfa", "--state", str(state), "status"]
+    # How long a whole run takes on this machine now (a loaded CI machine is slower): the
+    # signals are timed as fractions of it, so some land mid-run however fast it starts.
+    started = time.monotonic()
+    subprocess.run(command, capture_output=True, env=isolated_env(tmp_path), timeout=30, check=False)
+    whole = time.monotonic() - started
     results = []
-    for delay in (0.03, 0.05, 0.08, 0.12, 0.2):
+    for delay in (0.03, 0.08, *(whole * f for f in (0.3, 0.45, 0.6, 0.75, 0.9))):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sts_mfa", "--state", str(state), "status"],
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
