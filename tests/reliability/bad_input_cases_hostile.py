@@ -10,6 +10,7 @@ of `docs/bad-inputs.md` (the sections after "Sessions, credentials, region, endp
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import re
 import threading
@@ -53,6 +54,22 @@ def fifo_policy_file(b: Bench) -> None:
 
 def not_a_policy_file(b: Bench) -> None:
     b.path("package.json").write_text('{"name": "app", "version": "1.0.0"}')
+
+
+def beyond_the_solver_alphabet(b: Bench) -> None:
+    """A Deny whose value holds U+E0041 (a tag character): cvc5's strings stop at U+2FFFF."""
+    allow = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+        "Action": "sts:AssumeRole",
+    }
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringNotEquals": {"aws:RequestTag/x": "\U000e0041"}},
+    }
+    b.path("tagged.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": [allow, deny]}))
 
 
 def symlink_at_state(b: Bench) -> None:
@@ -370,6 +387,15 @@ CASES = [
         2,
         r"no trust policy, CloudFormation role or Terraform aws_iam_role found",
         (not_a_policy_file,),
+    ),
+    Case(
+        "policy-file-beyond-the-solver-alphabet",
+        "`audit --policy-file` given a Deny whose value has a character past U+2FFFF, which the "
+        "solver cannot hold",
+        lambda b: ["audit", "--policy-file", str(b.path("tagged.json"))],
+        3,
+        r"1 undecided; first: .*tagged\.json \(undecided: .*a character beyond U\+2FFFF",
+        (beyond_the_solver_alphabet,),
     ),
     Case(
         "state-char-device",

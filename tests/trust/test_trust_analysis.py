@@ -997,3 +997,19 @@ def test_the_sweep_decides_most_forms() -> None:
         decided += analyse(doc(allow(condition=condition))).verdict != "undecided"
     assert total == 13 * 6 * 4 + 11 * 6 * 3
     assert decided >= total // 2, (decided, total)
+
+
+@pytest.mark.parametrize(
+    "operator",
+    ["StringEquals", "StringNotEquals", "StringLike", "StringEqualsIgnoreCase", "ArnLike", "ArnEquals",
+     "ForAnyValue:StringLike", "ForAllValues:StringEquals", "BinaryEquals", "StringNotLikeIfExists"],
+)  # fmt: skip
+@pytest.mark.parametrize("effect", ["Allow", "Deny"])
+def test_a_character_the_solver_cannot_hold_is_undecided_never_a_crash(operator: str, effect: str) -> None:
+    # cvc5's strings end at U+2FFFF; U+E0041 is a tag character (a look-alike of "A")
+    condition = {operator: {"aws:SourceArn": "arn:aws:s3:::b\U000e0041"}}
+    statement = {"Effect": effect, "Principal": "*", "Action": "sts:AssumeRole", "Condition": condition}
+    document = doc(allow(), statement) if effect == "Deny" else doc(statement)
+    analysis = analyse(document)
+    assert analysis.verdict == "undecided", analysis
+    assert any("beyond U+2FFFF" in f.reason for f in analysis.findings), analysis

@@ -28,7 +28,7 @@ from fractions import Fraction
 
 from sts_mfa.trust.document import Clause
 from sts_mfa.trust.request import Value
-from sts_mfa.trust.solver import is_concat, smt
+from sts_mfa.trust.solver import is_concat, representable, smt
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
 
@@ -41,6 +41,8 @@ def encode(clause: Clause, value: Value) -> smt.BoolRef:
     """The clause as a formula over the request's value of its key."""
     if any("${" in v for v in clause.values):
         raise NotEncodable(f"{clause.text()} uses a policy variable, whose value the analysis cannot know")
+    if not all(representable(v) for v in clause.values):
+        raise NotEncodable(f"{clause.text()}: a character beyond U+2FFFF, which the solver cannot hold")
     if clause.base == "Null":
         return _null(clause, value)
     matches = _matcher(clause, value)

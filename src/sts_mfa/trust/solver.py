@@ -13,7 +13,15 @@ from __future__ import annotations
 import cvc5.pythonic as smt
 from cvc5 import Kind
 
-__all__ = ["is_concat", "new_solver", "smt"]
+__all__ = ["is_concat", "new_solver", "representable", "smt"]
+
+# cvc5's strings hold characters below U+30000 (SMT-LIB's alphabet); a policy text with
+# any other cannot be said to it at all (it raises), so the caller treats it as unknown.
+ALPHABET_END = 0x30000
+
+
+def representable(text: str) -> bool:
+    return all(ord(c) < ALPHABET_END for c in text)
 
 
 def new_solver(timeout_ms: int, *, cores: bool = False) -> smt.Solver:
