@@ -1013,3 +1013,38 @@ def test_a_character_the_solver_cannot_hold_is_undecided_never_a_crash(operator:
     analysis = analyse(document)
     assert analysis.verdict == "undecided", analysis
     assert any("beyond U+2FFFF" in f.reason for f in analysis.findings), analysis
+
+
+def _reversed_keys(value: Any) -> Any:
+    """The same document with every object's keys in the opposite order (lists kept)."""
+    if isinstance(value, dict):
+        return {k: _reversed_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reversed_keys(v) for v in value]
+    return value
+
+
+def _statuses(analysis: Analysis) -> tuple[str, list[tuple[int, str, str, str]]]:
+    return analysis.verdict, [(w.statement, w.principal, w.action, w.status) for w in analysis.ways_in]
+
+
+def test_the_order_of_keys_never_changes_an_answer() -> None:
+    """JSON objects have no order: a verdict or a way's status must not hang on one (a core
+    the solver finds first used to decide between closed and requires-mfa for a sign-in)."""
+    from sts_mfa.trust.analysis import _analyse
+    from sts_mfa.trust.document import parse
+
+    two_reasons = doc(
+        allow({"Service": "ec2.amazonaws.com"}),
+        allow(
+            {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"},
+            action="sts:AssumeRoleWithWebIdentity",
+            condition={"Null": {"sts:ExternalId": "false"}, "Bool": {PRESENT: "true"}},
+        ),
+    )
+    corpus = [substitute(entry["policy"]) for _, entry in documents()]
+    corpus = [d for d in corpus if isinstance(d, dict)]  # (some are JSON text, as IAM sends it)
+    for document in [two_reasons, *corpus]:
+        as_written = _statuses(_analyse(parse(document), ACCOUNT, ()))
+        assert _statuses(_analyse(parse(_reversed_keys(document)), ACCOUNT, ())) == as_written, document
+    assert _statuses(analyse(two_reasons, home_account=ACCOUNT))[0] == "service"

@@ -240,7 +240,21 @@ class _Session:
             for d in self._denies(action)
             if any(c.key.lower() in (K.MFA_PRESENT, K.MFA_AGE) for c in d.clauses)
         }
-        return not mfa_labels.intersection(permissive.core)
+        if not mfa_labels.intersection(permissive.core):
+            return True
+        # The core the solver found names an MFA key, but another reason may close the way
+        # too (which one a core names depends on the order of the clauses): ask without the
+        # MFA parts, so that the answer is the document's, not the order's.
+        question = permissive.question
+        if question is None:
+            return False
+        others = [
+            f for f, (label, _) in zip(question.flags, question.parts, strict=True) if label not in mfa_labels
+        ]
+        if question.solver.check(*others, question.kind) != smt.unsat:
+            return False
+        permissive.core[:] = question.core()  # the reason, without MFA
+        return True
 
     def _allowed(self, entry: _Entry, request: Request, *, strict: bool) -> smt.BoolRef:
         """Is the caller the entry's principal (and, for NotPrincipal, not one it exempts)?
