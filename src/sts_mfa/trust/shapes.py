@@ -14,7 +14,7 @@ is analysed as it is) when any of these could read a name:
   `aws:username`, any `aws:Principal...` key, `aws:SourceIdentity`), or a policy variable;
 * a `NotPrincipal`, or a Deny that names an AWS principal other than `*` (it may name,
   or exempt, one of the callers);
-* the same name spelled two ways, or a stand-in's spelling already in the document.
+* the same name spelled two ways, or a stand-in's spelling already in the document (in any case).
 
 Equal names stay equal (one stand-in each), different names stay different, and the parts
 that principals share (account, partition, path) are kept, so every relation the solver
@@ -34,6 +34,13 @@ value with its stand-in maps the document's requests one to one onto the shape's
 request gets in to the one exactly when its image gets in to the other. A witness is told
 back through the same swap; should the solver have picked one of the document's own values
 where the shape has none, the swap gives a stand-in, and the caller asks afresh.
+
+What the swap keeps is each question's answer (satisfiable or not), and every status is
+decided from answers alone. It does not keep which unsat core the solver happens to
+report first, so a reason may name other clauses than the document asked directly would
+(the same clauses, in its own values); a solver timeout is undecided either way. A
+document that already spells a stand-in, in any case (`Sts-Mfa-Shape-0` under a
+case-folding operator), gets no shape.
 """
 
 from __future__ import annotations
@@ -77,7 +84,7 @@ class Shape:
 def shape_of(document: Mapping[object, object]) -> Shape | None:
     """The document's shape; None if nothing in it can be stood in for."""
     text = json.dumps(document, sort_keys=True)
-    if STAND_IN in text or "${" in text:
+    if STAND_IN in text.lower() or "${" in text:  # a stand-in in any case: no shape
         return None
     statements = document.get("Statement")
     if isinstance(statements, Mapping):
