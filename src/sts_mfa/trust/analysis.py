@@ -29,6 +29,7 @@ from sts_mfa.trust import keys as K
 from sts_mfa.trust import principals as P
 from sts_mfa.trust.document import ASSUME_ACTIONS, Clause, Document, Principal, Statement, load, parse
 from sts_mfa.trust.operators import NotEncodable, encode
+from sts_mfa.trust.question import TIMEOUT_MS, Question, solve
 from sts_mfa.trust.readback import read_witness
 from sts_mfa.trust.request import (
     ACTION_OF,
@@ -38,7 +39,7 @@ from sts_mfa.trust.request import (
     Request,
 )
 from sts_mfa.trust.shapes import STAND_IN, shape_of, told_in_own_names
-from sts_mfa.trust.solver import new_solver, smt
+from sts_mfa.trust.solver import smt
 from sts_mfa.trust.verdicts import Analysis, Finding, Kind, Status, WayIn, conclude
 from sts_mfa.trust.witness import Witness
 
@@ -46,7 +47,6 @@ __all__ = ["ASSUME_ACTIONS", "ASSUME_ROLE", "Analysis", "Finding", "WayIn", "ana
 ASSUME_ROLE = ASSUME_ACTIONS[0]
 load_document = load  # the policy as a mapping, or why it is not one (policy_view reads with it)
 
-TIMEOUT_MS = 5000
 FEDERATED_NEVER_MFA = "a web-identity or SAML sign-in never carries an IAM user's MFA"
 CERTIFICATE_NEVER_MFA = (
     "IAM Roles Anywhere hands this role to holders of a trusted X.509 certificate, without MFA"
@@ -139,7 +139,7 @@ class _Check:
     result: smt.CheckSatResult
     core: list[str]  # what made it unsatisfiable (labels of clauses, Denies, the principal)
     model: smt.ModelRef | None = None
-    question: _Question | None = None  # an unsatisfiable one, to ask again of another kind
+    question: Question | None = None  # an unsatisfiable one, to ask again of another kind
 
 
 class _Session:
@@ -213,11 +213,11 @@ class _Session:
                 smt.BoolVal(strict or not self._unknowns(deny)),  # its unknown parts: true only if strict
             )
             parts.append((f"Deny {deny.name()}", smt.Not(applies)))
-        question = _Question(self.request.facts, parts, self.request.is_kind(*kinds))
+        question = Question(self.request.facts, parts, self.request.is_kind(*kinds))
         result = question.check()
         if result == smt.unknown:  # behind flags the solver may miss a simplification: ask afresh
             base = [*self.request.facts, self.request.is_kind(*kinds)]
-            result, model = _solve([*base, *(f for _, f in parts)])
+            result, model = solve([*base, *(f for _, f in parts)])
             if result == smt.sat and witness:
                 return _Check(result, [], model)
             return _Check(result, [label for label, _ in parts])  # no core: every part is named
@@ -245,15 +245,12 @@ class _Session:
         # The core the solver found names an MFA key, but another reason may close the way
         # too (which one a core names depends on the order of the clauses): ask without the
         # MFA parts, so that the answer is the document's, not the order's.
-        question = permissive.question
-        if question is None:
+        if permissive.question is None:
             return False
-        others = [
-            f for f, (label, _) in zip(question.flags, question.parts, strict=True) if label not in mfa_labels
-        ]
-        if question.solver.check(*others, question.kind) != smt.unsat:
+        core = permissive.question.core_without(mfa_labels)
+        if core is None:
             return False
-        permissive.core[:] = question.core()  # the reason, without MFA
+        permissive.core[:] = core  # the reason, without MFA
         return True
 
     def _allowed(self, entry: _Entry, request: Request, *, strict: bool) -> smt.BoolRef:
@@ -409,68 +406,6 @@ class _Session:
     def _closed_reason(self, cores: list[str]) -> str:
         named = _named(cores)
         return f"nobody can get in, with MFA or without{': ' + named if named else ''}"
-
-
-def _solve(formulas: list[smt.BoolRef]) -> tuple[smt.CheckSatResult, smt.ModelRef | None]:
-    """One satisfiability question, asked afresh: the solver's preprocessing settles most at once."""
-    solver = new_solver(TIMEOUT_MS)
-    solver.add(*formulas)
-    result = solver.check()
-    return result, solver.model() if result == smt.sat else None
-
-
-class _Question:
-    """One question on one solver: the request's facts asserted, each part behind a flag.
-
-    The flags are assumptions, so the same solver then says which parts made the answer
-    unsatisfiable (its core, made smallest by deletion), or finds a model with more wishes
-    granted (the witness), without asserting anything again.
-    """
-
-    def __init__(
-        self, facts: list[smt.BoolRef], parts: list[tuple[str, smt.BoolRef]], kind: smt.BoolRef
-    ) -> None:
-        self.parts = parts
-        self.kind = kind  # the kinds of request asked about: an assumption, so another can be asked
-        self.solver = new_solver(TIMEOUT_MS, cores=True)
-        self.solver.add(*facts)
-        self.flags = [smt.Bool(f"part {n}") for n in range(len(parts))]
-        self.solver.add(*(smt.Implies(f, p) for f, (_, p) in zip(self.flags, parts, strict=True)))
-
-    def check(self, *more: smt.BoolRef, kind: smt.BoolRef | None = None) -> smt.CheckSatResult:
-        return self.solver.check(*self.flags, kind if kind is not None else self.kind, *more)
-
-    def core(self) -> list[str]:
-        """After an unsatisfiable check: the labels of a smallest-by-deletion unsatisfiable set."""
-        in_core = {c.ast for c in self.solver.unsat_core()}
-        kept = [n for n, flag in enumerate(self.flags) if flag.ast in in_core]
-        for n in list(kept):
-            trial = [k for k in kept if k != n]
-            if self.solver.check(*(self.flags[k] for k in trial), self.kind) == smt.unsat:
-                kept = trial
-        return [self.parts[n][0] for n in kept]
-
-    def minimal(self, wishes: list[smt.BoolRef]) -> smt.ModelRef:
-        """After a satisfiable check: a model granting each wish in turn that can be granted.
-
-        A cvc5 model is read from the solver's last check, not copied: after a wish that
-        cannot be granted, the granted ones are checked again before the model is read.
-        """
-        granted: list[smt.BoolRef] = []
-        current = True  # the solver's last check was satisfiable, with `granted`
-        for wish in wishes:
-            if not current:
-                self.check(*granted)  # satisfiable: it was before
-                current = True
-            if smt.is_true(self.solver.model().eval(wish, model_completion=True)):
-                granted.append(wish)  # the model already has it: no question to ask
-            elif self.check(*granted, wish) == smt.sat:
-                granted.append(wish)
-            else:
-                current = False
-        if not current:
-            self.check(*granted)
-        return self.solver.model()
 
 
 def _named(cores: list[str]) -> str:
