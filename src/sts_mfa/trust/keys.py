@@ -18,6 +18,8 @@ policy uses on the key. A key compared as two incompatible types is not understo
 
 from __future__ import annotations
 
+import re
+
 MFA_PRESENT = "aws:multifactorauthpresent"
 MFA_AGE = "aws:multifactorauthage"
 PRINCIPAL_ARN = "aws:principalarn"
@@ -65,6 +67,22 @@ PARAMETERS = {
     "sts:rolesessionname": ("\\w+=,.@-", 2, 64),
     "sts:sourceidentity": ("\\w+=,.@-", 2, 64),
 }
+
+
+def _parameter_text(chars: str, low: int, high: int) -> re.Pattern[str]:
+    others = re.escape(chars.replace("\\w", ""))
+    return re.compile(f"[A-Za-z0-9_{others}]{{{low},{high}}}", re.ASCII)
+
+
+# `\w` above is ASCII's word characters (as `sts_mfa.trust.request` says it to the solver).
+_PARAMETER_TEXTS = {key: _parameter_text(*rule) for key, rule in PARAMETERS.items()}
+
+
+def parameter_accepts(key: str, value: str) -> bool:
+    """Would AWS accept `value` for this key's request parameter? (True for other keys.)"""
+    text = _PARAMETER_TEXTS.get(key)
+    return text is None or text.fullmatch(value) is not None
+
 
 FAMILY_TYPES = {
     "string": "string",

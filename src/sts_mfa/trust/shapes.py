@@ -78,7 +78,8 @@ class Shape:
 
     text: str  # the shape, as JSON text (the cache key of its analysis)
     names: dict[str, str]  # stand-in ARN -> the document's ARN
-    values: dict[str, dict[str, str]]  # condition key (lower case) -> stand-in -> the document's value
+    # condition key (lower case) -> the swap of its values and their stand-ins, both ways
+    swaps: dict[str, dict[str, str]]
 
 
 def shape_of(document: Mapping[object, object]) -> Shape | None:
@@ -92,7 +93,7 @@ def shape_of(document: Mapping[object, object]) -> Shape | None:
     if not isinstance(statements, list) or not all(isinstance(s, Mapping) for s in statements):
         return None
     rename_names = all(_may_rename(statement) for statement in statements)
-    values = _value_stand_ins(statements)
+    swaps = _value_swaps(statements)
     originals: dict[str, str] = {}  # original ARN -> stand-in ARN
     shaped = []
     for given in statements:
@@ -105,16 +106,15 @@ def shape_of(document: Mapping[object, object]) -> Shape | None:
             and "AWS" in principal
         ):
             statement["Principal"] = {**principal, "AWS": _renamed(principal["AWS"], originals)}
-        if values and isinstance(statement.get("Condition"), Mapping):
-            statement["Condition"] = _with_values(statement["Condition"], values)
+        if swaps and isinstance(statement.get("Condition"), Mapping):
+            statement["Condition"] = _with_values(statement["Condition"], swaps)
         shaped.append(statement)
     if len({a.lower() for a in originals}) != len(originals):
         return None  # one name in two spellings (IAM names ignore case)
-    if not originals and not values:
+    if not originals and not swaps:
         return None
     shape = json.dumps({**document, "Statement": shaped}, sort_keys=True)
-    stood_for = {key: {stand_in: value for value, stand_in in pairs.items()} for key, pairs in values.items()}
-    return Shape(shape, {stand_in: original for original, stand_in in originals.items()}, stood_for)
+    return Shape(shape, {stand_in: original for original, stand_in in originals.items()}, swaps)
 
 
 def _may_rename(statement: Mapping[object, object]) -> bool:
@@ -145,8 +145,9 @@ def _renamed(value: object, originals: dict[str, str]) -> object:
     return originals[value]
 
 
-def _value_stand_ins(statements: list[Mapping[Any, Any]]) -> dict[str, dict[str, str]]:
-    """Each key whose values may be stood in for (lower case) -> its value -> stand-in."""
+def _value_swaps(statements: list[Mapping[Any, Any]]) -> dict[str, dict[str, str]]:
+    """Each key whose values may be stood in for (lower case) -> the swap: each value to its
+    stand-in, each stand-in to its value."""
     found: dict[str, list[str]] = {}
     refused: set[str] = set()
     for statement in statements:
@@ -167,15 +168,16 @@ def _value_stand_ins(statements: list[Mapping[Any, Any]]) -> dict[str, dict[str,
                     found.setdefault(name, []).extend(items)
                 else:
                     refused.add(name)
-    stand_ins: dict[str, dict[str, str]] = {}
+    swaps: dict[str, dict[str, str]] = {}
     counter = 0
     for name in sorted(found.keys() - refused):
-        stand_ins[name] = {}
+        swap = swaps[name] = {}
         for value in found[name]:
-            if value not in stand_ins[name]:
-                stand_ins[name][value] = f"{VALUE_STAND_IN}{counter}"
+            if value not in swap:
+                swap[value] = stand_in = f"{VALUE_STAND_IN}{counter}"
+                swap[stand_in] = value  # no value is a stand-in: refused above
                 counter += 1
-    return stand_ins
+    return swaps
 
 
 def _free(name: str, key: object) -> bool:
@@ -186,35 +188,26 @@ def _plain(name: str, value: object) -> bool:
     """Plain text, and (for a request parameter) a value AWS accepts, as every stand-in is."""
     if not isinstance(value, str) or _PLAIN_VALUE.fullmatch(value) is None:
         return False
-    if name not in K.PARAMETERS:
-        return True
-    chars, low, high = K.PARAMETERS[name]
-    allowed = re.compile(f"[A-Za-z0-9_{re.escape(chars.replace(chr(92) + 'w', ''))}]*", re.ASCII)
-    return low <= len(value) <= high and allowed.fullmatch(value) is not None
+    return K.parameter_accepts(name, value)
 
 
-def _with_values(condition: Mapping[Any, Any], values: dict[str, dict[str, str]]) -> dict[Any, Any]:
+def _with_values(condition: Mapping[Any, Any], swaps: dict[str, dict[str, str]]) -> dict[Any, Any]:
     shaped: dict[Any, Any] = {}
     for operator, block in condition.items():
         if operator == "Null":
             shaped[operator] = block
             continue
         shaped[operator] = {
-            key: _swapped(given, values.get(str(key).lower(), {})) for key, given in block.items()
+            key: _swapped(given, swaps.get(str(key).lower(), {})) for key, given in block.items()
         }
     return shaped
 
 
-def _swapped(given: Any, pairs: Mapping[str, str]) -> Any:
-    """Each value put through the swap `pairs` describes (both ways)."""
+def _swapped(given: Any, swap: Mapping[str, str]) -> Any:
+    """Each value put through the swap (a value to its stand-in, a stand-in to its value)."""
     if isinstance(given, list):
-        return [_swapped(v, pairs) for v in given]
-    if not isinstance(given, str) or not pairs:
-        return given
-    if given in pairs:
-        return pairs[given]
-    back = {stand_in: value for value, stand_in in pairs.items()}
-    return back.get(given, given)
+        return [_swapped(v, swap) for v in given]
+    return swap.get(given, given) if isinstance(given, str) else given
 
 
 def told_in_own_names(analysis: Analysis, shape: Shape) -> Analysis:
@@ -224,18 +217,15 @@ def told_in_own_names(analysis: Analysis, shape: Shape) -> Analysis:
     solver picked that is one of the document's own becomes a stand-in, which the caller
     takes as a sign to ask the document afresh.
     """
-    stand_ins = {**shape.names, **{s: v for pairs in shape.values.values() for s, v in pairs.items()}}
+    values = {s: v for swap in shape.swaps.values() for s, v in swap.items() if s.startswith(VALUE_STAND_IN)}
+    stand_ins = {**shape.names, **values}
     pattern = re.compile("|".join(re.escape(s) for s in sorted(stand_ins, key=len, reverse=True)))
-    # the swap from the shape's values to the document's, per key
-    swaps = {
-        key: {value: stand_in for stand_in, value in pairs.items()} for key, pairs in shape.values.items()
-    }
 
     def text(value: str) -> str:
         return pattern.sub(lambda m: stand_ins[m[0]], value)
 
     def context(given: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: _swapped(v, swaps.get(k.lower(), {})) for k, v in given.items()}
+        return {k: _swapped(v, shape.swaps.get(k.lower(), {})) for k, v in given.items()}
 
     def witness(w: Witness | None) -> Witness | None:
         if w is None:
