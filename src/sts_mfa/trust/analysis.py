@@ -72,7 +72,7 @@ def analyse(document: object, *, home_account: str | None = None, callers: tuple
     if key is None:
         return _analyse(parse(loaded), home_account, callers)
     if not callers:  # documents that differ only in whom or which values they name are decided once
-        shape = shape_of(loaded)
+        shape = shape_of(loaded, key)
         if shape is not None:
             told = told_in_own_names(_cached(shape.text, home_account, ()), shape)
             if STAND_IN not in repr(told):  # a stand-in the solver put anywhere else: ask afresh

@@ -82,9 +82,10 @@ class Shape:
     swaps: dict[str, dict[str, str]]
 
 
-def shape_of(document: Mapping[object, object]) -> Shape | None:
-    """The document's shape; None if nothing in it can be stood in for."""
-    text = json.dumps(document, sort_keys=True)
+def shape_of(document: Mapping[object, object], text: str | None = None) -> Shape | None:
+    """The document's shape; None if nothing in it can be stood in for. (`text`: the
+    document as `json.dumps(document, sort_keys=True)`, when the caller has it already.)"""
+    text = json.dumps(document, sort_keys=True) if text is None else text
     if STAND_IN in text.lower() or "${" in text:  # a stand-in in any case: no shape
         return None
     statements = document.get("Statement")
